@@ -1,0 +1,167 @@
+"""Command line: ``python -m kla <command>``. Messages in Indonesian; exit 0 ok, 1 usage, 2 rejected input.
+
+Other modules add commands through ``register_cli(sub, groups)``; list them in
+:data:`CLI_MODULES`. ``groups["import"]`` is the sub-parser set of ``kla import``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import time
+from pathlib import Path
+
+from kla import config, store
+from kla.errors import KlaError
+
+CLI_MODULES: list[str] = []
+
+
+def _progress(fraction: float, message: str) -> None:
+    bar = "#" * int(fraction * 20)
+    print(f"\r[{bar:<20}] {fraction:4.0%} {message:<60}", end="" if fraction < 1 else "\n", file=sys.stderr)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    db = Path(args.db) if args.db else config.db_path()
+    if args.if_stale and not store.needs_build(db):
+        print(f"{db} sudah mutakhir.", file=sys.stderr)
+        return 0
+    start = time.perf_counter()
+    report = store.build(db, progress=_progress if not args.quiet else store._quiet)
+    for note in report.notes:
+        print(f"Catatan: {note}", file=sys.stderr)
+    summary = ", ".join(f"{t}={n}" for t, n in report.tables.items())
+    print(f"Basis data dibangun: {db} ({time.perf_counter() - start:.2f} s; {summary}; "
+          f"sumber impor dibawa: {report.carried_sources})", file=sys.stderr)
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from kla import repository, scoring
+    from kla.db import connect_readonly
+
+    db = Path(args.db) if args.db else config.db_path()
+    con = connect_readonly(db)
+    try:
+        rb = repository.rulebook(con)
+        area = args.area or repository.meta(con)["city_code"]
+        frame = repository.kla_scores(con, year=args.year, area=area)
+    finally:
+        con.close()
+    points = repository.points_by_code(frame)
+    if not points:
+        raise KlaError(f"Belum ada nilai KLA untuk tahun {args.year}, wilayah {area}.")
+    summary = scoring.summarise(points, rb, year=args.year, area=area)
+    kinds = sorted(set(frame["source_kind"].dropna()))
+    if args.json:
+        print(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        label = " (DATA CONTOH)" if "sample" in kinds else ""
+        print(f"{area} {args.year}{label}: {summary.total:g} poin, {summary.category}")
+        if summary.next_category:
+            print(f"Kurang {summary.points_to_next:g} poin ke {summary.next_category}")
+        for g in summary.groups:
+            print(f"  {g.label:<12} {g.points:6.1f}/{g.max:5.0f}  {g.pct:5.1f}%")
+        print(f"Bobot: {rb.weights_label}")
+    return 0
+
+
+def cmd_import_scores(args: argparse.Namespace) -> int:
+    from kla import repository
+    from kla.scores_io import parse_scores
+
+    db = Path(args.db) if args.db else config.db_path()
+    path = Path(args.file)
+    sha = store.file_sha256(path) if path.exists() else ""
+    with store.staged(db) as con:
+        rb = repository.rulebook(con)
+        city = repository.meta(con)["city_code"]
+        areas = {r[0] for r in con.execute("SELECT code FROM wilayah").fetchall()}
+        rows = parse_scores(path, rb, year=args.year, city_code=city, known_areas=areas)
+        dup = con.execute(
+            "SELECT count(*) FROM provenance WHERE sha256 = ? AND table_name = 'kla_score' AND note = ?",
+            [sha, f"tahun {args.year}"],
+        ).fetchone()[0]
+        if dup:
+            print(f"{path.name} sudah pernah diimpor untuk tahun {args.year}; tidak ada perubahan.", file=sys.stderr)
+            return 0
+        sid = store.add_provenance(con, path=path.name, sha256=sha, rows=len(rows), kind="imported",
+                                   table_name="kla_score", note=f"tahun {args.year}")
+        store.insert_scores(con, rows, sid)
+    print(f"Diimpor {len(rows)} nilai indikator dari {path.name} untuk tahun {args.year}.", file=sys.stderr)
+    return 0
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from kla.rulebook import load_rulebook
+    from kla.scores_io import write_template
+
+    rb = load_rulebook(config.load_city().rulebook)
+    out = write_template(rb, Path(args.out))
+    print(f"Templat ditulis: {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_sample_scores(args: argparse.Namespace) -> int:
+    from kla.rulebook import load_rulebook
+    from kla.sample_kla import write_samples
+
+    rb = load_rulebook(config.load_city().rulebook)
+    for p in write_samples(rb, Path(args.out_dir)):
+        print(f"DATA CONTOH ditulis: {p}", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m kla", description="Dasbor KLA: basis data dan analisis.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build", help="bangun basis data DuckDB dari sumber teks di data/")
+    p.add_argument("--db", help="berkas keluaran (bawaan: KLA_DB atau data/kla.duckdb)")
+    p.add_argument("--if-stale", action="store_true", help="hanya jika belum ada atau lebih tua dari sumbernya")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("score", help="nilai total, kategori dan poin hilang untuk satu tahun")
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--area", help="kode wilayah (bawaan: kota)")
+    p.add_argument("--db")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_score)
+
+    imp = sub.add_parser("import", help="impor berkas (nilai KLA, e-PPGBM, rekap, …)")
+    imp_sub = imp.add_subparsers(dest="what", required=True)
+    p = imp_sub.add_parser("kla-scores", help="nilai penilaian mandiri KLA (CSV/XLSX dari templat)")
+    p.add_argument("file")
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--db")
+    p.set_defaults(func=cmd_import_scores)
+
+    p = sub.add_parser("template", help="tulis templat penilaian mandiri (.csv atau .xlsx)")
+    p.add_argument("out")
+    p.set_defaults(func=cmd_template)
+
+    p = sub.add_parser("sample", help="buat ulang DATA CONTOH nilai KLA")
+    p.add_argument("--out-dir", default=str(config.data_dir() / "sample"))
+    p.set_defaults(func=cmd_sample_scores)
+
+    groups = {"import": imp_sub}
+    for module in CLI_MODULES:
+        importlib.import_module(module).register_cli(sub, groups)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KlaError as exc:
+        print(f"GAGAL: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Dibatalkan; basis data lama tidak diubah.", file=sys.stderr)
+        return 130

@@ -1,0 +1,184 @@
+"""The KLA rulebook as versioned data: indicators, groups, category bands, scoring levels.
+
+A rulebook is a TOML file (``data/rulebook/*.toml``). Swapping in official weights means
+swapping the file; nothing here hard-codes a weight, a band or an indicator.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kla.errors import Problem, ValidationError
+
+TOTAL_POINTS = 1000
+TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Group:
+    code: str  # "KL", "K1".."K5"
+    label: str  # "Kelembagaan", "Klaster I" ...
+    title: str
+
+
+@dataclass(frozen=True)
+class Band:
+    name: str
+    min: int
+    max: int
+
+
+@dataclass(frozen=True)
+class Indicator:
+    number: int
+    code: str
+    name: str
+    group: str  # Group.code
+    opd: str
+    max_points: float
+    status: str  # "terverifikasi" | "perlu verifikasi"
+    levels: tuple[float, ...]  # allowed point levels, ascending, from 0 to max_points
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    id: str
+    title: str
+    weights_official: bool
+    weights_label: str
+    groups: tuple[Group, ...]
+    bands: tuple[Band, ...]
+    indicators: tuple[Indicator, ...]
+    raw: dict = field(repr=False, compare=False, default_factory=dict)
+
+    def indicator(self, code: str) -> Indicator:
+        return self._by_code()[code]
+
+    def _by_code(self) -> dict[str, Indicator]:
+        return {i.code: i for i in self.indicators}
+
+    def group(self, code: str) -> Group:
+        return next(g for g in self.groups if g.code == code)
+
+    @property
+    def codes(self) -> list[str]:
+        return [i.code for i in self.indicators]
+
+
+def _levels(spec: dict, max_points: float, steps: int) -> tuple[float, ...]:
+    if "levels" in spec:
+        return tuple(float(x) for x in spec["levels"])
+    return tuple(round(max_points * k / steps, 6) for k in range(steps + 1))
+
+
+def parse_rulebook(raw: dict, source: str = "rulebook") -> Rulebook:
+    """Build and validate a :class:`Rulebook` from its TOML mapping.
+
+    Raises
+    ------
+    ValidationError
+        points not summing to 1000, duplicate codes or numbers, unknown groups,
+        bands with gaps or overlaps, levels that do not run from 0 to the maximum.
+    """
+    problems: list[Problem] = []
+
+    def bad(msg: str, row: int | None = None, col: str | None = None) -> None:
+        problems.append(Problem(source, row, col, msg))
+
+    meta = raw.get("rulebook", {})
+    steps = int(meta.get("default_level_steps", 4))
+    groups = tuple(Group(g["code"], g["label"], g.get("title", g["label"])) for g in raw.get("group", []))
+    group_codes = {g.code for g in groups}
+    if len(group_codes) != len(groups):
+        bad("kode kelompok (group) ganda")
+
+    indicators: list[Indicator] = []
+    seen_codes: set[str] = set()
+    seen_numbers: set[int] = set()
+    for pos, spec in enumerate(raw.get("indicator", []), start=1):
+        try:
+            code = str(spec["code"])
+            max_points = float(spec["max_points"])
+            ind = Indicator(
+                number=int(spec["number"]),
+                code=code,
+                name=str(spec["name"]),
+                group=str(spec["group"]),
+                opd=str(spec.get("opd", "")),
+                max_points=max_points,
+                status=str(spec.get("status", "perlu verifikasi")),
+                levels=_levels(spec, max_points, steps),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            bad(f"indikator ke-{pos} tidak lengkap atau salah tipe ({exc})", pos)
+            continue
+        if code in seen_codes:
+            bad(f"kode indikator '{code}' ganda", pos, "code")
+        if ind.number in seen_numbers:
+            bad(f"nomor indikator {ind.number} ganda", pos, "number")
+        seen_codes.add(code)
+        seen_numbers.add(ind.number)
+        if ind.group not in group_codes:
+            bad(f"kelompok '{ind.group}' tidak dikenal (yang dikenal: {sorted(group_codes)})", pos, "group")
+        if ind.max_points <= 0:
+            bad("poin maksimum harus lebih dari 0", pos, "max_points")
+        lv = ind.levels
+        if (
+            len(lv) < 2
+            or abs(lv[0]) > TOLERANCE
+            or abs(lv[-1] - ind.max_points) > TOLERANCE
+            or any(b <= a for a, b in zip(lv, lv[1:], strict=False))
+        ):
+            bad("tingkat poin (levels) harus naik dari 0 sampai poin maksimum", pos, "levels")
+        indicators.append(ind)
+
+    total = sum(i.max_points for i in indicators)
+    expected = float(meta.get("total_points", TOTAL_POINTS))
+    if abs(total - expected) > TOLERANCE:
+        bad(f"jumlah poin maksimum semua indikator {total:g}, seharusnya tepat {expected:g}")
+
+    bands = tuple(Band(str(b["name"]), int(b["min"]), int(b["max"])) for b in raw.get("band", []))
+    if not bands:
+        bad("tidak ada kategori (band)")
+    else:
+        ordered = sorted(bands, key=lambda b: b.min)
+        if ordered[0].min != 0:
+            bad(f"kategori pertama harus mulai dari 0, bukan {ordered[0].min}")
+        if ordered[-1].max != int(expected):
+            bad(f"kategori terakhir harus berakhir di {expected:g}, bukan {ordered[-1].max}")
+        for a, b in zip(ordered, ordered[1:], strict=False):
+            if a.max >= b.min:
+                bad(f"kategori '{a.name}' ({a.min}–{a.max}) tumpang tindih dengan '{b.name}' ({b.min}–{b.max})")
+            elif b.min != a.max + 1:
+                bad(f"ada celah antara kategori '{a.name}' (s.d. {a.max}) dan '{b.name}' (mulai {b.min})")
+        for b in bands:
+            if b.max < b.min:
+                bad(f"kategori '{b.name}': batas atas {b.max} lebih kecil dari batas bawah {b.min}")
+        bands = tuple(ordered)
+
+    if problems:
+        raise ValidationError(f"Rulebook {source} tidak valid; tidak ada yang diubah.", problems)
+    return Rulebook(
+        id=str(meta.get("id", Path(source).stem)),
+        title=str(meta.get("title", "")),
+        weights_official=bool(meta.get("weights_official", False)),
+        weights_label=str(meta.get("weights_label", "bobot ilustratif")),
+        groups=groups,
+        bands=bands,
+        indicators=tuple(sorted(indicators, key=lambda i: i.number)),
+        raw=raw,
+    )
+
+
+def load_rulebook(path: Path) -> Rulebook:
+    """Read and validate a rulebook TOML file."""
+    try:
+        with open(path, "rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ValidationError(f"Rulebook tidak ditemukan: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ValidationError(f"Rulebook {path} bukan TOML yang sah: {exc}") from exc
+    return parse_rulebook(raw, source=str(path.name))

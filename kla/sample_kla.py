@@ -1,0 +1,62 @@
+"""Generate the illustrative (DATA CONTOH) KLA self-assessment scores shipped in ``data/sample/``.
+
+These are NOT Kota Serang's real scores (none are public, domain.md §9). They are shaped so the
+total lands in the Pratama band (500–600) and the weakest achievement falls where domain.md §4
+says the city is weak: child marriage (I07), nutrition (I11), water and sanitation (I14), play
+spaces (I19) and violence against children (I20).
+
+Run ``python -m kla sample kla-scores`` to regenerate; the output is deterministic.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from kla.rulebook import Rulebook
+
+# Achievement share of the maximum per indicator, per year. Chosen by hand, not measured.
+_SHARE_2023 = {
+    "I01": 0.75, "I02": 0.50, "I03": 0.50, "I04": 0.75, "I05": 0.50, "I06": 0.75,
+    "I07": 0.25, "I08": 0.50, "I09": 0.75, "I10": 0.75, "I11": 0.25, "I12": 0.50,
+    "I13": 0.50, "I14": 0.25, "I15": 0.50, "I16": 0.50, "I17": 0.75, "I18": 0.50,
+    "I19": 0.25, "I20": 0.25, "I21": 0.50, "I22": 0.50, "I23": 0.50, "I24": 0.75,
+}
+_SHARE_2025 = {**_SHARE_2023, "I02": 0.75, "I05": 0.75, "I12": 0.75, "I18": 0.75, "I15": 0.75}
+
+_NOTE = "DATA CONTOH: nilai ilustratif untuk demonstrasi"
+
+
+def _evidence(share: float) -> str:
+    return "lengkap" if share >= 0.75 else "sebagian" if share >= 0.5 else "belum"
+
+
+def sample_scores(rulebook: Rulebook, year: int) -> pd.DataFrame:
+    """Scores for ``year`` (2023 or 2025) on the rulebook's own scoring levels."""
+    shares = {2023: _SHARE_2023, 2025: _SHARE_2025}[year]
+    rows = []
+    for ind in rulebook.indicators:
+        share = shares[ind.code]
+        # snap to the nearest scoring level so the planner's steps line up with the data
+        points = min(ind.levels, key=lambda lv: abs(lv - share * ind.max_points))
+        rows.append({
+            "kode_indikator": ind.code,
+            "nama_indikator": ind.name,
+            "poin_maks": ind.max_points,
+            "poin": points,
+            "status_bukti": _evidence(share),
+            "catatan": _NOTE,
+            "kode_wilayah": "",
+        })
+    return pd.DataFrame(rows)
+
+
+def write_samples(rulebook: Rulebook, out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for year in (2023, 2025):
+        path = out_dir / f"kla_scores_{year}.csv"
+        sample_scores(rulebook, year).to_csv(path, index=False)
+        paths.append(path)
+    return paths

@@ -1,0 +1,135 @@
+"""KLA self-assessment files: the template, and validation of a filled-in file.
+
+Template columns (CSV or XLSX, header on row 1):
+
+``kode_indikator, nama_indikator, poin_maks, poin, status_bukti, catatan[, kode_wilayah]``
+
+``nama_indikator`` and ``poin_maks`` are there to help the person filling it in and are ignored
+on import. ``kode_wilayah`` is optional: empty means the whole city; a kecamatan code gives
+Kecamatan Layak Anak scores.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from kla.errors import Problem, ValidationError
+from kla.rulebook import Rulebook
+from kla.tabular import parse_number, read_table
+
+EVIDENCE_STATUSES = ("lengkap", "sebagian", "belum")
+REQUIRED = ("kode_indikator", "poin", "status_bukti")
+COLUMN_ALIASES = {
+    "indicator_code": "kode_indikator",
+    "kode": "kode_indikator",
+    "points": "poin",
+    "nilai": "poin",
+    "evidence_status": "status_bukti",
+    "status": "status_bukti",
+    "note": "catatan",
+    "area_code": "kode_wilayah",
+}
+
+
+def template_frame(rulebook: Rulebook) -> pd.DataFrame:
+    """An empty self-assessment sheet listing every indicator of the rulebook."""
+    return pd.DataFrame(
+        {
+            "kode_indikator": [i.code for i in rulebook.indicators],
+            "nama_indikator": [i.name for i in rulebook.indicators],
+            "poin_maks": [i.max_points for i in rulebook.indicators],
+            "poin": ["" for _ in rulebook.indicators],
+            "status_bukti": ["" for _ in rulebook.indicators],
+            "catatan": ["" for _ in rulebook.indicators],
+            "kode_wilayah": ["" for _ in rulebook.indicators],
+        }
+    )
+
+
+def write_template(rulebook: Rulebook, out: Path) -> Path:
+    """Write the template as CSV or XLSX (by ``out``'s suffix)."""
+    frame = template_frame(rulebook)
+    if out.suffix.lower() == ".xlsx":
+        frame.to_excel(out, index=False, sheet_name="penilaian_mandiri")
+    else:
+        frame.to_csv(out, index=False)
+    return out
+
+
+def parse_scores(
+    path: Path, rulebook: Rulebook, *, year: int, city_code: str, known_areas: set[str]
+) -> pd.DataFrame:
+    """Validate a self-assessment file and return rows ready for ``kla_score``.
+
+    Every problem is collected (row and column named, in Indonesian) before raising, so a
+    user fixes the file in one pass. Nothing is written here.
+
+    Returns
+    -------
+    DataFrame with ``year, area_code, indicator_code, points, evidence_status, note``.
+    """
+    name = path.name
+    table = read_table(path, expected=REQUIRED)
+    table = table.rename(columns={k: v for k, v in COLUMN_ALIASES.items() if k in table.columns})
+    missing = [c for c in REQUIRED if c not in table.columns]
+    if missing:
+        raise ValidationError(
+            f"Berkas {name}: kolom wajib tidak ada: {', '.join(missing)}. "
+            f"Gunakan templat (kolom: {', '.join(REQUIRED)}); tidak ada yang diubah.",
+            [Problem(name, 1, c, "kolom wajib tidak ada") for c in missing],
+        )
+    problems: list[Problem] = []
+    rows = []
+    seen: dict[tuple[str, str], int] = {}
+    for idx, rec in enumerate(table.to_dict("records")):
+        line = idx + 2
+        if not any(str(v).strip() for v in rec.values()):
+            continue  # blank line at the end of a sheet
+        code = str(rec.get("kode_indikator", "")).strip().upper()
+        area = str(rec.get("kode_wilayah", "") or "").strip() or city_code
+        if code not in rulebook.codes:
+            problems.append(Problem(name, line, "kode_indikator", f"kode indikator '{code}' tidak dikenal"))
+            continue
+        if area not in known_areas:
+            problems.append(Problem(name, line, "kode_wilayah", f"kode wilayah '{area}' tidak dikenal"))
+            continue
+        ind = rulebook.indicator(code)
+        points = parse_number(rec.get("poin", ""))
+        if points is None:
+            problems.append(Problem(name, line, "poin", f"poin '{rec.get('poin', '')}' bukan angka"))
+        elif points < 0:
+            problems.append(Problem(name, line, "poin", f"poin {points:g} negatif"))
+        elif points > ind.max_points + 1e-9:
+            problems.append(
+                Problem(name, line, "poin", f"poin {points:g} melebihi maksimum {ind.max_points:g} untuk {code}")
+            )
+        status = str(rec.get("status_bukti", "")).strip().lower()
+        if status not in EVIDENCE_STATUSES:
+            problems.append(
+                Problem(name, line, "status_bukti", f"status '{status}' harus salah satu dari {', '.join(EVIDENCE_STATUSES)}")
+            )
+        key = (area, code)
+        if key in seen:
+            problems.append(Problem(name, line, "kode_indikator", f"{code} ganda (sudah ada di baris {seen[key]})"))
+        seen[key] = line
+        rows.append(
+            {
+                "year": year,
+                "area_code": area,
+                "indicator_code": code,
+                "points": points,
+                "evidence_status": status,
+                "note": str(rec.get("catatan", "") or ""),
+            }
+        )
+    for area in sorted({a for a, _ in seen}):
+        absent = [c for c in rulebook.codes if (area, c) not in seen]
+        if absent:
+            problems.append(Problem(name, None, "kode_indikator", f"wilayah {area}: indikator belum diisi: {', '.join(absent)}"))
+    if not seen and not problems:
+        problems.append(Problem(name, None, None, "tidak ada baris nilai"))
+    if problems:
+        raise ValidationError(f"Berkas nilai KLA {name} ditolak ({len(problems)} masalah); tidak ada yang diubah.", problems)
+    return pd.DataFrame(rows)

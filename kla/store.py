@@ -1,0 +1,450 @@
+"""The only writer of the DuckDB store: ``python -m kla build`` and every ``import``.
+
+Every write is build-then-swap: work happens in a temporary file next to the database,
+which is validated, checkpointed, closed and then ``os.replace``-d over the old file. A
+failure at any point (including ``kill -9``) leaves the previous database byte-identical;
+a running app keeps reading the old inode until it notices the new fingerprint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from kla import config
+from kla.errors import DatabaseNotReady, KlaError, Problem, ValidationError
+from kla.rulebook import Rulebook, load_rulebook
+from kla.scores_io import parse_scores
+from kla.tabular import parse_number
+
+SCHEMA_VERSION = "1"
+Progress = Callable[[float, str], None]
+
+
+def _quiet(_fraction: float, _message: str) -> None:
+    return None
+
+
+@dataclass
+class BuildContext:
+    """What a build step may use. Steps add rows; they never open another connection."""
+
+    city: config.CityConfig
+    data_dir: Path
+    built_at: datetime
+    progress: Progress = _quiet
+    rulebook: Rulebook | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def rel(self, path: Path) -> str:
+        """Path as recorded in provenance: relative to the data folder when inside it."""
+        try:
+            return str(path.resolve().relative_to(self.data_dir.resolve()))
+        except ValueError:
+            return str(path)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def add_provenance(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    path: str,
+    sha256: str,
+    rows: int,
+    kind: str,
+    table_name: str,
+    note: str = "",
+    built_at: datetime | None = None,
+) -> int:
+    """Record one source file; returns its ``source_id`` for the rows it produced."""
+    (next_id,) = con.execute("SELECT coalesce(max(source_id), 0) + 1 FROM provenance").fetchone()
+    con.execute(
+        "INSERT INTO provenance VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [next_id, path, sha256, rows, kind, table_name, note, built_at or datetime.now(UTC).replace(tzinfo=None)],
+    )
+    return int(next_id)
+
+
+def set_provenance_rows(con: duckdb.DuckDBPyConnection, source_id: int, rows: int) -> None:
+    con.execute("UPDATE provenance SET rows = ? WHERE source_id = ?", [rows, source_id])
+
+
+# --------------------------------------------------------------------------- build steps
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"{path.name}: bukan teks UTF-8; tidak ada yang diubah.") from exc
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ValidationError(f"{path.name}: CSV rusak ({exc}); tidak ada yang diubah.") from exc
+
+
+def _require_columns(frame: pd.DataFrame, path: Path, columns: list[str]) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValidationError(
+            f"{path.name}: kolom wajib tidak ada: {', '.join(missing)}",
+            [Problem(path.name, 1, c, "kolom wajib tidak ada") for c in missing],
+        )
+
+
+def load_wilayah(con: duckdb.DuckDBPyConnection, ctx: BuildContext) -> None:
+    """Wilayah (city, kecamatan, kelurahan) and the spelling-alias table."""
+    path = ctx.city.wilayah
+    frame = _read_csv(path)
+    _require_columns(frame, path, ["code", "level", "name", "parent_code"])
+    problems = []
+    seen: dict[str, int] = {}
+    for i, row in enumerate(frame.itertuples(index=False), start=2):
+        if row.level not in ("kota", "kecamatan", "kelurahan"):
+            problems.append(Problem(path.name, i, "level", f"level '{row.level}' tidak dikenal"))
+        if not row.code or not row.name:
+            problems.append(Problem(path.name, i, "code", "kode dan nama wajib diisi"))
+        if row.code in seen:
+            problems.append(Problem(path.name, i, "code", f"kode {row.code} ganda (baris {seen[row.code]})"))
+        seen[row.code] = i
+    codes = set(frame["code"])
+    for i, row in enumerate(frame.itertuples(index=False), start=2):
+        if row.level != "kota" and row.parent_code not in codes:
+            problems.append(Problem(path.name, i, "parent_code", f"induk {row.parent_code} tidak ada"))
+    if ctx.city.code not in codes:
+        problems.append(Problem(path.name, None, "code", f"kode kota {ctx.city.code} dari city.toml tidak ada"))
+    if problems:
+        raise ValidationError(f"{path.name} tidak valid", problems)
+    sid = add_provenance(
+        con, path=ctx.rel(path), sha256=file_sha256(path), rows=len(frame), kind="reference",
+        table_name="wilayah", note=f"sumber: {frame['source'].iloc[0] if 'source' in frame else ''}",
+        built_at=ctx.built_at,
+    )
+    con.register("wilayah_src", frame)
+    con.execute("INSERT INTO wilayah SELECT code, level, name, parent_code, ? FROM wilayah_src", [sid])
+    con.unregister("wilayah_src")
+
+    apath = ctx.city.wilayah_alias
+    aliases = _read_csv(apath)
+    _require_columns(aliases, apath, ["alias", "code"])
+    bad = [
+        Problem(apath.name, i, "code", f"alias '{r.alias}' menunjuk kode {r.code} yang tidak ada")
+        for i, r in enumerate(aliases.itertuples(index=False), start=2)
+        if r.code not in codes
+    ]
+    if bad:
+        raise ValidationError(f"{apath.name} tidak valid", bad)
+    sid = add_provenance(
+        con, path=ctx.rel(apath), sha256=file_sha256(apath), rows=len(aliases), kind="reference",
+        table_name="wilayah_alias", built_at=ctx.built_at,
+    )
+    con.register("alias_src", aliases)
+    con.execute("INSERT INTO wilayah_alias SELECT alias, code, ? FROM alias_src", [sid])
+    con.unregister("alias_src")
+
+
+def load_published(con: duckdb.DuckDBPyConnection, ctx: BuildContext) -> None:
+    """Published figures, each with its source URL (kind = published)."""
+    path = ctx.city.published_figures
+    frame = _read_csv(path)
+    cols = ["indicator", "area_code", "area_name", "period", "value", "unit", "denominator",
+            "source_kind", "status", "source_url", "note"]
+    _require_columns(frame, path, cols)
+    problems = [
+        Problem(path.name, i, "source_url", "angka terbitan wajib punya URL sumber")
+        for i, url in enumerate(frame["source_url"], start=2)
+        if not url.startswith("http")
+    ]
+    if problems:
+        raise ValidationError(f"{path.name} tidak valid", problems)
+    frame = frame[cols].copy()
+    frame["value_num"] = [parse_number(v) if v.replace(".", "", 1).replace("-", "", 1).isdigit() else None
+                          for v in frame["value"]]
+    frame["denominator_num"] = [parse_number(v) for v in frame["denominator"]]
+    sid = add_provenance(
+        con, path=ctx.rel(path), sha256=file_sha256(path), rows=len(frame), kind="published",
+        table_name="published_figure", built_at=ctx.built_at,
+    )
+    con.register("pub_src", frame)
+    con.execute(
+        """INSERT INTO published_figure
+           SELECT indicator, area_code, area_name, period, value, TRY_CAST(value_num AS DOUBLE), unit,
+                  TRY_CAST(denominator_num AS DOUBLE), source_kind, status, source_url, nullif(note, ''), ?
+           FROM pub_src""",
+        [sid],
+    )
+    con.unregister("pub_src")
+
+
+def load_rulebook_step(con: duckdb.DuckDBPyConnection, ctx: BuildContext) -> None:
+    """The rulebook named in the city config, validated."""
+    rb = load_rulebook(ctx.city.rulebook)
+    ctx.rulebook = rb
+    sid = add_provenance(
+        con, path=ctx.rel(ctx.city.rulebook), sha256=file_sha256(ctx.city.rulebook),
+        rows=len(rb.indicators), kind="reference", table_name="kla_indicator",
+        note=rb.weights_label, built_at=ctx.built_at,
+    )
+    con.execute("INSERT INTO rulebook VALUES (?, ?, ?, ?, ?)", [rb.id, rb.title, rb.weights_official, rb.weights_label, sid])
+    con.executemany(
+        "INSERT INTO kla_group VALUES (?, ?, ?, ?, ?)",
+        [[rb.id, g.code, g.label, g.title, n] for n, g in enumerate(rb.groups)],
+    )
+    con.executemany("INSERT INTO kla_band VALUES (?, ?, ?, ?)", [[rb.id, b.name, b.min, b.max] for b in rb.bands])
+    con.executemany(
+        "INSERT INTO kla_indicator VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [[rb.id, i.code, i.number, i.name, i.group, i.opd, i.max_points, i.status, list(i.levels)]
+         for i in rb.indicators],
+    )
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('rulebook_id', ?)", [rb.id])
+
+
+def insert_scores(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source_id: int) -> None:
+    """Store validated score rows, replacing earlier scores for the same year and areas."""
+    con.register("score_src", rows)
+    con.execute(
+        """DELETE FROM kla_score WHERE (year, area_code) IN (SELECT DISTINCT year, area_code FROM score_src)"""
+    )
+    con.execute(
+        """INSERT INTO kla_score
+           SELECT year, area_code, indicator_code, points, evidence_status, note, ? FROM score_src""",
+        [source_id],
+    )
+    con.unregister("score_src")
+
+
+def load_kla_scores(con: duckdb.DuckDBPyConnection, ctx: BuildContext) -> None:
+    """Score files listed in the city config (the shipped ones are DATA CONTOH)."""
+    assert ctx.rulebook is not None, "load_rulebook_step must run first"
+    areas = {r[0] for r in con.execute("SELECT code FROM wilayah").fetchall()}
+    for src in ctx.city.kla_scores:
+        rows = parse_scores(src.path, ctx.rulebook, year=src.year, city_code=ctx.city.code, known_areas=areas)
+        note = "DATA CONTOH: nilai ilustratif, bukan hasil evaluasi resmi" if src.kind == "sample" else ""
+        sid = add_provenance(
+            con, path=ctx.rel(src.path), sha256=file_sha256(src.path), rows=len(rows), kind=src.kind,
+            table_name="kla_score", note=note, built_at=ctx.built_at,
+        )
+        insert_scores(con, rows, sid)
+
+
+load_wilayah.label = "Memuat wilayah dan alias nama"  # type: ignore[attr-defined]
+load_published.label = "Memuat angka terbitan"  # type: ignore[attr-defined]
+load_rulebook_step.label = "Memuat dan memeriksa rulebook"  # type: ignore[attr-defined]
+load_kla_scores.label = "Memuat nilai KLA"  # type: ignore[attr-defined]
+
+# Steps run in order on a fresh database. Later issues append their loaders here.
+BUILD_STEPS: list[Callable[[duckdb.DuckDBPyConnection, BuildContext], None]] = [
+    load_wilayah,
+    load_published,
+    load_rulebook_step,
+    load_kla_scores,
+]
+
+# Tables whose rows from *imported* sources survive a rebuild (copied from the old database).
+CARRIED_TABLES: list[str] = ["kla_score"]
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def validate(con: duckdb.DuckDBPyConnection) -> None:
+    """Integrity checks run before any swap; raise ValidationError to abort it."""
+    problems: list[Problem] = []
+
+    def check(sql: str, message: str) -> None:
+        for row in con.execute(sql).fetchall():
+            problems.append(Problem("kla.duckdb", None, None, message.format(*row)))
+
+    check("SELECT count(*) FROM wilayah HAVING count(*) = 0", "tabel wilayah kosong ({})")
+    check("SELECT count(*) FROM kla_indicator HAVING count(*) = 0", "rulebook kosong ({})")
+    check(
+        "SELECT DISTINCT s.indicator_code FROM kla_score s ANTI JOIN kla_indicator i ON s.indicator_code = i.code",
+        "nilai untuk indikator tak dikenal: {}",
+    )
+    check(
+        "SELECT DISTINCT s.area_code FROM kla_score s ANTI JOIN wilayah w ON s.area_code = w.code",
+        "nilai untuk wilayah tak dikenal: {}",
+    )
+    check(
+        """SELECT s.indicator_code, s.points, i.max_points FROM kla_score s JOIN kla_indicator i
+           ON s.indicator_code = i.code WHERE s.points < 0 OR s.points > i.max_points + 1e-9""",
+        "poin {} = {} di luar 0–{}",
+    )
+    if problems:
+        raise ValidationError("Validasi basis data gagal; berkas lama tidak diubah.", problems)
+
+
+# --------------------------------------------------------------------------- atomic write
+
+
+def _tmp_path(db: Path) -> Path:
+    return db.with_name(f"{db.name}.tmp-{os.getpid()}")
+
+
+def _remove(path: Path) -> None:
+    for p in (path, path.with_name(path.name + ".wal")):
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+
+
+def _schema_sql() -> list[str]:
+    folder = resources.files("kla") / "sql"
+    names = sorted(p.name for p in folder.iterdir() if p.name.startswith("schema_") and p.name.endswith(".sql"))
+    return [(folder / n).read_text(encoding="utf-8") for n in names]
+
+
+@contextlib.contextmanager
+def _swap_in(db: Path, *, copy_from_existing: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+    db.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_path(db)
+    _remove(tmp)
+    con = None
+    try:
+        if copy_from_existing:
+            shutil.copyfile(db, tmp)
+        con = duckdb.connect(str(tmp))
+        con.execute("BEGIN TRANSACTION")
+        yield con
+        validate(con)
+        con.execute("COMMIT")
+        con.execute("CHECKPOINT")
+        con.close()
+        con = None
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, db)
+    finally:
+        if con is not None:
+            with contextlib.suppress(Exception):
+                con.close()
+        _remove(tmp)
+
+
+def _is_duckdb(path: Path) -> bool:
+    """DuckDB files carry the magic bytes 'DUCK' at offset 8."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+    except OSError:
+        return False
+    return len(head) == 12 and head[8:12] == b"DUCK"
+
+
+@contextlib.contextmanager
+def staged(db: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Read-write connection to a *copy* of the database, swapped in only on success.
+
+    For imports. Raises :class:`DatabaseNotReady` if there is no database yet.
+    """
+    db = Path(db or config.db_path())
+    if not db.exists() or not _is_duckdb(db):
+        raise DatabaseNotReady(f"Basis data {db} belum ada atau rusak. Jalankan dulu: python -m kla build")
+    with _swap_in(db, copy_from_existing=True) as con:
+        yield con
+
+
+@dataclass
+class BuildReport:
+    db: Path
+    tables: dict[str, int]
+    carried_sources: int
+    notes: list[str]
+
+
+def _carry_imports(con: duckdb.DuckDBPyConnection, old_db: Path, ctx: BuildContext) -> int:
+    """Copy rows of imported sources from the previous database into the new one."""
+    if not old_db.exists():
+        return 0
+    if not _is_duckdb(old_db):
+        ctx.notes.append(f"{old_db.name} lama bukan berkas DuckDB; data impor lama tidak bisa dibawa.")
+        return 0
+    con.execute("ATTACH ? AS old (READ_ONLY)", [str(old_db)])
+    try:
+        imported = con.execute(
+            "SELECT source_id, path, sha256, rows, kind, table_name, note, built_at FROM old.provenance "
+            "WHERE kind = 'imported' ORDER BY source_id"
+        ).fetchall()
+        old_tables = {r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'old'").fetchall()}
+        for old_id, path, sha, rows, kind, table, note, built_at in imported:
+            new_id = add_provenance(con, path=path, sha256=sha, rows=rows, kind=kind, table_name=table,
+                                    note=note or "", built_at=built_at)
+            for name in CARRIED_TABLES:
+                if name in old_tables:
+                    # Identifiers come from the fixed CARRIED_TABLES list, never from input.
+                    con.execute(
+                        f"INSERT OR REPLACE INTO main.{name} SELECT * REPLACE (? AS source_id) "  # noqa: S608
+                        f"FROM old.{name} WHERE source_id = ?",
+                        [new_id, old_id],
+                    )
+        return len(imported)
+    except duckdb.Error as exc:
+        raise KlaError(
+            f"Data impor di {old_db.name} tidak bisa dibawa ke basis data baru ({exc}). "
+            "Berkas lama tidak diubah; impor ulang berkasnya setelah build dengan basis data baru (--db)."
+        ) from exc
+    finally:
+        con.execute("DETACH old")
+
+
+def build(db: Path | None = None, *, progress: Progress = _quiet) -> BuildReport:
+    """Build the whole store from the text sources in the data folder, then swap it in."""
+    db = Path(db or config.db_path())
+    city = config.load_city()
+    ctx = BuildContext(city=city, data_dir=config.data_dir(), built_at=datetime.now(UTC).replace(tzinfo=None),
+                       progress=progress)
+    with _swap_in(db, copy_from_existing=False) as con:
+        for sql in _schema_sql():
+            con.execute(sql)
+        con.executemany(
+            "INSERT INTO meta VALUES (?, ?)",
+            [["schema_version", SCHEMA_VERSION], ["city_code", city.code], ["city_name", city.name],
+             ["built_at", ctx.built_at.isoformat(timespec="seconds")]],
+        )
+        for n, step in enumerate(BUILD_STEPS):
+            progress(n / (len(BUILD_STEPS) + 1), getattr(step, "label", step.__name__))
+            step(con, ctx)
+        progress(len(BUILD_STEPS) / (len(BUILD_STEPS) + 1), "Membawa data impor dari basis data lama")
+        carried = _carry_imports(con, db, ctx)
+        tables = {
+            t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608 - names from catalog
+            for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+                                    " ORDER BY 1").fetchall()
+        }
+    progress(1.0, "Selesai")
+    return BuildReport(db=db, tables=tables, carried_sources=carried, notes=ctx.notes)
+
+
+def needs_build(db: Path | None = None) -> bool:
+    """True when the database is missing, not DuckDB, or older than any of its text sources."""
+    db = Path(db or config.db_path())
+    if not db.exists() or not _is_duckdb(db):
+        return True
+    built = db.stat().st_mtime
+    city = config.load_city()
+    sources = city.source_paths() + [Path(str(p)) for p in _schema_files()]
+    return any(p.exists() and p.stat().st_mtime > built for p in sources)
+
+
+def _schema_files() -> list[Path]:
+    return sorted(Path(__file__).with_name("sql").glob("schema_*.sql"))
+
+
+def warn(message: str) -> None:
+    print(message, file=sys.stderr)

@@ -1,0 +1,120 @@
+"""Reading the CSV and XLSX files people actually send: encodings, delimiters, header rows.
+
+Every failure becomes a :class:`~kla.errors.ValidationError` in Indonesian naming the file,
+never a pandas traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from kla.errors import Problem, ValidationError
+
+MAX_BYTES = 200 * 1024 * 1024  # larger files are refused before they are read
+
+
+def _decode(raw: bytes, name: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ValidationError(
+            f"Berkas {name} bukan teks UTF-8 (byte tidak dikenal di baris {line}). "
+            "Simpan ulang dari Excel sebagai 'CSV UTF-8 (Comma delimited)'; tidak ada yang diubah.",
+            [Problem(name, line, None, "pengodean bukan UTF-8 (mungkin Windows-1252)")],
+        ) from exc
+
+
+def read_table(path: Path, *, expected: Iterable[str] = (), max_bytes: int = MAX_BYTES) -> pd.DataFrame:
+    """Read a CSV (``,`` or ``;``) or the single sheet of an XLSX as strings.
+
+    Parameters
+    ----------
+    expected:
+        column names (already normalised with :func:`norm_col`) used to detect a header
+        that is not on the first row, so the message can say where it is.
+
+    Returns
+    -------
+    DataFrame of ``str`` with normalised column names; row ``i`` of the frame is row
+    ``i + 2`` of the file as a spreadsheet user counts (header is row 1).
+    """
+    name = path.name
+    if not path.exists():
+        raise ValidationError(f"Berkas tidak ditemukan: {path}")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise ValidationError(
+            f"Berkas {name} terlalu besar ({size / 1e6:,.0f} MB; batas {max_bytes / 1e6:,.0f} MB). "
+            "Pecah per bulan atau per puskesmas; tidak ada yang diubah."
+        )
+    if size == 0:
+        raise ValidationError(f"Berkas {name} kosong; tidak ada yang diubah.")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        try:
+            sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=str, engine="openpyxl")
+        except Exception as exc:  # openpyxl raises many types for a broken file
+            raise ValidationError(f"Berkas {name} tidak bisa dibaca sebagai XLSX ({type(exc).__name__}).") from exc
+        if len(sheets) != 1:
+            raise ValidationError(
+                f"Berkas {name} punya {len(sheets)} sheet ({', '.join(sheets)}); "
+                "simpan data di satu sheet saja; tidak ada yang diubah."
+            )
+        grid = next(iter(sheets.values())).fillna("")
+    elif suffix in (".csv", ".txt"):
+        text = _decode(path.read_bytes(), name)
+        first = text.splitlines()[0] if text.strip() else ""
+        delimiter = ";" if first.count(";") > first.count(",") else ","
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        width = max((len(r) for r in rows), default=0)
+        grid = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=str)
+    else:
+        raise ValidationError(f"Jenis berkas {suffix or '(tanpa ekstensi)'} tidak didukung; gunakan .csv atau .xlsx.")
+    if grid.empty or grid.shape[0] < 1:
+        raise ValidationError(f"Berkas {name} kosong; tidak ada yang diubah.")
+    header = [norm_col(c) for c in grid.iloc[0].tolist()]
+    expected = set(expected)
+    if expected and not expected & set(header):
+        for r in range(1, min(len(grid), 20)):
+            if expected & {norm_col(c) for c in grid.iloc[r].tolist()}:
+                raise ValidationError(
+                    f"Berkas {name}: judul kolom harus di baris 1, tetapi ditemukan di baris {r + 1}. "
+                    "Hapus baris di atasnya lalu coba lagi; tidak ada yang diubah.",
+                    [Problem(name, r + 1, None, "baris judul kolom tidak di baris 1")],
+                )
+    body = grid.iloc[1:].reset_index(drop=True)
+    body.columns = header
+    body = body.loc[:, [c != "" for c in header]]
+    return body.map(lambda v: v.strip() if isinstance(v, str) else v)
+
+
+def norm_col(name: object) -> str:
+    """Normalise a column header: lower case, single underscores (``"Poin Maks"`` → ``"poin_maks"``)."""
+    text = str(name).strip().lower()
+    out = "".join(ch if ch.isalnum() else "_" for ch in text)
+    while "__" in out:
+        out = out.replace("__", "_")
+    return out.strip("_")
+
+
+def parse_number(text: str) -> float | None:
+    """Parse ``"12.5"``, ``"12,5"`` or ``"1.234,5"``; None when empty or not a number."""
+    if text is None:
+        return None
+    t = str(text).strip()
+    if not t:
+        return None
+    if "," in t and "." in t:
+        t = t.replace(".", "").replace(",", ".")
+    else:
+        t = t.replace(",", ".")
+    try:
+        return float(t)
+    except ValueError:
+        return None
