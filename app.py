@@ -1,0 +1,64 @@
+"""Ringkasan: the Walikota's one-screen briefing. Entry point: ``streamlit run app.py``."""
+
+import streamlit as st
+
+from kla import charts, overview, ui
+
+ui.page_setup("Ringkasan", "🏙️")
+fp = ui.database_fingerprint()
+meta = ui.load_meta(fp)
+rulebook = ui.load_rulebook(fp)
+city, city_name = meta["city_code"], meta["city_name"]
+
+st.title(f"Kota Layak Anak · {city_name}")
+years = ui.load_score_years(fp, city)["year"].tolist()
+if not years:
+    ui.fail("Belum ada nilai KLA di basis data.", hint="Impor dengan: python -m kla import kla-scores BERKAS --year TAHUN")
+year = st.sidebar.selectbox("Tahun penilaian", years[::-1], key=ui.Keys.YEAR)
+previous = [y for y in years if y < year]
+
+frame = ui.load_scores(fp, year, city)
+summary = overview.summary_for(frame, rulebook, year=year, area=city)
+source, sample = overview.score_stamp_source(frame, rulebook)
+published = ui.load_published_stunting(fp, city)
+latest = overview.latest_published(published)
+
+if sample:
+    st.warning(f"Nilai KLA {year} di bawah ini adalah **DATA CONTOH** (ilustratif), bukan hasil evaluasi resmi.")
+
+c1, c2, c3, c4 = st.columns(4)
+c1.metric(f"Nilai KLA {year}", f"{summary.total:g} / 1000", help=f"Bobot: {rulebook.weights_label}")
+c2.metric("Kategori", summary.category)
+if summary.next_category:
+    c3.metric(f"Kurang ke {summary.next_category}", f"{summary.points_to_next:g} poin")
+if "stunting_prevalence_survey" in latest:
+    fig = latest["stunting_prevalence_survey"]
+    c4.metric(fig.label, f"{fig.value:g}%", help=f"{fig.period} · {fig.note} · {fig.source_url}")
+    c4.caption(f"{fig.period}, [sumber]({fig.source_url})")
+
+left, right = st.columns(2)
+with left:
+    series = [(f"{year}", summary.groups)]
+    if previous:
+        prev = overview.summary_for(ui.load_scores(fp, previous[-1], city), rulebook, year=previous[-1], area=city)
+        if prev:
+            series.append((f"{previous[-1]}", prev.groups))
+    radar = charts.cluster_radar(
+        series, rings=overview.band_rings(rulebook),
+        stamp=charts.Stamp(f"Capaian per klaster KLA, {city_name} {year}", source, str(year), sample),
+    )
+    ui.plot(radar, key="radar_ringkasan")
+with right:
+    bar = charts.lost_points_bar(
+        summary.lost, stamp=charts.Stamp(f"Indikator dengan poin hilang terbesar, {year}", source, str(year), sample)
+    )
+    ui.plot(bar, key="poin_hilang_ringkasan")
+
+with st.expander("Angka stunting terbitan terbaru (survei dan rutin dipisah)"):
+    for item in latest.values():
+        st.markdown(f"- **{item.label}**: {item.value:g} {item.unit} ({item.period}) — {item.note} — [sumber]({item.source_url})")
+    chart = overview.survey_chart(published, city_name)
+    if chart is not None:
+        ui.plot(chart, key="survei_stunting")
+
+ui.sidebar_footer(fp)

@@ -1,0 +1,149 @@
+"""Pure chart builders: data in, plotly Figure out. No Streamlit, no database.
+
+Every figure carries its title, source and data date *inside* the figure (title and footer
+annotation), so a PNG downloaded from the modebar or a screenshot keeps them. Sample data is
+stamped "DATA CONTOH". Colours are the Okabe–Ito palette, which stays distinguishable for the
+common forms of colour-blindness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+
+from kla.scoring import GroupScore, LostPoints
+
+# Okabe & Ito (2008) colour-blind-safe palette.
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "grey": "#999999",
+    "black": "#000000",
+}
+FONT = dict(family="DejaVu Sans, Arial, sans-serif", size=13)
+SAMPLE_LABEL = "DATA CONTOH"
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What every picture must say about itself."""
+
+    title: str
+    source: str
+    data_date: str
+    sample: bool = False
+    extra: str = ""
+
+    def footer(self) -> str:
+        parts = [f"Sumber: {self.source}", f"Data per: {self.data_date}"]
+        if self.extra:
+            parts.append(self.extra)
+        if self.sample:
+            parts.insert(0, f"<b>{SAMPLE_LABEL}</b> (ilustratif, bukan data resmi)")
+        return " · ".join(parts)
+
+
+def apply_stamp(fig: go.Figure, stamp: Stamp, *, height: int = 380) -> go.Figure:
+    """Title at the top, source/date/sample footer at the bottom, inside the figure."""
+    title = f"{stamp.title} — {SAMPLE_LABEL}" if stamp.sample else stamp.title
+    fig.update_layout(
+        title=dict(text=title, x=0.01, xanchor="left", font=dict(size=15)),
+        font=FONT,
+        height=height,
+        margin=dict(l=40, r=20, t=60, b=70),
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+    )
+    fig.add_annotation(
+        text=stamp.footer(), xref="paper", yref="paper", x=0, y=-0.02, yshift=-38,
+        xanchor="left", yanchor="top", showarrow=False, align="left", font=dict(size=10, color="#444"),
+    )
+    return fig
+
+
+def cluster_radar(
+    series: Sequence[tuple[str, Sequence[GroupScore]]],
+    *,
+    rings: Sequence[tuple[str, float]] = (),
+    stamp: Stamp,
+) -> go.Figure:
+    """Radar of achievement % per group.
+
+    Parameters
+    ----------
+    series:
+        ``(label, group scores)`` pairs; the first is drawn strongest (the selected year),
+        the rest as comparison outlines (e.g. the previous year, another area).
+    rings:
+        ``(label, pct)`` reference rings, e.g. ``("Madya (≥601)", 60.1)``: the achievement
+        every group would need, on average, for the band's lower bound.
+    """
+    colours = [OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["green"], OKABE_ITO["purple"]]
+    dashes = ["solid", "dot", "dash", "dashdot"]
+    fig = go.Figure()
+    for n, (label, groups) in enumerate(series):
+        theta = [g.label for g in groups] + [groups[0].label]
+        r = [round(g.pct, 1) for g in groups] + [round(groups[0].pct, 1)]
+        fig.add_trace(go.Scatterpolar(
+            r=r, theta=theta, name=label, mode="lines+markers",
+            line=dict(color=colours[n % len(colours)], width=3 if n == 0 else 2, dash=dashes[n % len(dashes)]),
+            fill="toself" if n == 0 else "none", fillcolor="rgba(0,114,178,0.12)",
+            hovertemplate="%{theta}: %{r:.1f}%<extra>" + label + "</extra>",
+        ))
+    if series:
+        labels = [g.label for g in series[0][1]]
+        for label, pct in rings:
+            fig.add_trace(go.Scatterpolar(
+                r=[pct] * (len(labels) + 1), theta=labels + [labels[0]], name=label, mode="lines",
+                line=dict(color=OKABE_ITO["vermillion"], width=1.5, dash="dash"), hoverinfo="skip",
+            ))
+    fig.update_layout(
+        polar=dict(radialaxis=dict(range=[0, 100], ticksuffix="%", angle=90, tickfont=dict(size=10))),
+        legend=dict(orientation="h", y=-0.08, x=0.5, xanchor="center"),
+    )
+    return apply_stamp(fig, stamp, height=420)
+
+
+def lost_points_bar(lost: Sequence[LostPoints], *, top: int = 8, stamp: Stamp) -> go.Figure:
+    """Horizontal bars: the indicators losing the most points (points lost = max − earned)."""
+    rows = [lp for lp in lost if lp.points_lost > 0][:top][::-1]
+    labels = [f"{lp.number}. {_short(lp.name)}" for lp in rows]
+    fig = go.Figure(go.Bar(
+        x=[lp.points_lost for lp in rows], y=labels, orientation="h",
+        marker_color=OKABE_ITO["vermillion"],
+        text=[f"−{lp.points_lost:g}" for lp in rows], textposition="outside",
+        customdata=[[lp.points, lp.max_points, lp.opd] for lp in rows],
+        hovertemplate="%{y}<br>hilang %{x:g} poin (dapat %{customdata[0]:g} dari %{customdata[1]:g})"
+                      "<br>OPD: %{customdata[2]}<extra></extra>",
+    ))
+    fig.update_xaxes(title="poin hilang", gridcolor="#eee", zeroline=True)
+    fig.update_yaxes(automargin=True)
+    return apply_stamp(fig, stamp, height=420)
+
+
+def survey_prevalence_line(
+    periods: Sequence[str], values: Sequence[float], *, area_label: str, target: float | None, stamp: Stamp
+) -> go.Figure:
+    """Survey (SSGI/SKI) stunting prevalence over time. Routine e-PPGBM data never goes here."""
+    fig = go.Figure(go.Scatter(
+        x=list(periods), y=list(values), mode="lines+markers+text", name=f"{area_label} (survei)",
+        text=[f"{v:.1f}%" for v in values], textposition="top center",
+        line=dict(color=OKABE_ITO["blue"], width=3),
+    ))
+    if target is not None:
+        fig.add_hline(y=target, line_dash="dash", line_color=OKABE_ITO["vermillion"],
+                      annotation_text=f"target nasional {target:g}%", annotation_position="bottom right")
+    fig.update_yaxes(title="prevalensi stunting (%)", rangemode="tozero", gridcolor="#eee")
+    fig.update_xaxes(type="category")
+    return apply_stamp(fig, stamp, height=320)
+
+
+def _short(text: str, width: int = 48) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"

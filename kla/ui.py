@@ -1,0 +1,138 @@
+"""Streamlit glue: the ONLY module in ``kla/`` that imports streamlit.
+
+Holds the cached connection (keyed on the database fingerprint, so a rebuilt file is picked
+up without a restart), cached loaders, session-state keys and small shared widgets. Pages call
+these and the pure builders in :mod:`kla.charts`; they hold no SQL and no logic of their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from kla import config, repository, store
+from kla.db import connect_readonly, fingerprint
+from kla.errors import KlaError
+from kla.rulebook import Rulebook
+
+log = logging.getLogger("kla.ui")
+Fingerprint = tuple[str, int, int]
+
+
+class Keys:
+    """Session-state and widget keys, in one place so pages and tests agree on them."""
+
+    YEAR = "tahun"
+    COMPARE_YEAR = "tahun_banding"
+    AREA = "wilayah_terpilih"  # chosen area code; carried across pages
+
+
+def page_setup(title: str, icon: str = "📊") -> None:
+    """First call of every page: config, and the sidebar note on what the data is."""
+    st.set_page_config(page_title=f"{title} · Dasbor KLA", page_icon=icon, layout="wide")
+    st.session_state.setdefault(Keys.AREA, None)
+
+
+def fail(message: str, *, hint: str | None = None) -> None:
+    """Show a clear Indonesian message and stop the page (no traceback reaches the browser)."""
+    st.error(message)
+    if hint:
+        st.info(hint)
+    st.stop()
+
+
+def _auto_build_enabled() -> bool:
+    return os.environ.get("KLA_AUTO_BUILD", "1") != "0"
+
+
+def database_fingerprint() -> Fingerprint:
+    """Fingerprint of a usable database; builds it on first start, or stops with a message."""
+    path = config.db_path()
+    if not path.exists() and _auto_build_enabled():
+        st.info("Basis data belum ada; sedang dibangun dari berkas di folder data/ (sekali saja).")
+        bar = st.progress(0.0, text="Membangun basis data…")
+        try:
+            store.build(path, progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+        except KlaError as exc:
+            fail(f"Basis data gagal dibangun: {exc}", hint="Perbaiki berkas sumber lalu muat ulang halaman ini.")
+        bar.empty()
+    try:
+        fp = fingerprint(path)
+        _connection(fp)
+    except FileNotFoundError:
+        fail(
+            f"Basis data belum ada ({path.name}).",
+            hint="Jalankan `make run` atau `python -m kla build`, lalu muat ulang halaman ini.",
+        )
+    except KlaError as exc:
+        fail(str(exc), hint="Jalankan `python -m kla build`, lalu muat ulang halaman ini.")
+    return fp
+
+
+@st.cache_resource(max_entries=1)
+def _connection(fp: Fingerprint) -> duckdb.DuckDBPyConnection:
+    """One read-only connection per database file version (max_entries=1 evicts the old one)."""
+    return connect_readonly(Path(fp[0]))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_rulebook(fp: Fingerprint) -> Rulebook:
+    return repository.rulebook(_connection(fp))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_meta(fp: Fingerprint) -> dict[str, str]:
+    return repository.meta(_connection(fp))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def load_score_years(fp: Fingerprint, area: str) -> pd.DataFrame:
+    return repository.score_years(_connection(fp), area=area)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def load_scores(fp: Fingerprint, year: int, area: str) -> pd.DataFrame:
+    return repository.kla_scores(_connection(fp), year=year, area=area)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def load_published_stunting(fp: Fingerprint, area: str) -> pd.DataFrame:
+    return repository.published_stunting(_connection(fp), area=area)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_provenance(fp: Fingerprint) -> pd.DataFrame:
+    return repository.provenance(_connection(fp))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_areas(fp: Fingerprint) -> pd.DataFrame:
+    return repository.area_names(_connection(fp))
+
+
+def sidebar_footer(fp: Fingerprint) -> None:
+    """Data date and the sample-data warning, on every page."""
+    meta = load_meta(fp)
+    prov = load_provenance(fp)
+    with st.sidebar:
+        st.caption(f"{meta.get('city_name', '')} · basis data dibangun {meta.get('built_at', '?')} UTC")
+        if (prov["kind"] == "sample").any():
+            st.warning("Sebagian angka adalah **DATA CONTOH** (ilustratif), ditandai di setiap grafik.")
+        rb = load_rulebook(fp)
+        if not rb.weights_official:
+            st.caption(f"Bobot indikator: **{rb.weights_label}** (bobot resmi belum publik).")
+
+
+def plot(fig: object, key: str) -> None:
+    """Render a figure with a high-resolution PNG download button in the modebar."""
+    st.plotly_chart(
+        fig,
+        key=key,
+        width="stretch",
+        config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2, "filename": key}},
+    )
