@@ -23,11 +23,12 @@ source, sample = overview.score_stamp_source(frame, rulebook)
 published = ui.load_published_stunting(fp, city)
 latest = overview.latest_published(published)
 
-if sample:
-    st.warning(f"Nilai KLA {year} di bawah ini adalah **DATA CONTOH** (ilustratif), bukan hasil evaluasi resmi.")
-
 c1, c2, c3, c4 = st.columns(4)
-c1.metric(f"Nilai KLA {year}", f"{summary.total:g} / 1000", help=f"Bobot: {rulebook.weights_label}")
+c1.metric(
+    f"Nilai KLA {year}" + (" · DATA CONTOH" if sample else ""),
+    f"{summary.total:g} / 1000",
+    help=f"Bobot: {rulebook.weights_label}. " + ("Nilai ilustratif, bukan hasil evaluasi resmi." if sample else ""),
+)
 c2.metric("Kategori", summary.category)
 if summary.next_category:
     c3.metric(f"Kurang ke {summary.next_category}", f"{summary.points_to_next:g} poin")

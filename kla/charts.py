@@ -42,28 +42,32 @@ class Stamp:
     extra: str = ""
 
     def footer(self) -> str:
-        parts = [f"Sumber: {self.source}", f"Data per: {self.data_date}"]
+        first = f"Sumber: {self.source}"
+        second = [f"Data per: {self.data_date}"]
         if self.extra:
-            parts.append(self.extra)
+            second.append(self.extra)
         if self.sample:
-            parts.insert(0, f"<b>{SAMPLE_LABEL}</b> (ilustratif, bukan data resmi)")
-        return " · ".join(parts)
+            second.insert(0, f"<b>{SAMPLE_LABEL}</b> (ilustratif, bukan data resmi)")
+        return f"{first}<br>{' · '.join(second)}"
 
 
 def apply_stamp(fig: go.Figure, stamp: Stamp, *, height: int = 380) -> go.Figure:
-    """Title at the top, source/date/sample footer at the bottom, inside the figure."""
+    """Title, and under it source, data date and the sample label, all inside the figure.
+
+    The source line is a plotly title *subtitle*, so it never collides with axes or legends
+    and is part of every PNG the modebar downloads.
+    """
     title = f"{stamp.title} — {SAMPLE_LABEL}" if stamp.sample else stamp.title
     fig.update_layout(
-        title=dict(text=title, x=0.01, xanchor="left", font=dict(size=15)),
+        title=dict(
+            text=title, x=0.01, xanchor="left", font=dict(size=15),
+            subtitle=dict(text=stamp.footer(), font=dict(size=10, color="#444")),
+        ),
         font=FONT,
         height=height,
-        margin=dict(l=40, r=20, t=60, b=70),
+        margin=dict(l=40, r=30, t=70, b=40),
         paper_bgcolor="white",
         plot_bgcolor="white",
-    )
-    fig.add_annotation(
-        text=stamp.footer(), xref="paper", yref="paper", x=0, y=-0.02, yshift=-38,
-        xanchor="left", yanchor="top", showarrow=False, align="left", font=dict(size=10, color="#444"),
     )
     return fig
 
@@ -73,6 +77,7 @@ def cluster_radar(
     *,
     rings: Sequence[tuple[str, float]] = (),
     stamp: Stamp,
+    height: int = 360,
 ) -> go.Figure:
     """Radar of achievement % per group.
 
@@ -105,27 +110,31 @@ def cluster_radar(
                 line=dict(color=OKABE_ITO["vermillion"], width=1.5, dash="dash"), hoverinfo="skip",
             ))
     fig.update_layout(
-        polar=dict(radialaxis=dict(range=[0, 100], ticksuffix="%", angle=90, tickfont=dict(size=10))),
-        legend=dict(orientation="h", y=-0.08, x=0.5, xanchor="center"),
+        polar=dict(radialaxis=dict(range=[0, 100], ticksuffix="%", angle=90, tickfont=dict(size=9)),
+                   angularaxis=dict(tickfont=dict(size=11))),
+        legend=dict(orientation="v", y=0.5, x=1.02, yanchor="middle", font=dict(size=11)),
     )
-    return apply_stamp(fig, stamp, height=420)
+    fig = apply_stamp(fig, stamp, height=height)
+    fig.update_layout(margin=dict(l=70, r=40, t=80, b=30))
+    return fig
 
 
-def lost_points_bar(lost: Sequence[LostPoints], *, top: int = 8, stamp: Stamp) -> go.Figure:
+def lost_points_bar(lost: Sequence[LostPoints], *, top: int = 8, stamp: Stamp, height: int = 360) -> go.Figure:
     """Horizontal bars: the indicators losing the most points (points lost = max − earned)."""
     rows = [lp for lp in lost if lp.points_lost > 0][:top][::-1]
     labels = [f"{lp.number}. {_short(lp.name)}" for lp in rows]
     fig = go.Figure(go.Bar(
         x=[lp.points_lost for lp in rows], y=labels, orientation="h",
         marker_color=OKABE_ITO["vermillion"],
-        text=[f"−{lp.points_lost:g}" for lp in rows], textposition="outside",
+        text=[f"−{lp.points_lost:g}" for lp in rows], textposition="outside", cliponaxis=False,
         customdata=[[lp.points, lp.max_points, lp.opd] for lp in rows],
         hovertemplate="%{y}<br>hilang %{x:g} poin (dapat %{customdata[0]:g} dari %{customdata[1]:g})"
                       "<br>OPD: %{customdata[2]}<extra></extra>",
     ))
-    fig.update_xaxes(title="poin hilang", gridcolor="#eee", zeroline=True)
+    widest = max((lp.points_lost for lp in rows), default=1.0)
+    fig.update_xaxes(title="poin hilang", gridcolor="#eee", zeroline=True, range=[0, widest * 1.25])
     fig.update_yaxes(automargin=True)
-    return apply_stamp(fig, stamp, height=420)
+    return apply_stamp(fig, stamp, height=height)
 
 
 def survey_prevalence_line(

@@ -63,6 +63,7 @@ def database_fingerprint() -> Fingerprint:
         bar.empty()
     try:
         fp = fingerprint(path)
+        _forget_replaced_database(fp)
         _connection(fp)
     except FileNotFoundError:
         fail(
@@ -74,9 +75,31 @@ def database_fingerprint() -> Fingerprint:
     return fp
 
 
-@st.cache_resource(max_entries=1)
+_last_fingerprint: list[Fingerprint] = []
+
+
+def _forget_replaced_database(fp: Fingerprint) -> None:
+    """Close the connection to a file the build has since replaced.
+
+    DuckDB keeps one database instance per path and process, so a new ``connect`` to the same
+    path would silently reuse the old instance (the old, replaced inode). Closing it first makes
+    the next connect open the new file.
+    """
+    if _last_fingerprint and _last_fingerprint[0] != fp:
+        _connection.clear()
+    _last_fingerprint[:] = [fp]
+
+
+def _close(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.close()
+    except duckdb.Error:  # already closed
+        log.debug("connection already closed")
+
+
+@st.cache_resource(max_entries=1, on_release=_close)
 def _connection(fp: Fingerprint) -> duckdb.DuckDBPyConnection:
-    """One read-only connection per database file version (max_entries=1 evicts the old one)."""
+    """One read-only connection per database file version."""
     return connect_readonly(Path(fp[0]))
 
 

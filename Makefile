@@ -1,0 +1,50 @@
+# Two commands do all set-up on a fresh Linux machine with Python 3.11:
+#   make run   -> .venv, pinned requirements, database (if missing or stale), Streamlit on 127.0.0.1:8501
+#   make test  -> the same set-up plus dev tools, Debian Chromium, and the whole suite (browser tests included)
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8501
+GEO_SOURCE ?=
+
+.PHONY: run test install install-dev db geo chromium lint screenshots clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+db: install
+	$(BIN)/python -m kla build --if-stale
+
+# Boundaries are optional: fetched when missing and the network allows; the app runs without them.
+geo: db
+	-$(BIN)/python -m kla geo fetch --if-missing $(if $(GEO_SOURCE),--from $(GEO_SOURCE),)
+
+run: geo
+	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: install-dev chromium
+	$(BIN)/python -m pytest
+
+lint: install-dev
+	$(BIN)/ruff check kla geo pages app.py tests
+
+clean:
+	rm -rf $(VENV) data/kla.duckdb tests/artifacts

@@ -1,0 +1,117 @@
+"""AppTest smoke tests: app.py and every page run without exceptions or st.error on good data,
+and show a clear Indonesian message (no traceback) when the database is missing, empty or not DuckDB."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = ["app.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))]
+
+
+def run_page(page: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    if page != "app.py":
+        at.switch_page(page)
+        at.run()
+    return at
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_without_errors(app_env: Path, page: str) -> None:
+    at = run_page(page)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert at.title, "every page has a title"
+
+
+def test_overview_shows_score_category_and_gap(app_env: Path) -> None:
+    at = run_page("app.py")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Kategori"] == "Pratama"
+    assert any(label.startswith("Kurang ke Madya") for label in metrics)
+    assert any("DATA CONTOH" in w.value for w in at.warning)
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 2
+
+
+def _expect_clear_message(at: AppTest, needle: str) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.error, "a clear error is shown"
+    text = " ".join(e.value for e in at.error) + " ".join(i.value for i in at.info)
+    assert needle in text
+    assert "Traceback" not in text
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_missing_database_gives_clear_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: str) -> None:
+    monkeypatch.setenv("KLA_DB", str(tmp_path / "tidak_ada.duckdb"))
+    monkeypatch.setenv("KLA_AUTO_BUILD", "0")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / page), default_timeout=60)
+    at.run()
+    _expect_clear_message(at, "python -m kla build")
+
+
+def test_empty_and_non_duckdb_files_give_clear_messages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import duckdb
+
+    empty = tmp_path / "kosong.duckdb"
+    duckdb.connect(str(empty)).close()
+    fake = tmp_path / "palsu.duckdb"
+    fake.write_bytes(b"bukan basis data" * 64)
+    monkeypatch.setenv("KLA_AUTO_BUILD", "0")
+    for path, needle in ((empty, "kosong"), (fake, "bukan basis data DuckDB")):
+        monkeypatch.setenv("KLA_DB", str(path))
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.run()
+        _expect_clear_message(at, needle)
+
+
+def test_first_start_builds_the_missing_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "baru.duckdb"
+    monkeypatch.setenv("KLA_DB", str(target))
+    monkeypatch.setenv("KLA_AUTO_BUILD", "1")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    assert target.exists()
+    assert not at.exception and not at.error
+    assert {m.label: m.value for m in at.metric}["Kategori"] == "Pratama"
+
+
+def test_rebuilt_database_is_noticed_without_restart(db_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Import new scores while the 'app' holds a connection: the next run shows them."""
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    monkeypatch.setenv("KLA_DB", str(db_copy))
+    monkeypatch.setenv("KLA_AUTO_BUILD", "0")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert "2026" not in [str(o) for o in at.selectbox[0].options]
+    frame = pd.read_csv(ROOT / "data/sample/kla_scores_2025.csv", dtype=str, keep_default_na=False)
+    frame["poin"] = [str(float(x)) for x in pd.read_csv(ROOT / "data/sample/kla_scores_2025.csv")["poin_maks"]]
+    frame["status_bukti"] = "lengkap"
+    src = tmp_path / "nilai_2026.csv"
+    frame.to_csv(src, index=False)
+    proc = subprocess.run([sys.executable, "-m", "kla", "import", "kla-scores", str(src), "--year", "2026",
+                           "--db", str(db_copy)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    at.run()
+    assert "2026" in [str(o) for o in at.selectbox[0].options]
+    at.selectbox[0].select(2026).run()
+    assert {m.label: m.value for m in at.metric}["Kategori"] == "KLA"

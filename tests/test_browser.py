@@ -1,0 +1,145 @@
+"""Real browser test: `streamlit run` on a free localhost port, every page in headless Chromium.
+
+Asserts each page renders its title and a chart, shows no Streamlit exception box, and makes
+no request to any host other than localhost. Screenshots go to tests/artifacts/screenshots/
+(git-ignored). Chromium is Debian's /usr/bin/chromium (installed by `make test`), driven by
+Playwright's Python API; `playwright install` is never needed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "tests" / "artifacts" / "screenshots"
+CHROMIUM = os.environ.get("KLA_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+pytestmark = pytest.mark.browser
+
+
+def page_slug(path: Path) -> str:
+    """URL path Streamlit gives a page file: the name without its number prefix."""
+    stem = path.stem
+    head, _, tail = stem.partition("_")
+    return tail if head.isdigit() else stem
+
+
+PAGES = [("", "ringkasan")] + [(page_slug(p), p.stem) for p in sorted((ROOT / "pages").glob("*.py"))]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(built_db: Path, tmp_path_factory: pytest.TempPathFactory):
+    """Streamlit serving the session database (copied, plus boundaries when the geo code exists)."""
+    db = tmp_path_factory.mktemp("browser") / "kla.duckdb"
+    shutil.copyfile(built_db, db)
+    env = {**os.environ, "KLA_DB": str(db), "KLA_AUTO_BUILD": "0"}
+    mirror = ROOT.parent / "shared" / "geo"
+    if (ROOT / "geo" / "__init__.py").exists() and mirror.exists():
+        proc = subprocess.run([sys.executable, "-m", "kla", "geo", "fetch", "--from", str(mirror), "--db", str(db)],
+                              capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+    port = free_port()
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start: " + (proc.stdout.read() if proc.stdout else ""))
+    yield url, started
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}; `make test` installs Debian's chromium")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def open_page(browser, url: str, name: str):
+    """Open a page at 1366x768, wait for it to settle, return (page, external request hosts)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID")
+    page = context.new_page()
+    external: list[str] = []
+
+    def note(request) -> None:
+        parsed = urlparse(request.url)
+        if parsed.scheme in ("data", "blob", "about"):
+            return
+        if parsed.hostname not in LOCAL_HOSTS:
+            external.append(request.url)
+
+    page.on("request", note)
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_selector("h1", timeout=60_000)
+    page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+    page.wait_for_timeout(1500)  # let plotly finish drawing and any stray request fire
+    return context, page, external
+
+
+@pytest.mark.parametrize(("slug", "name"), PAGES, ids=[p[1] for p in PAGES])
+def test_page_renders_offline_in_chromium(server, browser, slug: str, name: str) -> None:
+    url, _ = server
+    context, page, external = open_page(browser, f"{url}/{slug}", name)
+    try:
+        assert page.locator("h1").first.inner_text().strip()
+        assert page.locator(".js-plotly-plot").count() >= 1
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert external == [], f"requests outside localhost: {external}"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+    finally:
+        context.close()
+
+
+def test_overview_shows_sample_label_and_category(server, browser) -> None:
+    url, _ = server
+    context, page, _ = open_page(browser, url, "ringkasan")
+    try:
+        body = page.locator("body").inner_text()
+        assert "Pratama" in body
+        assert "DATA CONTOH" in body
+        # the title, source and data date are drawn inside the figure itself (they survive a PNG download)
+        svg_text = page.locator(".js-plotly-plot").first.inner_text()
+        assert "Sumber:" in page.locator(".js-plotly-plot").first.locator("svg").first.inner_html() or "Sumber:" in svg_text
+    finally:
+        context.close()

@@ -1,0 +1,175 @@
+"""`python -m kla import kla-scores`: row-level Indonesian messages; bad files change nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from kla.config import PROJECT_ROOT, load_city
+from kla.rulebook import load_rulebook
+from kla.scores_io import write_template
+
+RB = load_rulebook(load_city().rulebook)
+SAMPLE = PROJECT_ROOT / "data/sample/kla_scores_2025.csv"
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def run_import(path: Path, db: Path, year: int = 2024) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "kla", "import", "kla-scores", str(path), "--year", str(year), "--db", str(db)],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120,
+    )
+
+
+def good_frame() -> pd.DataFrame:
+    return pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
+
+
+def test_good_file_is_stored_as_imported_and_reimport_is_idempotent(db_copy: Path, tmp_path: Path) -> None:
+    src = tmp_path / "nilai.csv"
+    good_frame().to_csv(src, index=False)
+    proc = run_import(src, db_copy)
+    assert proc.returncode == 0, proc.stderr
+    once = duckdb.connect(str(db_copy), read_only=True)
+    rows = once.execute("SELECT count(*), sum(points) FROM kla_score WHERE year = 2024").fetchone()
+    prov = once.execute("SELECT kind, path, rows FROM provenance WHERE table_name='kla_score' AND kind='imported'").fetchall()
+    once.close()
+    assert rows[0] == 24 and rows[1] == pytest.approx(pd.to_numeric(good_frame()["poin"]).sum())
+    assert prov == [("imported", "nilai.csv", 24)]
+    before = sha(db_copy)
+    again = run_import(src, db_copy)
+    assert again.returncode == 0 and "sudah pernah diimpor" in again.stderr
+    assert sha(db_copy) == before
+
+
+def test_xlsx_template_round_trip(db_copy: Path, tmp_path: Path) -> None:
+    path = write_template(RB, tmp_path / "templat.xlsx")
+    frame = pd.read_excel(path, dtype=str)
+    assert list(frame["kode_indikator"]) == RB.codes
+    frame["poin"] = [str(i.max_points / 2) for i in RB.indicators]
+    frame["status_bukti"] = "sebagian"
+    frame.to_excel(path, index=False)
+    proc = run_import(path, db_copy)
+    assert proc.returncode == 0, proc.stderr
+    con = duckdb.connect(str(db_copy), read_only=True)
+    assert con.execute("SELECT sum(points) FROM kla_score WHERE year = 2024").fetchone()[0] == pytest.approx(500)
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> Path:
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _edit(fn):
+    def make(tmp: Path) -> Path:
+        frame = good_frame()
+        fn(frame)
+        return _csv(frame, tmp / "nilai.csv")
+    return make
+
+
+def _set(row: int, col: str, value: str):
+    def fn(frame: pd.DataFrame) -> None:
+        frame.loc[row, col] = value
+    return fn
+
+
+def _non_utf8(tmp: Path) -> Path:
+    path = tmp / "nilai.csv"
+    text = good_frame().to_csv(index=False).replace("DATA CONTOH", "Catatan Dinas Sosial – ‘lengkap’")
+    path.write_bytes(text.encode("cp1252"))
+    return path
+
+
+def _header_on_row_3(tmp: Path) -> Path:
+    path = tmp / "nilai.xlsx"
+    frame = good_frame()
+    with pd.ExcelWriter(path) as xl:
+        pd.DataFrame([["Penilaian mandiri KLA 2024"], [""]]).to_excel(xl, index=False, header=False)
+        frame.to_excel(xl, index=False, startrow=2)
+    return path
+
+
+def _missing_column(tmp: Path) -> Path:
+    return _csv(good_frame().drop(columns=["status_bukti"]), tmp / "nilai.csv")
+
+
+def _duplicate_row(tmp: Path) -> Path:
+    frame = good_frame()
+    return _csv(pd.concat([frame, frame.iloc[[4]]]), tmp / "nilai.csv")
+
+
+def _missing_indicator(tmp: Path) -> Path:
+    return _csv(good_frame().iloc[:-1], tmp / "nilai.csv")
+
+
+BAD = {
+    "unknown indicator code": (_edit(_set(3, "kode_indikator", "I99")), ["baris 5", "kode_indikator", "I99", "tidak dikenal"]),
+    "negative value": (_edit(_set(0, "poin", "-5")), ["baris 2", "negatif"]),
+    "value above the maximum": (_edit(_set(10, "poin", "50")), ["baris 12", "melebihi maksimum 42"]),
+    "duplicate row": (_duplicate_row, ["baris 26", "ganda", "baris 6"]),
+    "missing column": (_missing_column, ["kolom wajib tidak ada", "status_bukti"]),
+    "missing indicator": (_missing_indicator, ["belum diisi", "I24"]),
+    "non-UTF-8 CSV": (_non_utf8, ["bukan teks UTF-8", "CSV UTF-8"]),
+    "XLSX header on row 3": (_header_on_row_3, ["baris 1", "baris 3"]),
+    "bad evidence status": (_edit(_set(2, "status_bukti", "ada")), ["baris 4", "status_bukti", "lengkap, sebagian, belum"]),
+    "points not a number": (_edit(_set(1, "poin", "banyak")), ["baris 3", "bukan angka"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD), ids=list(BAD))
+def test_bad_score_files_are_rejected_and_change_nothing(case: str, db_copy: Path, tmp_path: Path) -> None:
+    make, needles = BAD[case]
+    path = make(tmp_path)
+    before = sha(db_copy)
+    proc = run_import(path, db_copy)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    for needle in needles:
+        assert needle in proc.stderr, f"{needle!r} not in {proc.stderr!r}"
+    assert "tidak ada yang diubah" in proc.stderr
+    assert sha(db_copy) == before
+
+
+def test_missing_database_and_non_duckdb_file(tmp_path: Path) -> None:
+    src = _csv(good_frame(), tmp_path / "nilai.csv")
+    proc = run_import(src, tmp_path / "tidak_ada.duckdb")
+    assert proc.returncode == 2 and "python -m kla build" in proc.stderr
+    fake = tmp_path / "palsu.duckdb"
+    fake.write_bytes(b"bukan duckdb" * 50)
+    before = sha(fake)
+    proc = run_import(src, fake)
+    assert proc.returncode == 2 and "rusak" in proc.stderr and "Traceback" not in proc.stderr
+    assert sha(fake) == before
+
+
+def test_score_cli_json_shape(built_db: Path) -> None:
+    import json
+
+    proc = subprocess.run([sys.executable, "-m", "kla", "score", "--year", "2025", "--json", "--db", str(built_db)],
+                          capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["year"] == 2025 and out["area"] == "36.73"
+    assert 500 <= out["total"] <= 600 and out["category"] == "Pratama"
+    assert out["next_category"] == "Madya" and out["points_to_next"] == pytest.approx(601 - out["total"])
+    assert sum(g["max"] for g in out["groups"].values()) == pytest.approx(1000)
+    lost = [x["points_lost"] for x in out["lost"]]
+    assert lost == sorted(lost, reverse=True)
+    # the sample is shaped so that nutrition (I11) is among the weakest indicators
+    assert "I11" in [x["code"] for x in out["lost"][:6]]
+
+
+def test_score_cli_on_missing_database_is_a_clear_message(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "kla", "score", "--year", "2025", "--db", str(tmp_path / "x.duckdb")],
+                          capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60)
+    assert proc.returncode == 2 and "belum dibangun" in proc.stderr and "Traceback" not in proc.stderr
