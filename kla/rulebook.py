@@ -52,6 +52,8 @@ class Rulebook:
     bands: tuple[Band, ...]
     indicators: tuple[Indicator, ...]
     raw: dict = field(repr=False, compare=False, default_factory=dict)
+    # Health crosswalk rules (kla.crosswalk.CrosswalkRule); illustrative until official.
+    crosswalk: tuple = ()
 
     def indicator(self, code: str) -> Indicator:
         return self._by_code()[code]
@@ -158,6 +160,10 @@ def parse_rulebook(raw: dict, source: str = "rulebook") -> Rulebook:
                 bad(f"kategori '{b.name}': batas atas {b.max} lebih kecil dari batas bawah {b.min}")
         bands = tuple(ordered)
 
+    from kla.crosswalk import parse_crosswalk  # local import: crosswalk is pure and imports no rulebook
+
+    crosswalk = parse_crosswalk(raw.get("crosswalk", []), {i.code: i for i in indicators}, bad)
+
     if problems:
         raise ValidationError(f"Rulebook {source} tidak valid; tidak ada yang diubah.", problems)
     return Rulebook(
@@ -169,6 +175,7 @@ def parse_rulebook(raw: dict, source: str = "rulebook") -> Rulebook:
         bands=bands,
         indicators=tuple(sorted(indicators, key=lambda i: i.number)),
         raw=raw,
+        crosswalk=crosswalk,
     )
 
 
