@@ -13,7 +13,9 @@ city, city_name = meta["city_code"], meta["city_name"]
 st.title(f"Kota Layak Anak · {city_name}")
 years = ui.load_score_years(fp, city)["year"].tolist()
 if not years:
-    ui.fail("Belum ada nilai KLA di basis data.", hint="Impor dengan: python -m kla import kla-scores BERKAS --year TAHUN")
+    ui.fail(
+        "Belum ada nilai KLA di basis data.", hint="Impor dengan: python -m kla import kla-scores BERKAS --year TAHUN"
+    )
 year = st.sidebar.selectbox("Tahun penilaian", years[::-1], key=ui.Keys.YEAR)
 previous = [y for y in years if y < year]
 
@@ -45,7 +47,8 @@ with left:
         if prev:
             series.append((f"{previous[-1]}", prev.groups))
     radar = charts.cluster_radar(
-        series, rings=overview.band_rings(rulebook),
+        series,
+        rings=overview.band_rings(rulebook),
         stamp=charts.Stamp(f"Capaian per klaster KLA, {city_name} {year}", source, str(year), sample),
     )
     ui.plot(radar, key="radar_ringkasan")
@@ -57,7 +60,8 @@ with right:
 
 with st.expander("Angka stunting terbitan terbaru (survei dan rutin dipisah)"):
     for item in latest.values():
-        st.markdown(f"- **{item.label}**: {item.value:g} {item.unit} ({item.period}) — {item.note} — [sumber]({item.source_url})")
+        st.markdown(f"- **{item.label}**: {item.value:g} {item.unit} ({item.period}) — {item.note}")
+        st.caption(f"[sumber]({item.source_url})")
     chart = overview.survey_chart(published, city_name)
     if chart is not None:
         ui.plot(chart, key="survei_stunting")

@@ -60,7 +60,10 @@ def apply_stamp(fig: go.Figure, stamp: Stamp, *, height: int = 380) -> go.Figure
     title = f"{stamp.title} — {SAMPLE_LABEL}" if stamp.sample else stamp.title
     fig.update_layout(
         title=dict(
-            text=title, x=0.01, xanchor="left", font=dict(size=15),
+            text=title,
+            x=0.01,
+            xanchor="left",
+            font=dict(size=15),
             subtitle=dict(text=stamp.footer(), font=dict(size=10, color="#444")),
         ),
         font=FONT,
@@ -96,22 +99,36 @@ def cluster_radar(
     for n, (label, groups) in enumerate(series):
         theta = [g.label for g in groups] + [groups[0].label]
         r = [round(g.pct, 1) for g in groups] + [round(groups[0].pct, 1)]
-        fig.add_trace(go.Scatterpolar(
-            r=r, theta=theta, name=label, mode="lines+markers",
-            line=dict(color=colours[n % len(colours)], width=3 if n == 0 else 2, dash=dashes[n % len(dashes)]),
-            fill="toself" if n == 0 else "none", fillcolor="rgba(0,114,178,0.12)",
-            hovertemplate="%{theta}: %{r:.1f}%<extra>" + label + "</extra>",
-        ))
+        fig.add_trace(
+            go.Scatterpolar(
+                r=r,
+                theta=theta,
+                name=label,
+                mode="lines+markers",
+                line=dict(color=colours[n % len(colours)], width=3 if n == 0 else 2, dash=dashes[n % len(dashes)]),
+                fill="toself" if n == 0 else "none",
+                fillcolor="rgba(0,114,178,0.12)",
+                hovertemplate="%{theta}: %{r:.1f}%<extra>" + label + "</extra>",
+            )
+        )
     if series:
         labels = [g.label for g in series[0][1]]
         for label, pct in rings:
-            fig.add_trace(go.Scatterpolar(
-                r=[pct] * (len(labels) + 1), theta=labels + [labels[0]], name=label, mode="lines",
-                line=dict(color=OKABE_ITO["vermillion"], width=1.5, dash="dash"), hoverinfo="skip",
-            ))
+            fig.add_trace(
+                go.Scatterpolar(
+                    r=[pct] * (len(labels) + 1),
+                    theta=labels + [labels[0]],
+                    name=label,
+                    mode="lines",
+                    line=dict(color=OKABE_ITO["vermillion"], width=1.5, dash="dash"),
+                    hoverinfo="skip",
+                )
+            )
     fig.update_layout(
-        polar=dict(radialaxis=dict(range=[0, 100], ticksuffix="%", angle=90, tickfont=dict(size=9)),
-                   angularaxis=dict(tickfont=dict(size=11))),
+        polar=dict(
+            radialaxis=dict(range=[0, 100], ticksuffix="%", angle=90, tickfont=dict(size=9)),
+            angularaxis=dict(tickfont=dict(size=11)),
+        ),
         legend=dict(orientation="v", y=0.5, x=1.02, yanchor="middle", font=dict(size=11)),
     )
     fig = apply_stamp(fig, stamp, height=height)
@@ -123,14 +140,20 @@ def lost_points_bar(lost: Sequence[LostPoints], *, top: int = 8, stamp: Stamp, h
     """Horizontal bars: the indicators losing the most points (points lost = max − earned)."""
     rows = [lp for lp in lost if lp.points_lost > 0][:top][::-1]
     labels = [f"{lp.number}. {_short(lp.name)}" for lp in rows]
-    fig = go.Figure(go.Bar(
-        x=[lp.points_lost for lp in rows], y=labels, orientation="h",
-        marker_color=OKABE_ITO["vermillion"],
-        text=[f"−{lp.points_lost:g}" for lp in rows], textposition="outside", cliponaxis=False,
-        customdata=[[lp.points, lp.max_points, lp.opd] for lp in rows],
-        hovertemplate="%{y}<br>hilang %{x:g} poin (dapat %{customdata[0]:g} dari %{customdata[1]:g})"
-                      "<br>OPD: %{customdata[2]}<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Bar(
+            x=[lp.points_lost for lp in rows],
+            y=labels,
+            orientation="h",
+            marker_color=OKABE_ITO["vermillion"],
+            text=[f"−{lp.points_lost:g}" for lp in rows],
+            textposition="outside",
+            cliponaxis=False,
+            customdata=[[lp.points, lp.max_points, lp.opd] for lp in rows],
+            hovertemplate="%{y}<br>hilang %{x:g} poin (dapat %{customdata[0]:g} dari %{customdata[1]:g})"
+            "<br>OPD: %{customdata[2]}<extra></extra>",
+        )
+    )
     widest = max((lp.points_lost for lp in rows), default=1.0)
     fig.update_xaxes(title="poin hilang", gridcolor="#eee", zeroline=True, range=[0, widest * 1.25])
     fig.update_yaxes(automargin=True)
@@ -141,14 +164,25 @@ def survey_prevalence_line(
     periods: Sequence[str], values: Sequence[float], *, area_label: str, target: float | None, stamp: Stamp
 ) -> go.Figure:
     """Survey (SSGI/SKI) stunting prevalence over time. Routine e-PPGBM data never goes here."""
-    fig = go.Figure(go.Scatter(
-        x=list(periods), y=list(values), mode="lines+markers+text", name=f"{area_label} (survei)",
-        text=[f"{v:.1f}%" for v in values], textposition="top center",
-        line=dict(color=OKABE_ITO["blue"], width=3),
-    ))
+    fig = go.Figure(
+        go.Scatter(
+            x=list(periods),
+            y=list(values),
+            mode="lines+markers+text",
+            name=f"{area_label} (survei)",
+            text=[f"{v:.1f}%" for v in values],
+            textposition="top center",
+            line=dict(color=OKABE_ITO["blue"], width=3),
+        )
+    )
     if target is not None:
-        fig.add_hline(y=target, line_dash="dash", line_color=OKABE_ITO["vermillion"],
-                      annotation_text=f"target nasional {target:g}%", annotation_position="bottom right")
+        fig.add_hline(
+            y=target,
+            line_dash="dash",
+            line_color=OKABE_ITO["vermillion"],
+            annotation_text=f"target nasional {target:g}%",
+            annotation_position="bottom right",
+        )
     fig.update_yaxes(title="prevalensi stunting (%)", rangemode="tozero", gridcolor="#eee")
     fig.update_xaxes(type="category")
     return apply_stamp(fig, stamp, height=320)

@@ -85,7 +85,6 @@ def load_city(path: Path | None = None) -> CityConfig:
         published_figures=base / src["published_figures"],
         rulebook=base / src["rulebook"],
         kla_scores=tuple(
-            ScoreSource(path=base / s["path"], year=int(s["year"]), kind=s["kind"])
-            for s in src.get("kla_scores", [])
+            ScoreSource(path=base / s["path"], year=int(s["year"]), kind=s["kind"]) for s in src.get("kla_scores", [])
         ),
     )

@@ -30,15 +30,12 @@ def connect_readonly(path: Path) -> duckdb.DuckDBPyConnection:
     """Open the store read-only; raise :class:`DatabaseNotReady` with a next step if unusable."""
     path = Path(path)
     if not path.exists():
-        raise DatabaseNotReady(
-            f"Basis data belum dibangun ({path.name} tidak ada). Jalankan: python -m kla build"
-        )
+        raise DatabaseNotReady(f"Basis data belum dibangun ({path.name} tidak ada). Jalankan: python -m kla build")
     try:
         con = duckdb.connect(str(path), read_only=True, config=READONLY_CONFIG)
     except duckdb.Error as exc:
         raise DatabaseNotReady(
-            f"Berkas {path.name} bukan basis data DuckDB yang bisa dibaca. "
-            "Bangun ulang dengan: python -m kla build"
+            f"Berkas {path.name} bukan basis data DuckDB yang bisa dibaca. Bangun ulang dengan: python -m kla build"
         ) from exc
     try:
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}

@@ -58,8 +58,11 @@ def latest_published(published: pd.DataFrame) -> dict[str, LatestFigure]:
             continue
         row = rows.sort_values("period").iloc[-1]
         out[indicator] = LatestFigure(
-            label=label, value=float(row["value"]), unit="%" if row["unit"] == "percent" else "anak",
-            period=str(row["period"]), source_url=str(row["source_url"]),
+            label=label,
+            value=float(row["value"]),
+            unit="%" if row["unit"] == "percent" else "anak",
+            period=str(row["period"]),
+            source_url=str(row["source_url"]),
             note=f"{row['source_kind']}; status: {row['status']}",
         )
     return out
@@ -77,6 +80,9 @@ def survey_chart(published: pd.DataFrame, area_label: str) -> charts.go.Figure |
         data_date=str(rows["period"].iloc[-1]),
     )
     return charts.survey_prevalence_line(
-        rows["period"].tolist(), rows["value"].tolist(), area_label=area_label,
-        target=NATIONAL_STUNTING_TARGET, stamp=stamp,
+        rows["period"].tolist(),
+        rows["value"].tolist(),
+        area_label=area_label,
+        target=NATIONAL_STUNTING_TARGET,
+        stamp=stamp,
     )

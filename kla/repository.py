@@ -30,20 +30,33 @@ def rulebook(con: duckdb.DuckDBPyConnection) -> Rulebook:
     """Rebuild the :class:`Rulebook` stored by the build (already validated there)."""
     cur = con.cursor()
     rid, title, official, label = cur.execute(
-        "SELECT rulebook_id, title, weights_official, weights_label FROM rulebook").fetchone()
-    groups = tuple(Group(*r) for r in cur.execute(
-        "SELECT code, label, title FROM kla_group WHERE rulebook_id = ? ORDER BY ord", [rid]).fetchall())
-    bands = tuple(Band(*r) for r in cur.execute(
-        "SELECT name, min_points, max_points FROM kla_band WHERE rulebook_id = ? ORDER BY min_points", [rid]).fetchall())
+        "SELECT rulebook_id, title, weights_official, weights_label FROM rulebook"
+    ).fetchone()
+    groups = tuple(
+        Group(*r)
+        for r in cur.execute(
+            "SELECT code, label, title FROM kla_group WHERE rulebook_id = ? ORDER BY ord", [rid]
+        ).fetchall()
+    )
+    bands = tuple(
+        Band(*r)
+        for r in cur.execute(
+            "SELECT name, min_points, max_points FROM kla_band WHERE rulebook_id = ? ORDER BY min_points", [rid]
+        ).fetchall()
+    )
     inds = tuple(
-        Indicator(number=r[0], code=r[1], name=r[2], group=r[3], opd=r[4], max_points=r[5], status=r[6],
-                  levels=tuple(r[7]))
+        Indicator(
+            number=r[0], code=r[1], name=r[2], group=r[3], opd=r[4], max_points=r[5], status=r[6], levels=tuple(r[7])
+        )
         for r in cur.execute(
             "SELECT number, code, name, group_code, opd, max_points, status, levels FROM kla_indicator "
-            "WHERE rulebook_id = ? ORDER BY number", [rid]).fetchall()
+            "WHERE rulebook_id = ? ORDER BY number",
+            [rid],
+        ).fetchall()
     )
-    return Rulebook(id=rid, title=title, weights_official=official, weights_label=label,
-                    groups=groups, bands=bands, indicators=inds)
+    return Rulebook(
+        id=rid, title=title, weights_official=official, weights_label=label, groups=groups, bands=bands, indicators=inds
+    )
 
 
 def kla_scores(con: duckdb.DuckDBPyConnection, *, year: int, area: str) -> pd.DataFrame:
@@ -66,9 +79,13 @@ def published_stunting(con: duckdb.DuckDBPyConnection, *, area: str) -> pd.DataF
 
 
 def provenance(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return con.cursor().execute(
-        "SELECT source_id, path, kind, table_name, rows, sha256, built_at, note FROM provenance ORDER BY source_id"
-    ).df()
+    return (
+        con.cursor()
+        .execute(
+            "SELECT source_id, path, kind, table_name, rows, sha256, built_at, note FROM provenance ORDER BY source_id"
+        )
+        .df()
+    )
 
 
 def area_names(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

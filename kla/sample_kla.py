@@ -18,10 +18,30 @@ from kla.rulebook import Rulebook
 
 # Achievement share of the maximum per indicator, per year. Chosen by hand, not measured.
 _SHARE_2023 = {
-    "I01": 0.75, "I02": 0.50, "I03": 0.50, "I04": 0.75, "I05": 0.50, "I06": 0.75,
-    "I07": 0.25, "I08": 0.50, "I09": 0.75, "I10": 0.75, "I11": 0.25, "I12": 0.50,
-    "I13": 0.50, "I14": 0.25, "I15": 0.50, "I16": 0.50, "I17": 0.75, "I18": 0.50,
-    "I19": 0.25, "I20": 0.25, "I21": 0.50, "I22": 0.50, "I23": 0.50, "I24": 0.75,
+    "I01": 0.75,
+    "I02": 0.50,
+    "I03": 0.50,
+    "I04": 0.75,
+    "I05": 0.50,
+    "I06": 0.75,
+    "I07": 0.25,
+    "I08": 0.50,
+    "I09": 0.75,
+    "I10": 0.75,
+    "I11": 0.25,
+    "I12": 0.50,
+    "I13": 0.50,
+    "I14": 0.25,
+    "I15": 0.50,
+    "I16": 0.50,
+    "I17": 0.75,
+    "I18": 0.50,
+    "I19": 0.25,
+    "I20": 0.25,
+    "I21": 0.50,
+    "I22": 0.50,
+    "I23": 0.50,
+    "I24": 0.75,
 }
 _SHARE_2025 = {**_SHARE_2023, "I02": 0.75, "I05": 0.75, "I12": 0.75, "I18": 0.75, "I15": 0.75}
 
@@ -40,15 +60,17 @@ def sample_scores(rulebook: Rulebook, year: int) -> pd.DataFrame:
         share = shares[ind.code]
         # snap to the nearest scoring level so the planner's steps line up with the data
         points = min(ind.levels, key=lambda lv: abs(lv - share * ind.max_points))
-        rows.append({
-            "kode_indikator": ind.code,
-            "nama_indikator": ind.name,
-            "poin_maks": ind.max_points,
-            "poin": points,
-            "status_bukti": _evidence(share),
-            "catatan": _NOTE,
-            "kode_wilayah": "",
-        })
+        rows.append(
+            {
+                "kode_indikator": ind.code,
+                "nama_indikator": ind.name,
+                "poin_maks": ind.max_points,
+                "poin": points,
+                "status_bukti": _evidence(share),
+                "catatan": _NOTE,
+                "kode_wilayah": "",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -60,3 +82,49 @@ def write_samples(rulebook: Rulebook, out_dir: Path) -> list[Path]:
         sample_scores(rulebook, year).to_csv(path, index=False)
         paths.append(path)
     return paths
+
+
+# --------------------------------------------------------------------------- Kecamatan Layak Anak (DATA CONTOH)
+
+KECAMATAN_SAMPLE_YEAR = 2025
+
+
+def _wobble(area: str, code: str) -> float:
+    """A deterministic −0.25 / 0 / +0.25 shift per kecamatan and indicator (not random, not measured)."""
+    import hashlib
+
+    return (int(hashlib.sha256(f"{area}|{code}".encode()).hexdigest()[:8], 16) % 3 - 1) * 0.25
+
+
+def sample_kecamatan_scores(
+    rulebook: Rulebook, kecamatan_codes: list[str], year: int = KECAMATAN_SAMPLE_YEAR
+) -> pd.DataFrame:
+    """Per-kecamatan scores (Kecamatan Layak Anak) in the same template, with ``kode_wilayah`` filled in.
+
+    Each kecamatan starts from the city's sample shares and moves one level up or down on some
+    indicators (a fixed hash, so the file is reproducible). Illustrative only.
+    """
+    base = {2023: _SHARE_2023, 2025: _SHARE_2025}[year]
+    rows = []
+    for area in kecamatan_codes:
+        for ind in rulebook.indicators:
+            share = min(1.0, max(0.0, base[ind.code] + _wobble(area, ind.code)))
+            points = min(ind.levels, key=lambda lv, s=share, m=ind.max_points: abs(lv - s * m))
+            rows.append(
+                {
+                    "kode_indikator": ind.code,
+                    "nama_indikator": ind.name,
+                    "poin_maks": ind.max_points,
+                    "poin": points,
+                    "status_bukti": _evidence(share),
+                    "catatan": _NOTE + " (Kecamatan Layak Anak)",
+                    "kode_wilayah": area,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def write_kecamatan_sample(rulebook: Rulebook, out_dir: Path, kecamatan_codes: list[str]) -> Path:
+    path = out_dir / f"kla_scores_kecamatan_{KECAMATAN_SAMPLE_YEAR}.csv"
+    sample_kecamatan_scores(rulebook, kecamatan_codes).to_csv(path, index=False)
+    return path

@@ -58,9 +58,7 @@ def write_template(rulebook: Rulebook, out: Path) -> Path:
     return out
 
 
-def parse_scores(
-    path: Path, rulebook: Rulebook, *, year: int, city_code: str, known_areas: set[str]
-) -> pd.DataFrame:
+def parse_scores(path: Path, rulebook: Rulebook, *, year: int, city_code: str, known_areas: set[str]) -> pd.DataFrame:
     """Validate a self-assessment file and return rows ready for ``kla_score``.
 
     Every problem is collected (row and column named, in Indonesian) before raising, so a
@@ -108,7 +106,12 @@ def parse_scores(
         status = str(rec.get("status_bukti", "")).strip().lower()
         if status not in EVIDENCE_STATUSES:
             problems.append(
-                Problem(name, line, "status_bukti", f"status '{status}' harus salah satu dari {', '.join(EVIDENCE_STATUSES)}")
+                Problem(
+                    name,
+                    line,
+                    "status_bukti",
+                    f"status '{status}' harus salah satu dari {', '.join(EVIDENCE_STATUSES)}",
+                )
             )
         key = (area, code)
         if key in seen:
@@ -127,9 +130,13 @@ def parse_scores(
     for area in sorted({a for a, _ in seen}):
         absent = [c for c in rulebook.codes if (area, c) not in seen]
         if absent:
-            problems.append(Problem(name, None, "kode_indikator", f"wilayah {area}: indikator belum diisi: {', '.join(absent)}"))
+            problems.append(
+                Problem(name, None, "kode_indikator", f"wilayah {area}: indikator belum diisi: {', '.join(absent)}")
+            )
     if not seen and not problems:
         problems.append(Problem(name, None, None, "tidak ada baris nilai"))
     if problems:
-        raise ValidationError(f"Berkas nilai KLA {name} ditolak ({len(problems)} masalah); tidak ada yang diubah.", problems)
+        raise ValidationError(
+            f"Berkas nilai KLA {name} ditolak ({len(problems)} masalah); tidak ada yang diubah.", problems
+        )
     return pd.DataFrame(rows)

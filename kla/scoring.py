@@ -65,9 +65,7 @@ class ScoreSummary:
                 g.label: {"points": round(g.points, 2), "max": round(g.max, 2), "pct": round(g.pct, 1)}
                 for g in self.groups
             },
-            "lost": [
-                {"code": lp.code, "name": lp.name, "points_lost": round(lp.points_lost, 2)} for lp in self.lost
-            ],
+            "lost": [{"code": lp.code, "name": lp.name, "points_lost": round(lp.points_lost, 2)} for lp in self.lost],
         }
 
 

@@ -110,10 +110,8 @@ def parse_number(text: str) -> float | None:
     t = str(text).strip()
     if not t:
         return None
-    if "," in t and "." in t:
-        t = t.replace(".", "").replace(",", ".")
-    else:
-        t = t.replace(",", ".")
+    # "1.234,5" (Indonesian thousands + decimal comma) or "12,5" (decimal comma)
+    t = t.replace(".", "").replace(",", ".") if "," in t and "." in t else t.replace(",", ".")
     try:
         return float(t)
     except ValueError:

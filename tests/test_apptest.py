@@ -89,7 +89,9 @@ def test_first_start_builds_the_missing_database(tmp_path: Path, monkeypatch: py
     assert {m.label: m.value for m in at.metric}["Kategori"] == "Pratama"
 
 
-def test_rebuilt_database_is_noticed_without_restart(db_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rebuilt_database_is_noticed_without_restart(
+    db_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Import new scores while the 'app' holds a connection: the next run shows them."""
     import subprocess
     import sys
@@ -108,8 +110,13 @@ def test_rebuilt_database_is_noticed_without_restart(db_copy: Path, tmp_path: Pa
     frame["status_bukti"] = "lengkap"
     src = tmp_path / "nilai_2026.csv"
     frame.to_csv(src, index=False)
-    proc = subprocess.run([sys.executable, "-m", "kla", "import", "kla-scores", str(src), "--year", "2026",
-                           "--db", str(db_copy)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kla", "import", "kla-scores", str(src), "--year", "2026", "--db", str(db_copy)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     at.run()
     assert "2026" in [str(o) for o in at.selectbox[0].options]

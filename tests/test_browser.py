@@ -23,8 +23,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts" / "screenshots"
 CHROMIUM = os.environ.get("KLA_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 pytestmark = pytest.mark.browser
@@ -54,15 +62,36 @@ def server(built_db: Path, tmp_path_factory: pytest.TempPathFactory):
     env = {**os.environ, "KLA_DB": str(db), "KLA_AUTO_BUILD": "0"}
     mirror = ROOT.parent / "shared" / "geo"
     if (ROOT / "geo" / "__init__.py").exists() and mirror.exists():
-        proc = subprocess.run([sys.executable, "-m", "kla", "geo", "fetch", "--from", str(mirror), "--db", str(db)],
-                              capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+        proc = subprocess.run(
+            [sys.executable, "-m", "kla", "geo", "fetch", "--from", str(mirror), "--db", str(db)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=300,
+        )
         assert proc.returncode == 0, proc.stderr
     port = free_port()
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
@@ -140,6 +169,9 @@ def test_overview_shows_sample_label_and_category(server, browser) -> None:
         assert "DATA CONTOH" in body
         # the title, source and data date are drawn inside the figure itself (they survive a PNG download)
         svg_text = page.locator(".js-plotly-plot").first.inner_text()
-        assert "Sumber:" in page.locator(".js-plotly-plot").first.locator("svg").first.inner_html() or "Sumber:" in svg_text
+        assert (
+            "Sumber:" in page.locator(".js-plotly-plot").first.locator("svg").first.inner_html()
+            or "Sumber:" in svg_text
+        )
     finally:
         context.close()

@@ -48,24 +48,30 @@ def test_build_records_provenance_for_every_source(built_db: Path) -> None:
     # every sample score row says it is sample, through its provenance row
     (n_sample,) = con.execute(
         "SELECT count(*) FROM kla_score s JOIN provenance p USING (source_id) WHERE p.kind = 'sample' "
-        "AND p.note LIKE 'DATA CONTOH%'").fetchone()
+        "AND p.note LIKE 'DATA CONTOH%'"
+    ).fetchone()
     (n_all,) = con.execute("SELECT count(*) FROM kla_score").fetchone()
-    assert n_sample == n_all == 48
+    assert n_sample == n_all == 48 + 6 * 24  # city 2023 and 2025, plus six kecamatan in 2025 (Kecamatan Layak Anak)
 
 
 BREAKAGES = {
     "rulebook points not summing to 1000": (
-        "rulebook/kla-2022-ilustratif.toml", lambda t: t.replace("max_points = 42", "max_points = 43", 1),
-        "seharusnya tepat 1000"),
+        "rulebook/kla-2022-ilustratif.toml",
+        lambda t: t.replace("max_points = 42", "max_points = 43", 1),
+        "seharusnya tepat 1000",
+    ),
     "score above the maximum": (
-        "sample/kla_scores_2023.csv", lambda t: t.replace(",42.0,31.5,", ",42.0,99,", 1),
-        "melebihi maksimum"),
-    "wilayah with a duplicated code": (
-        "wilayah.csv", lambda t: t + t.splitlines()[-1] + "\n", "ganda"),
+        "sample/kla_scores_2023.csv",
+        lambda t: t.replace(",42.0,31.5,", ",42.0,99,", 1),
+        "melebihi maksimum",
+    ),
+    "wilayah with a duplicated code": ("wilayah.csv", lambda t: t + t.splitlines()[-1] + "\n", "ganda"),
     "published figure without a source URL": (
-        "published_figures.csv", lambda t: t.replace("https://databoks", "databoks", 1), "URL sumber"),
-    "corrupt CSV bytes": (
-        "wilayah_alias.csv", lambda t: None, "UTF-8"),
+        "published_figures.csv",
+        lambda t: t.replace("https://databoks", "databoks", 1),
+        "URL sumber",
+    ),
+    "corrupt CSV bytes": ("wilayah_alias.csv", lambda t: None, "UTF-8"),
 }
 
 
@@ -101,7 +107,8 @@ def test_rebuild_keeps_imported_scores(data_copy: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     con = duckdb.connect(str(db), read_only=True)
     kinds = con.execute(
-        "SELECT DISTINCT p.kind FROM kla_score s JOIN provenance p USING (source_id) WHERE s.year = 2024").fetchall()
+        "SELECT DISTINCT p.kind FROM kla_score s JOIN provenance p USING (source_id) WHERE s.year = 2024"
+    ).fetchall()
     assert kinds == [("imported",)]
     assert con.execute("SELECT count(*) FROM kla_score WHERE year = 2024").fetchone()[0] == 24
 
@@ -127,6 +134,7 @@ def test_if_stale_skips_a_fresh_database_and_rebuilds_after_a_source_changes(dat
     alias = data_copy / "wilayah_alias.csv"
     alias.write_text(alias.read_text(encoding="utf-8"), encoding="utf-8")  # newer mtime
     import os
+
     os.utime(alias, (db.stat().st_mtime + 10, db.stat().st_mtime + 10))
     assert store.needs_build(db)
 

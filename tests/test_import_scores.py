@@ -26,7 +26,10 @@ def sha(path: Path) -> str:
 def run_import(path: Path, db: Path, year: int = 2024) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "kla", "import", "kla-scores", str(path), "--year", str(year), "--db", str(db)],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=120,
     )
 
 
@@ -41,7 +44,9 @@ def test_good_file_is_stored_as_imported_and_reimport_is_idempotent(db_copy: Pat
     assert proc.returncode == 0, proc.stderr
     once = duckdb.connect(str(db_copy), read_only=True)
     rows = once.execute("SELECT count(*), sum(points) FROM kla_score WHERE year = 2024").fetchone()
-    prov = once.execute("SELECT kind, path, rows FROM provenance WHERE table_name='kla_score' AND kind='imported'").fetchall()
+    prov = once.execute(
+        "SELECT kind, path, rows FROM provenance WHERE table_name='kla_score' AND kind='imported'"
+    ).fetchall()
     once.close()
     assert rows[0] == 24 and rows[1] == pytest.approx(pd.to_numeric(good_frame()["poin"]).sum())
     assert prov == [("imported", "nilai.csv", 24)]
@@ -74,12 +79,14 @@ def _edit(fn):
         frame = good_frame()
         fn(frame)
         return _csv(frame, tmp / "nilai.csv")
+
     return make
 
 
 def _set(row: int, col: str, value: str):
     def fn(frame: pd.DataFrame) -> None:
         frame.loc[row, col] = value
+
     return fn
 
 
@@ -113,7 +120,10 @@ def _missing_indicator(tmp: Path) -> Path:
 
 
 BAD = {
-    "unknown indicator code": (_edit(_set(3, "kode_indikator", "I99")), ["baris 5", "kode_indikator", "I99", "tidak dikenal"]),
+    "unknown indicator code": (
+        _edit(_set(3, "kode_indikator", "I99")),
+        ["baris 5", "kode_indikator", "I99", "tidak dikenal"],
+    ),
     "negative value": (_edit(_set(0, "poin", "-5")), ["baris 2", "negatif"]),
     "value above the maximum": (_edit(_set(10, "poin", "50")), ["baris 12", "melebihi maksimum 42"]),
     "duplicate row": (_duplicate_row, ["baris 26", "ganda", "baris 6"]),
@@ -121,7 +131,10 @@ BAD = {
     "missing indicator": (_missing_indicator, ["belum diisi", "I24"]),
     "non-UTF-8 CSV": (_non_utf8, ["bukan teks UTF-8", "CSV UTF-8"]),
     "XLSX header on row 3": (_header_on_row_3, ["baris 1", "baris 3"]),
-    "bad evidence status": (_edit(_set(2, "status_bukti", "ada")), ["baris 4", "status_bukti", "lengkap, sebagian, belum"]),
+    "bad evidence status": (
+        _edit(_set(2, "status_bukti", "ada")),
+        ["baris 4", "status_bukti", "lengkap, sebagian, belum"],
+    ),
     "points not a number": (_edit(_set(1, "poin", "banyak")), ["baris 3", "bukan angka"]),
 }
 
@@ -155,8 +168,13 @@ def test_missing_database_and_non_duckdb_file(tmp_path: Path) -> None:
 def test_score_cli_json_shape(built_db: Path) -> None:
     import json
 
-    proc = subprocess.run([sys.executable, "-m", "kla", "score", "--year", "2025", "--json", "--db", str(built_db)],
-                          capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kla", "score", "--year", "2025", "--json", "--db", str(built_db)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["year"] == 2025 and out["area"] == "36.73"
@@ -170,6 +188,11 @@ def test_score_cli_json_shape(built_db: Path) -> None:
 
 
 def test_score_cli_on_missing_database_is_a_clear_message(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "kla", "score", "--year", "2025", "--db", str(tmp_path / "x.duckdb")],
-                          capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kla", "score", "--year", "2025", "--db", str(tmp_path / "x.duckdb")],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "belum dibangun" in proc.stderr and "Traceback" not in proc.stderr

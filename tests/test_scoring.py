@@ -49,8 +49,10 @@ def _points(share_by_group: dict[str, float]) -> dict[str, float]:
     ("shares", "expected_pct"),
     [
         ({"KL": 1, "K1": 1, "K2": 1, "K3": 1, "K4": 1, "K5": 1}, {"Kelembagaan": 100, "Klaster V": 100}),
-        ({"KL": 0.5, "K1": 0.25, "K2": 0, "K3": 0.75, "K4": 1, "K5": 0.5},
-         {"Kelembagaan": 50, "Klaster I": 25, "Klaster II": 0, "Klaster III": 75, "Klaster IV": 100}),
+        (
+            {"KL": 0.5, "K1": 0.25, "K2": 0, "K3": 0.75, "K4": 1, "K5": 0.5},
+            {"Kelembagaan": 50, "Klaster I": 25, "Klaster II": 0, "Klaster III": 75, "Klaster IV": 100},
+        ),
     ],
 )
 def test_group_achievement_is_points_over_max(shares: dict[str, float], expected_pct: dict[str, float]) -> None:

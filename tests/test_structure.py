@@ -6,8 +6,22 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ALLOWED_TOP = {"app.py", "pages", "data", "geo", "kla", "tests", "requirements.txt", "README.md",
-               "requirements-dev.txt", "Makefile", ".ci", "pyproject.toml", ".streamlit", ".gitignore"}
+ALLOWED_TOP = {
+    "app.py",
+    "pages",
+    "data",
+    "geo",
+    "kla",
+    "tests",
+    "requirements.txt",
+    "README.md",
+    "requirements-dev.txt",
+    "Makefile",
+    ".ci",
+    "pyproject.toml",
+    ".streamlit",
+    ".gitignore",
+}
 
 
 def _imports(path: Path) -> set[str]:
@@ -29,7 +43,8 @@ def test_only_kla_ui_imports_streamlit() -> None:
 def test_only_kla_db_and_the_writer_open_duckdb_connections() -> None:
     allowed = {"db.py", "store.py"}
     offenders = [
-        str(p.relative_to(ROOT)) for p in [*(ROOT / "kla").rglob("*.py"), *(ROOT / "pages").glob("*.py"), ROOT / "app.py"]
+        str(p.relative_to(ROOT))
+        for p in [*(ROOT / "kla").rglob("*.py"), *(ROOT / "pages").glob("*.py"), ROOT / "app.py"]
         if "duckdb.connect(" in p.read_text(encoding="utf-8") and p.name not in allowed
     ]
     assert offenders == []
@@ -43,13 +58,19 @@ def test_pages_hold_no_sql_and_no_duckdb() -> None:
 
 
 def test_no_unsafe_html_anywhere() -> None:
-    for path in [*ROOT.glob("*.py"), *(ROOT / "pages").glob("*.py"), *(ROOT / "kla").rglob("*.py"),
-                 *(ROOT / "geo").rglob("*.py")]:
+    for path in [
+        *ROOT.glob("*.py"),
+        *(ROOT / "pages").glob("*.py"),
+        *(ROOT / "kla").rglob("*.py"),
+        *(ROOT / "geo").rglob("*.py"),
+    ]:
         assert "unsafe_allow_html" not in path.read_text(encoding="utf-8"), path
 
 
 def test_top_level_layout() -> None:
-    tracked = {p.name for p in ROOT.iterdir() if not p.name.startswith(".") or p.name in {".ci", ".streamlit", ".gitignore"}}
+    tracked = {
+        p.name for p in ROOT.iterdir() if not p.name.startswith(".") or p.name in {".ci", ".streamlit", ".gitignore"}
+    }
     tracked -= {".venv", "__pycache__"}
     assert {"app.py", "pages", "data", "geo", "kla", "tests", "requirements.txt", "README.md"} <= tracked
     assert tracked <= ALLOWED_TOP | {".git"}, tracked - ALLOWED_TOP

@@ -14,8 +14,12 @@ MATCHER = WilayahMatcher(pd.read_csv(CITY.wilayah, dtype=str), pd.read_csv(CITY.
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [(" Kel. Kota  Baru ", "kotabaru"), ("KASEMEN", "kasemen"), ("Kec. Cipocok-Jaya", "cipocokjaya"),
-     ("Désa Sukawana", "sukawana")],
+    [
+        (" Kel. Kota  Baru ", "kotabaru"),
+        ("KASEMEN", "kasemen"),
+        ("Kec. Cipocok-Jaya", "cipocokjaya"),
+        ("Désa Sukawana", "sukawana"),
+    ],
 )
 def test_normalise_name(raw: str, expected: str) -> None:
     assert normalise_name(raw) == expected
