@@ -1,0 +1,109 @@
+"""Benchmarks for the issue targets. Measures and prints; asserts nothing (tests check behaviour).
+
+    .venv/bin/python tests/benchmarks.py [build] [pages] [startup]
+
+Timings are medians of several runs because the machines are shared and noisy.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def median_ms(samples: list[float]) -> str:
+    return f"median {statistics.median(samples) * 1000:.0f} ms (n={len(samples)}, min {min(samples) * 1000:.0f})"
+
+
+def bench_build(runs: int = 5) -> Path:
+    from kla import store
+
+    tmp = Path(tempfile.mkdtemp()) / "kla.duckdb"
+    samples = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        store.build(tmp)
+        samples.append(time.perf_counter() - t)
+    print(f"python -m kla build (in-process, shipped data): {median_ms(samples)}")
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "kla", "build", "--quiet", "--db", str(tmp)], check=True, cwd=ROOT)
+    print(f"python -m kla build (whole command incl. interpreter start): {(time.perf_counter() - t) * 1000:.0f} ms")
+    return tmp
+
+
+def bench_pages(db: Path, runs: int = 5) -> None:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["KLA_DB"] = str(db)
+    os.environ["KLA_AUTO_BUILD"] = "0"
+    pages = ["app.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))]
+    for page in pages:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.run()
+        if page != "app.py":
+            at.switch_page(page)
+        at.run()  # cold for this page
+        warm = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            at.run()
+            warm.append(time.perf_counter() - t)
+        print(f"warm render {page}: {median_ms(warm)}")
+
+
+def bench_startup(db: Path, runs: int = 3) -> None:
+    """From `streamlit run` to the first full render (title + chart) in headless Chromium."""
+    import socket
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    samples = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True,
+                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                           "--disable-component-update", "--no-first-run"])
+        for _ in range(runs):
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            env = {**os.environ, "KLA_DB": str(db), "KLA_AUTO_BUILD": "0"}
+            t = time.perf_counter()
+            proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                                     "--server.headless", "true"], cwd=ROOT, env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            page = browser.new_page()
+            while True:
+                try:
+                    page.goto(f"http://127.0.0.1:{port}/", timeout=2000)
+                    break
+                except Exception:  # server not listening yet
+                    time.sleep(0.1)
+            page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+            samples.append(time.perf_counter() - t)
+            page.close()
+            proc.terminate()
+            proc.wait()
+        browser.close()
+    print(f"streamlit run -> first full render in Chromium: {median_ms(samples)}")
+
+
+if __name__ == "__main__":
+    wanted = set(sys.argv[1:]) or {"build", "pages", "startup"}
+    db = bench_build()
+    if "pages" in wanted:
+        bench_pages(db)
+    if "startup" in wanted:
+        bench_startup(db)
