@@ -1,0 +1,702 @@
+"""Pure map builders: values + boundaries in, plotly Figure out. No Streamlit, no database, no network.
+
+Why the figures are built this way
+----------------------------------
+* **Offline.** ``go.Choropleth`` on a ``geo`` subplot with our own GeoJSON (``featureidkey="id"``),
+  ``geo.visible=False`` and ``fitbounds="locations"``: no tiles, no basemap. plotly.js still
+  downloads a world TopoJSON from cdn.plot.ly when a geo subplot shows any base layer *or* when
+  the **first** trace of the subplot has a ``locationmode`` (a choropleth with GeoJSON gets
+  ``"geojson-id"``). So the first trace is always the Scattergeo of area names, positioned by
+  lon/lat, which has no ``locationmode``; base layers are all off. The browser test proves that no
+  request leaves localhost. (``choropleth_map`` + ``map_style="white-bg"`` was rejected: its style
+  still points MapLibre at fonts.openmaptiles.org for the glyphs of any text label, and area names
+  on the map are required.)
+* **Fixed class breaks.** Values are coloured by class (``ClassScale``), not by a continuous
+  range fitted to the month's data, so the same colour means the same value in every month and
+  every level. Sequential ColorBrewer YlOrRd for rates and counts, diverging RdBu for change
+  (both colour-blind safe per ColorBrewer). The colour bar lists the classes with units.
+* **Honest gaps.** Areas without a value are grey and labelled "tanpa data" on the map; areas
+  with low coverage or a small denominator get a thick dark outline, explained in the legend and
+  the footer.
+* **Self-describing.** Title, source and data date are inside the figure, so a PNG carries them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from kla.charts import FONT, Stamp
+
+NO_DATA_COLOUR = "#d0d0d0"
+FLAG_LINE = "#111111"
+BORDER = "#ffffff"
+MIN_DENOMINATOR = 30  # rates from fewer children than this swing wildly month to month
+LOW_COVERAGE_PCT = 70.0  # below this share of the target measured, a rate may not represent the area
+
+# ColorBrewer (Brewer, Harrower 2003), marked colour-blind safe on colorbrewer2.org.
+YLORRD = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026", "#800026")
+RDBU_REV = ("#2166ac", "#67a9cf", "#d1e5f0", "#f7f7f7", "#fddbc7", "#ef8a62", "#b2182b")  # fall=blue, rise=red
+
+
+def fmt_num(value: float | None, decimals: int = 0) -> str:
+    """Indonesian number format: ``1.234,5``; ``–`` for missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    text = f"{value:,.{decimals}f}"
+    text = text.replace(",", "\u0000").replace(".", ",").replace("\u0000", ".")
+    return text.replace("-", "\u2212")  # a real minus sign: a hyphen reads as a dash in "−5–5"
+
+
+def _fmt_break(value: float) -> str:
+    """A class edge with only the decimals it needs (``2``, ``2,5``), signed for diverging scales."""
+    for decimals in range(3):
+        if abs(round(value, decimals) - value) < 1e-6:
+            return fmt_num(value, decimals)
+    return fmt_num(value, 2)
+
+
+@dataclass(frozen=True)
+class ClassScale:
+    """Fixed class breaks and one colour per class.
+
+    ``breaks`` has one more element than ``colours``; class ``i`` is ``breaks[i] <= v < breaks[i+1]``
+    (the last class includes its upper edge). ``-inf``/``inf`` make open-ended classes.
+    """
+
+    breaks: tuple[float, ...]
+    colours: tuple[str, ...]
+    kind: str = "sequential"  # "sequential" | "diverging"
+
+    def __post_init__(self) -> None:
+        if len(self.breaks) != len(self.colours) + 1:
+            raise ValueError("breaks must have exactly one more element than colours")
+        if list(self.breaks) != sorted(self.breaks):
+            raise ValueError("breaks must increase")
+
+    @property
+    def n(self) -> int:
+        return len(self.colours)
+
+    def classify(self, value: float | None) -> int | None:
+        """Class index of ``value``, None for missing. Values outside the range go to the end classes."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return None
+        for i in range(self.n):
+            if value < self.breaks[i + 1]:
+                return i
+        return self.n - 1
+
+    def labels(self, unit: str = "") -> list[str]:
+        """Legend text per class, e.g. ``"< 2,5 %"``, ``"2,5 – 10 %"``, ``"≥ 30 %"``."""
+        suffix = f" {unit}" if unit else ""
+        out = []
+        for lo, hi in zip(self.breaks[:-1], self.breaks[1:], strict=True):
+            if math.isinf(lo):
+                out.append(f"< {_fmt_break(hi)}{suffix}")
+            elif math.isinf(hi):
+                out.append(f"≥ {_fmt_break(lo)}{suffix}")
+            else:
+                out.append(f"{_fmt_break(lo)} – {_fmt_break(hi)}{suffix}")
+        return out
+
+    def colorscale(self) -> list[list[Any]]:
+        """Stepped plotly colour scale over class indices ``0 .. n-1`` (zmin -0.5, zmax n-0.5)."""
+        scale: list[list[Any]] = []
+        for i, colour in enumerate(self.colours):
+            scale.append([i / self.n, colour])
+            scale.append([(i + 1) / self.n, colour])
+        return scale
+
+
+@dataclass(frozen=True)
+class MapMeasure:
+    """A measure the map can show: label, unit, how to colour it."""
+
+    key: str
+    label: str
+    unit: str  # short unit for legends: "anak", "%", "poin"
+    scale: ClassScale
+    decimals: int = 0
+    description: str = ""
+    higher_is_worse: bool = True
+
+
+INF = math.inf
+MEASURES: dict[str, MapMeasure] = {
+    m.key: m
+    for m in (
+        MapMeasure(
+            "stunting_cases_routine",
+            "Balita stunting (jumlah, data rutin)",
+            "anak",
+            ClassScale((0, 50, 100, 200, 400, 800, INF), YLORRD[:6]),
+            description="Jumlah balita pendek + sangat pendek (TB/U < −2 SD) yang tercatat di data rutin "
+            "(e-PPGBM/Dinkes). Jumlah, bukan prevalensi: bergantung pada banyaknya balita dan cakupan pengukuran.",
+        ),
+        MapMeasure(
+            "stunting_rate_routine",
+            "Balita stunting per 100 balita (data rutin)",
+            "%",
+            ClassScale((0, 2, 4, 6, 8, 10, INF), YLORRD[:6]),
+            decimals=1,
+            description="Kasus stunting data rutin dibagi jumlah balita yang dilaporkan bersama angka itu. "
+            "Bukan prevalensi survei (SSGI/SKI) dan tidak boleh dibandingkan dengannya.",
+        ),
+        MapMeasure(
+            "stunting_prevalence",
+            "Prevalensi stunting (balita diukur)",
+            "%",
+            # WHO/UNICEF 2018 prevalence thresholds for stunting: very low / low / medium / high / very high.
+            ClassScale((0, 2.5, 10, 20, 30, INF), YLORRD[:5]),
+            decimals=1,
+            description="Balita TB/U < −2 SD dibagi balita yang diukur. Ambang kelas WHO/UNICEF 2018.",
+        ),
+        MapMeasure(
+            "severe_wasting_cases",
+            "Gizi buruk (jumlah kasus)",
+            "anak",
+            ClassScale((0, 5, 10, 20, 40, INF), YLORRD[:5]),
+            description="Jumlah kasus gizi buruk (BB/TB < −3 SD) yang dilaporkan Dinkes.",
+        ),
+        MapMeasure(
+            "coverage",
+            "Cakupan pengukuran balita",
+            "%",
+            ClassScale((0, 50, 70, 80, 90, 100), tuple(reversed(YLORRD[:5]))),
+            decimals=1,
+            description="Balita diukur dibagi balita sasaran. Cakupan rendah membuat angka stunting tidak mewakili.",
+            higher_is_worse=False,
+        ),
+        MapMeasure(
+            "kla_achievement",
+            "Capaian indikator KLA",
+            "%",
+            ClassScale((0, 20, 40, 60, 80, 100), tuple(reversed(YLORRD[:5]))),
+            decimals=0,
+            description="Poin diperoleh dibagi poin maksimum (bobot ilustratif).",
+            higher_is_worse=False,
+        ),
+    )
+}
+
+
+def change_measure(base: MapMeasure, *, relative: bool = False) -> MapMeasure:
+    """Diverging measure for the change of ``base`` between two periods (later − earlier)."""
+    if relative:
+        scale = ClassScale((-INF, -50, -25, -5, 5, 25, 50, INF), RDBU_REV, kind="diverging")
+        unit, decimals = "%", 0
+    elif base.unit == "%":
+        scale = ClassScale((-INF, -5, -2, -0.5, 0.5, 2, 5, INF), RDBU_REV, kind="diverging")
+        unit, decimals = "poin %", 1
+    else:
+        scale = ClassScale((-INF, -200, -100, -20, 20, 100, 200, INF), RDBU_REV, kind="diverging")
+        unit, decimals = base.unit, 0
+    colours = scale.colours if base.higher_is_worse else tuple(reversed(scale.colours))
+    return MapMeasure(
+        key=f"{base.key}__change",
+        label=f"Perubahan {base.label[0].lower()}{base.label[1:]}",
+        unit=unit,
+        scale=ClassScale(scale.breaks, colours, kind="diverging"),
+        decimals=decimals,
+        description=f"Selisih antara dua periode (periode akhir − periode awal). {base.description}",
+        higher_is_worse=base.higher_is_worse,
+    )
+
+
+# --------------------------------------------------------------------------- values
+
+
+VALUE_COLUMNS = ("code", "name", "value", "denominator", "ci_low", "ci_high", "coverage", "source", "period", "flag")
+
+
+def wilson_interval(cases: float, n: float, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson score interval for ``cases / n`` in percent; (nan, nan) when n <= 0.
+
+    Wilson rather than the normal approximation because rates here are often a few percent of a
+    few hundred children, where the normal interval can go below zero.
+    """
+    if not n or n <= 0 or cases is None or math.isnan(cases):
+        return (math.nan, math.nan)
+    p = cases / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (100 * max(0.0, centre - half), 100 * min(1.0, centre + half))
+
+
+def flag_reason(
+    denominator: float | None,
+    coverage: float | None,
+    *,
+    rate: bool,
+    min_denominator: int = MIN_DENOMINATOR,
+    low_coverage: float = LOW_COVERAGE_PCT,
+) -> str:
+    """Why a value should be read with care ('' when it need not be)."""
+    reasons = []
+    if rate and denominator is not None and not math.isnan(denominator) and denominator < min_denominator:
+        reasons.append(f"penyebut kecil ({fmt_num(denominator)} < {min_denominator})")
+    if coverage is not None and not math.isnan(coverage) and coverage < low_coverage:
+        reasons.append(f"cakupan rendah ({fmt_num(coverage, 1)}% < {fmt_num(low_coverage)}%)")
+    return "; ".join(reasons)
+
+
+def complete_values(values: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
+    """One row per area of the level (``areas``: ``code, name``), missing values as NaN.
+
+    Ensures every map and bar chart lists every area, so an area without data is visibly
+    "tanpa data" rather than silently absent.
+    """
+    frame = values.copy()
+    for col in VALUE_COLUMNS:
+        if col not in frame.columns:
+            frame[col] = "" if col in ("source", "period", "flag", "name") else math.nan
+    merged = areas[["code", "name"]].merge(frame.drop(columns=["name"]), on="code", how="left")
+    for col in ("source", "period", "flag"):
+        merged[col] = [x if isinstance(x, str) else "" for x in merged[col]]
+    for col in ("value", "denominator", "ci_low", "ci_high", "coverage"):
+        merged[col] = pd.to_numeric(merged[col], errors="coerce").astype(float)
+    return merged[list(VALUE_COLUMNS)]
+
+
+def published_values(
+    figures: pd.DataFrame,
+    areas: pd.DataFrame,
+    *,
+    measure: str,
+    period: str,
+) -> pd.DataFrame:
+    """Map values from the ``published_figure`` table for one measure and period.
+
+    Parameters
+    ----------
+    figures:
+        rows of ``published_figure`` (``indicator, area_code, period, value (numeric), unit,
+        denominator, source_kind, status, source_url, note``).
+    areas:
+        ``code, name`` of the level drawn.
+    measure:
+        an indicator name, or ``stunting_rate_routine`` (derived: ``stunting_cases_routine`` /
+        its denominator × 100, only where a denominator was published).
+
+    Returns
+    -------
+    frame with :data:`VALUE_COLUMNS`, one row per area.
+    """
+    indicator = "stunting_cases_routine" if measure == "stunting_rate_routine" else measure
+    rows = figures[
+        (figures["indicator"] == indicator)
+        & (figures["period"].astype(str) == str(period))
+        & (figures["area_code"].isin(areas["code"]))
+    ].drop_duplicates("area_code", keep="first")
+    value = pd.to_numeric(rows["value"], errors="coerce").astype(float)
+    denominator = pd.to_numeric(rows["denominator"], errors="coerce").astype(float)
+    out = pd.DataFrame(
+        {
+            "code": rows["area_code"].to_numpy(),
+            "name": "",
+            "denominator": denominator.to_numpy(),
+            "source": [
+                _source_text(k, s, u)
+                for k, s, u in zip(rows["source_kind"], rows["status"], rows["source_url"], strict=True)
+            ],
+            "period": str(period),
+        }
+    )
+    if measure == "stunting_rate_routine":
+        rate = (value / denominator * 100).to_numpy()
+        cis = [wilson_interval(v, d) for v, d in zip(value, denominator, strict=True)]
+        out["value"] = rate
+        out["ci_low"] = [c[0] for c in cis]
+        out["ci_high"] = [c[1] for c in cis]
+        out = out[~np.isnan(out["value"])]
+    else:
+        out["value"] = value.to_numpy()
+    out["flag"] = [flag_reason(d, None, rate=measure == "stunting_rate_routine") for d in out["denominator"]]
+    return complete_values(out, areas)
+
+
+def _source_text(kind: Any, status: Any, url: Any) -> str:
+    parts = [str(p) for p in (kind, status) if isinstance(p, str) and p]
+    host = str(url).split("/")[2] if isinstance(url, str) and url.count("/") >= 2 else ""
+    return " · ".join(parts + ([host] if host else []))
+
+
+def change_values(earlier: pd.DataFrame, later: pd.DataFrame, *, relative: bool = False) -> pd.DataFrame:
+    """``later − earlier`` per area (or percent change when ``relative``); flags carried from both."""
+    a = earlier.set_index("code")
+    b = later.set_index("code")
+    diff = b["value"] - a["value"]
+    if relative:
+        diff = diff / a["value"].replace(0, np.nan) * 100
+    out = later[["code", "name"]].copy()
+    out["value"] = out["code"].map(diff).astype(float)
+    out["denominator"] = math.nan
+    out["ci_low"] = math.nan
+    out["ci_high"] = math.nan
+    out["coverage"] = math.nan
+    out["source"] = [f"{a.at[c, 'source']} → {b.at[c, 'source']}" if c in a.index else "" for c in out["code"]]
+    out["period"] = (
+        f"{earlier['period'].iloc[0] if len(earlier) else ''} → {later['period'].iloc[0] if len(later) else ''}"
+    )
+    out["flag"] = [
+        "; ".join(x for x in (a.at[c, "flag"] if c in a.index else "", b.at[c, "flag"]) if x) for c in out["code"]
+    ]
+    return out[list(VALUE_COLUMNS)]
+
+
+# --------------------------------------------------------------------------- geometry helpers
+
+
+@lru_cache(maxsize=16)
+def _label_points_cached(fc_json: str) -> dict[str, tuple[float, float]]:
+    import shapely
+
+    fc = json.loads(fc_json)
+    out: dict[str, tuple[float, float]] = {}
+    for feat in fc["features"]:
+        geom = shapely.from_geojson(json.dumps(feat["geometry"]))
+        # representative_point lies inside the polygon (a centroid may not, for a crescent shape)
+        # but can hug an edge; the centre of the largest inscribed circle reads best.
+        poly = max(getattr(geom, "geoms", [geom]), key=lambda g: g.area)
+        pt = shapely.maximum_inscribed_circle(poly, tolerance=1e-4).coords[0]
+        out[str(feat["id"])] = (round(pt[0], 5), round(pt[1], 5))
+    return out
+
+
+def label_points(fc: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    """``code -> (lon, lat)`` inside each area, for its name."""
+    return _label_points_cached(json.dumps(fc, sort_keys=True))
+
+
+def _subset(fc: dict[str, Any], codes: Sequence[str]) -> dict[str, Any]:
+    wanted = set(codes)
+    return {"type": "FeatureCollection", "features": [f for f in fc["features"] if f["id"] in wanted]}
+
+
+# --------------------------------------------------------------------------- figures
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    """Presentation choices that differ between kecamatan and kelurahan."""
+
+    label_size: int = 12
+    height: int = 560
+    show_labels: bool = True
+    no_data_in_label: bool = True  # "tanpa data" under the name; off for kelurahan (67 labels)
+    level_label: str = "kecamatan"
+    extra_notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _hover_rows(values: pd.DataFrame, measure: MapMeasure) -> list[list[str]]:
+    rows = []
+    for r in values.itertuples(index=False):
+        ci = "–"
+        if not math.isnan(r.ci_low) and not math.isnan(r.ci_high):
+            ci = f"{fmt_num(r.ci_low, measure.decimals)}–{fmt_num(r.ci_high, measure.decimals)} {measure.unit}"
+        denominator = fmt_num(r.denominator) if not math.isnan(r.denominator) else "tidak dilaporkan"
+        value = f"{fmt_num(r.value, measure.decimals)} {measure.unit}" if not math.isnan(r.value) else "tidak ada data"
+        rows.append([r.code, r.name, value, denominator, ci, r.source or "–", r.period or "–", r.flag or "–"])
+    return rows
+
+
+_HOVER = (
+    "<b>%{customdata[1]}</b><br>"
+    "Nilai: %{customdata[2]}<br>"
+    "Penyebut: %{customdata[3]}<br>"
+    "IK 95%: %{customdata[4]}<br>"
+    "Periode: %{customdata[6]}<br>"
+    "Sumber: %{customdata[5]}<br>"
+    "Catatan: %{customdata[7]}<extra></extra>"
+)
+
+
+def choropleth(
+    values: pd.DataFrame,
+    boundaries: dict[str, Any],
+    *,
+    measure: MapMeasure,
+    stamp: Stamp,
+    options: MapOptions | None = None,
+) -> go.Figure:
+    """Choropleth of one measure over one level, drawn without any network request.
+
+    Parameters
+    ----------
+    values:
+        :data:`VALUE_COLUMNS`, one row per area (use :func:`complete_values`); ``value`` NaN =
+        no data; non-empty ``flag`` = low coverage / small denominator.
+    boundaries:
+        GeoJSON FeatureCollection, feature ``id`` = area code (``geo.store.feature_collection``).
+    measure:
+        what is drawn; its :class:`ClassScale` fixes the colours.
+    stamp:
+        title, source, data date (and sample flag) printed inside the figure.
+
+    Returns
+    -------
+    Figure whose first trace is the Scattergeo of names (see module docstring: this keeps
+    plotly.js from fetching TopoJSON), then the valued areas (``Choropleth``, z = class index),
+    then grey no-data areas and the outline of flagged areas, each only if present.
+    """
+    opts = options or MapOptions()
+    codes_in_map = {f["id"] for f in boundaries["features"]}
+    values = values[values["code"].isin(codes_in_map)].reset_index(drop=True)
+    points = label_points(boundaries)
+    has = values[~values["value"].isna()]
+    none = values[values["value"].isna()]
+    flagged = has[has["flag"] != ""]
+    scale = measure.scale
+    ticktext = scale.labels(measure.unit)
+
+    fig = go.Figure()
+    label_rows = values[values["code"].isin(points)]
+    fig.add_trace(
+        go.Scattergeo(
+            lon=[points[c][0] for c in label_rows["code"]],
+            lat=[points[c][1] for c in label_rows["code"]],
+            text=[
+                f"{n}<br><i>tanpa data</i>" if math.isnan(v) and opts.no_data_in_label else n
+                for n, v in zip(label_rows["name"], label_rows["value"], strict=True)
+            ],
+            mode="text",
+            textfont=dict(size=opts.label_size, color="#1a1a1a", family=FONT["family"]),
+            hoverinfo="skip",
+            showlegend=False,
+            name="nama wilayah",
+            visible=opts.show_labels,
+        )
+    )
+    if len(has):
+        fig.add_trace(
+            go.Choropleth(
+                geojson=_subset(boundaries, has["code"].tolist()),
+                featureidkey="id",
+                locations=has["code"].tolist(),
+                z=[scale.classify(v) for v in has["value"]],
+                zmin=-0.5,
+                zmax=scale.n - 0.5,
+                colorscale=scale.colorscale(),
+                marker=dict(line=dict(color=BORDER, width=1.2)),
+                customdata=_hover_rows(has, measure),
+                hovertemplate=_HOVER,
+                name=measure.label,
+                showlegend=False,
+                colorbar=dict(
+                    title=dict(text=f"{measure.unit}", side="top"),
+                    tickvals=list(range(scale.n)),
+                    ticktext=ticktext,
+                    len=0.75,
+                    thickness=14,
+                    x=1.0,
+                    xpad=4,
+                    outlinewidth=0,
+                ),
+            )
+        )
+    if len(none):
+        fig.add_trace(
+            go.Choropleth(
+                geojson=_subset(boundaries, none["code"].tolist()),
+                featureidkey="id",
+                locations=none["code"].tolist(),
+                z=[0] * len(none),
+                colorscale=[[0, NO_DATA_COLOUR], [1, NO_DATA_COLOUR]],
+                showscale=False,
+                marker=dict(line=dict(color=BORDER, width=1.2)),
+                customdata=_hover_rows(none, measure),
+                hovertemplate=_HOVER,
+                name="Tidak ada data (abu-abu)",
+                showlegend=True,
+            )
+        )
+    if len(flagged):
+        fig.add_trace(
+            go.Choropleth(
+                geojson=_subset(boundaries, flagged["code"].tolist()),
+                featureidkey="id",
+                locations=flagged["code"].tolist(),
+                z=[0] * len(flagged),
+                colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
+                showscale=False,
+                marker=dict(line=dict(color=FLAG_LINE, width=3.5)),
+                hoverinfo="skip",
+                name="Garis tebal: cakupan rendah / penyebut kecil",
+                showlegend=True,
+            )
+        )
+    notes = []
+    if len(none):
+        notes.append("abu-abu = tidak ada data")
+    if len(flagged):
+        notes.append("garis tebal = baca hati-hati (cakupan rendah atau penyebut kecil)")
+    notes += list(opts.extra_notes)
+    _layout(fig, stamp, height=opts.height, notes=notes)
+    fig.update_geos(
+        fitbounds="locations",
+        visible=False,
+        # Every base layer off explicitly: any of them would make plotly.js fetch TopoJSON.
+        showcoastlines=False,
+        showland=False,
+        showocean=False,
+        showlakes=False,
+        showrivers=False,
+        showcountries=False,
+        showsubunits=False,
+        showframe=False,
+        projection=dict(type="mercator"),
+        bgcolor="rgba(0,0,0,0)",
+    )
+    return fig
+
+
+def _layout(fig: go.Figure, stamp: Stamp, *, height: int, notes: Sequence[str] = (), axis_space: int = 0) -> None:
+    """Title on top, source/date/notes footer inside the figure (kept in PNG downloads).
+
+    ``axis_space`` is the room (px) an x axis with its title needs below the plot; the footer
+    goes under it, and the bottom margin grows with the number of footer lines.
+    """
+    title = f"{stamp.title} — DATA CONTOH" if stamp.sample else stamp.title
+    footer = stamp.footer()
+    if notes:
+        footer += "<br>" + " · ".join(notes)
+    lines = footer.count("<br>") + 1
+    fig.update_layout(
+        title=dict(text=title, x=0.01, xanchor="left", font=dict(size=15)),
+        font=FONT,
+        height=height,
+        margin=dict(l=10, r=10, t=50, b=axis_space + 14 * lines + 14),
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        # Legend entries (no data, flagged) top-left, where the city's shape leaves room.
+        legend=dict(x=0.0, y=1.0, xanchor="left", yanchor="top", bgcolor="rgba(255,255,255,0.8)", font=dict(size=11)),
+        dragmode=False,
+    )
+    fig.add_annotation(
+        text=footer,
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=0,
+        yshift=-(axis_space + 6),
+        xanchor="left",
+        yanchor="top",
+        showarrow=False,
+        align="left",
+        font=dict(size=10, color="#444"),
+    )
+
+
+def ranked_bar(values: pd.DataFrame, *, measure: MapMeasure, stamp: Stamp, height: int | None = None) -> go.Figure:
+    """Horizontal bars of the same values, highest first, in the map's class colours.
+
+    For readers who do not read maps (and screen readers: each bar's number is printed as text
+    beside it). Areas with no data are listed at the bottom with "tanpa data"; flagged areas
+    are hatched and outlined, with their reason in the hover. The confidence interval, when
+    known, is an error bar; the value text sits right of it so the two never overlap.
+    """
+    data = values.copy()
+    data["has"] = ~data["value"].isna()
+    # plotly draws categories bottom-up: no-data first (bottom), then ascending values (top = highest).
+    data = data.sort_values(["has", "value"], ascending=[True, True], na_position="first")
+    scale = measure.scale
+    colours = [
+        scale.colours[scale.classify(v)] if not math.isnan(v) else NO_DATA_COLOUR  # type: ignore[index]
+        for v in data["value"]
+    ]
+    flagged = (data["flag"] != "").tolist()
+    error = None
+    if data["ci_high"].notna().any():
+        error = dict(
+            type="data",
+            symmetric=False,
+            array=(data["ci_high"] - data["value"]).fillna(0).tolist(),
+            arrayminus=(data["value"] - data["ci_low"]).fillna(0).tolist(),
+            color="#444",
+            thickness=1.2,
+            width=3,
+        )
+    fig = go.Figure(
+        go.Bar(
+            x=data["value"].fillna(0).tolist(),
+            y=data["name"].tolist(),
+            orientation="h",
+            marker=dict(
+                color=colours,
+                line=dict(
+                    color=["#111" if f else "rgba(0,0,0,0.25)" for f in flagged],
+                    width=[2 if f else 0.5 for f in flagged],
+                ),
+                pattern=dict(shape=["/" if f else "" for f in flagged], fgcolor="#333", size=6, solidity=0.25),
+            ),
+            error_x=error,
+            customdata=_hover_rows(data, measure),
+            hovertemplate=_HOVER,
+            name=measure.label,
+        )
+    )
+    # Value labels as a text-only trace at the far end of bar or interval, whichever is further
+    # out in the bar's direction.
+    ends = []
+    for v, lo, hi in zip(data["value"], data["ci_low"], data["ci_high"], strict=True):
+        if math.isnan(v):
+            ends.append(0.0)
+        elif v >= 0:
+            ends.append(max(v, hi) if not math.isnan(hi) else v)
+        else:
+            ends.append(min(v, lo) if not math.isnan(lo) else v)
+    fig.add_trace(
+        go.Scatter(
+            x=ends,
+            y=data["name"].tolist(),
+            mode="text",
+            text=[
+                f"{fmt_num(v, measure.decimals)} {measure.unit}" if not math.isnan(v) else "tanpa data"
+                for v in data["value"]
+            ],
+            textposition=["middle left" if (not math.isnan(v) and v < 0) else "middle right" for v in data["value"]],
+            textfont=dict(size=11, color="#222"),
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+    notes = []
+    if any(flagged):
+        notes.append("arsir = baca hati-hati (cakupan rendah / penyebut kecil)")
+    if error is not None:
+        notes.append("garis = interval kepercayaan 95%")
+    if (~data["has"]).any():
+        notes.append("abu-abu = tidak ada data")
+    _layout(fig, stamp, height=height or max(320, 140 + 24 * len(data)), notes=notes, axis_space=45)
+    finite = [e for e, h in zip(ends, data["has"], strict=True) if h]
+    lo = min([0.0, *finite])
+    hi = max([0.0, *finite])
+    span = (hi - lo) or 1.0
+    fig.update_layout(
+        xaxis=dict(
+            title=dict(text=f"{measure.label} ({measure.unit})", font=dict(size=12)),
+            range=[lo - (0.25 * span if lo < 0 else 0), hi + 0.25 * span],
+            gridcolor="#eee",
+            zeroline=True,
+            zerolinecolor="#999",
+        ),
+        yaxis=dict(automargin=True),
+        showlegend=False,
+        bargap=0.25,
+    )
+    return fig
+
+
+def figure_json_size(fig: go.Figure) -> int:
+    """Bytes of the figure JSON as sent to the browser (the size targets are about this)."""
+    return len(fig.to_json().encode("utf-8"))
