@@ -78,6 +78,10 @@ def published_stunting(con: duckdb.DuckDBPyConnection, *, area: str) -> pd.DataF
     return query(con, "published_stunting", area=area)
 
 
+def published_all(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return query(con, "published_all")
+
+
 def provenance(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return (
         con.cursor()

@@ -1,0 +1,38 @@
+"""The provenance ledger and published figures, shaped for the Sumber Data page."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+KIND_LABELS = {
+    "reference": "referensi",
+    "published": "terbitan (dengan URL)",
+    "imported": "impor",
+    "sample": "DATA CONTOH",
+}
+
+INDICATOR_LABELS = {
+    "stunting_prevalence_survey": "Prevalensi stunting (survei)",
+    "stunting_prevalence_routine": "Prevalensi stunting (rutin e-PPGBM)",
+    "stunting_cases_routine": "Balita stunting (rutin, jumlah)",
+    "severe_wasting_cases": "Gizi buruk (kasus)",
+    "eppgbm_input_coverage": "Cakupan input e-PPGBM",
+    "kla_category": "Kategori KLA",
+}
+
+
+def ledger(provenance: pd.DataFrame) -> pd.DataFrame:
+    """Provenance rows with Indonesian labels and a short checksum for display."""
+    out = provenance.copy()
+    out["jenis"] = out["kind"].map(KIND_LABELS).fillna(out["kind"])
+    out["sha256 (awal)"] = out["sha256"].str[:12]
+    return out.rename(columns={"path": "berkas", "table_name": "tabel", "rows": "baris", "built_at": "masuk (UTC)",
+                               "note": "catatan"})[
+        ["berkas", "jenis", "tabel", "baris", "sha256 (awal)", "masuk (UTC)", "catatan"]
+    ]
+
+
+def status_counts(published: pd.DataFrame) -> list[tuple[str, str, int]]:
+    """``(indicator label, status, count)`` for the reliability chart."""
+    grouped = published.groupby(["indicator", "status"]).size().reset_index(name="n")
+    return [(INDICATOR_LABELS.get(r.indicator, r.indicator), r.status, int(r.n)) for r in grouped.itertuples()]
