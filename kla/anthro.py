@@ -330,3 +330,76 @@ def wasted(cls: pd.Categorical) -> np.ndarray:
 def underweight(cls: pd.Categorical) -> np.ndarray:
     """Berat badan kurang + sangat kurang (WAZ < −2)."""
     return np.isin(np.asarray(cls, dtype=object), WAZ_CLASSES[:2])
+
+
+# ----------------------------------------------------------------------------- plain tables
+ZSCORE_INPUT = ("sex", "weight_kg", "height_cm")
+
+
+def zscore_table(frame: pd.DataFrame, *, name: str = "tabel") -> pd.DataFrame:
+    """Z-scores and categories for a plain table (``python -m kla zscore``).
+
+    Input columns: ``sex`` (L/P, M/F, 1/2), ``age_days`` or ``birth_date`` + ``measure_date``
+    (ISO dates), ``weight_kg``, ``height_cm``, optional ``position`` (L/terlentang,
+    H/berdiri; empty = the usual position for the age). Numbers may use a decimal comma.
+
+    Output: the input columns plus ``haz, waz, whz`` (3 decimals, empty where not computable),
+    ``flag_haz, flag_waz, flag_whz`` (1 = implausible, else 0) and ``class_haz, class_waz,
+    class_whz`` (Permenkes 2/2020 names; empty where not computable or implausible).
+    """
+    from kla.errors import Problem, ValidationError
+
+    cols = {c.strip().lower(): c for c in frame.columns}
+    missing = [c for c in ZSCORE_INPUT if c not in cols]
+    if "age_days" not in cols and not {"birth_date", "measure_date"} <= set(cols):
+        missing.append("age_days (atau birth_date + measure_date)")
+    if missing:
+        raise ValidationError(
+            f"{name}: kolom wajib tidak ada: {', '.join(missing)}",
+            [Problem(name, 1, c, "kolom wajib tidak ada") for c in missing],
+        )
+
+    def num(c: str) -> np.ndarray:
+        s = frame[cols[c]].astype("string").str.strip().str.replace(",", ".", regex=False)
+        return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+    if "age_days" in cols:
+        age = num("age_days")
+    else:
+        b = pd.to_datetime(frame[cols["birth_date"]], format="%Y-%m-%d", errors="coerce")
+        m = pd.to_datetime(frame[cols["measure_date"]], format="%Y-%m-%d", errors="coerce")
+        age = (m - b).dt.days.to_numpy(dtype=float, na_value=np.nan)
+    age = np.where(age < 0, np.nan, age)
+    pos = normalise_position(frame[cols["position"]]) if "position" in cols else None
+    z = zscores(normalise_sex(frame[cols["sex"]]), age, num("weight_kg"), num("height_cm"), pos)
+    out = frame.copy()
+    for k in ("haz", "waz", "whz"):
+        out[k] = z[k].round(3)
+    for k in ("haz", "waz", "whz"):
+        out[f"flag_{k}"] = z[f"flag_{k}"].astype(int)
+    for k in ("haz", "waz", "whz"):
+        out[f"class_{k}"] = z[f"class_{k}"].astype(object)
+    return out
+
+
+def zscore_csv(src, dst) -> int:
+    """Read a CSV (``,`` or ``;``, UTF-8), write it back with z-scores; returns the row count."""
+    from pathlib import Path
+
+    from kla.errors import ValidationError
+
+    src, dst = Path(src), Path(dst)
+    if not src.exists():
+        raise ValidationError(f"Berkas tidak ditemukan: {src.name}")
+    try:
+        with open(src, encoding="utf-8-sig") as fh:
+            first = fh.readline()
+        sep = ";" if first.count(";") > first.count(",") else ","
+        frame = pd.read_csv(src, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"{src.name} bukan teks UTF-8; simpan ulang sebagai CSV UTF-8.") from exc
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ValidationError(f"{src.name} bukan CSV yang bisa dibaca ({str(exc)[:120]}).") from exc
+    out = zscore_table(frame, name=src.name)
+    out.to_csv(dst, index=False, float_format="%.3f")
+    return len(out)

@@ -165,3 +165,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Dibatalkan; basis data lama tidak diubah.", file=sys.stderr)
         return 130
+
+
+CLI_MODULES.append("kla.nutrition_cli")  # python -m kla import eppgbm|rekap, zscore, bench (issue 3)

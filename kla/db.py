@@ -48,3 +48,12 @@ def connect_readonly(path: Path) -> duckdb.DuckDBPyConnection:
             f"Basis data {path.name} kosong atau belum lengkap. Bangun ulang dengan: python -m kla build"
         )
     return con
+
+
+def connect_scratch() -> duckdb.DuckDBPyConnection:
+    """A private in-memory engine for parsing input files before they reach the store.
+
+    Nothing is persisted: there is no file, and spilling to a temp directory is disabled so
+    identifying columns read from an export never touch the disk.
+    """
+    return duckdb.connect(":memory:", config={"temp_directory": ""})

@@ -448,3 +448,18 @@ def _schema_files() -> list[Path]:
 
 def warn(message: str) -> None:
     print(message, file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- child nutrition (issue 3)
+
+
+def load_nutrition_sample(con: duckdb.DuckDBPyConnection, ctx: BuildContext) -> None:
+    """Sample child-nutrition aggregate (DATA CONTOH); see kla.nutrition.load_sample."""
+    from kla.nutrition import load_sample  # lazy: kla.nutrition imports this module
+
+    load_sample(con, ctx)
+
+
+load_nutrition_sample.label = "Memuat DATA CONTOH gizi anak"  # type: ignore[attr-defined]
+BUILD_STEPS.append(load_nutrition_sample)
+CARRIED_TABLES.extend(["measurement", "rekap", "nutrition_base"])

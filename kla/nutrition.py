@@ -1,0 +1,363 @@
+"""Child-nutrition store operations and aggregation: imports, monthly counts, rates with CI.
+
+* :func:`import_eppgbm` / :func:`import_rekap` write an imported file inside
+  :func:`kla.store.staged` (build-then-swap): a failure or a ``kill -9`` leaves the old database
+  byte-identical; the same file (same sha256) imported twice changes nothing.
+* Each import also writes its per-month, per-area counts to ``nutrition_base``; the views
+  ``nutrition_latest`` / ``nutrition_agg`` (kla/sql/schema_20_nutrition.sql) roll them up to
+  kecamatan and city, pick the latest source, and compute the data-quality flags.
+* :func:`add_rates` turns counts into prevalences (%) with Wilson 95% confidence intervals.
+* :func:`load_sample` is the build step for the shipped DATA CONTOH aggregate.
+
+Definitions (domain.md §6.1): stunting = HAZ < −2 (pendek + sangat pendek), severe stunting =
+HAZ < −3, wasting = WHZ < −2 (gizi kurang + gizi buruk), severe wasting (gizi buruk) = WHZ < −3,
+underweight = WAZ < −2. Each prevalence's denominator is the number of children measured in that
+month with a plausible z-score for that index (WHO flags excluded and counted separately). A
+child measured more than once in a month counts once (the latest measurement).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from kla import config, privacy, store
+from kla.eppgbm import ParsedExport, parse_export, puskesmas_key
+from kla.errors import KlaError, Problem
+from kla.wilayah import WilayahMatcher
+
+Progress = Callable[[float, str], None]
+Z95 = 1.959963984540054
+SAMPLE_LABEL = "DATA CONTOH"
+SAMPLE_FILE = "sample/gizi_contoh_agregat.csv"
+
+#: measure name -> (numerator column, denominator column, Indonesian label)
+MEASURES: dict[str, tuple[str, str, str]] = {
+    "stunting": ("stunted", "n_haz", "Stunting (TB/U < −2 SD)"),
+    "severe_stunting": ("severe_stunted", "n_haz", "Sangat pendek (TB/U < −3 SD)"),
+    "wasting": ("wasted", "n_whz", "Wasting: gizi kurang + gizi buruk (BB/TB < −2 SD)"),
+    "severe_wasting": ("severe_wasted", "n_whz", "Gizi buruk (BB/TB < −3 SD)"),
+    "underweight": ("underweight", "n_waz", "Underweight (BB/U < −2 SD)"),
+}
+SMALL_N = 30
+COVERAGE_TARGET = 0.95
+SUPPRESS_BELOW = 5  # counts under 5 are hidden in anything made for sharing
+
+
+# ----------------------------------------------------------------------------- statistics
+def wilson(k: np.ndarray, n: np.ndarray, z: float = Z95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Proportion and Wilson score interval, vectorised; NaN where ``n == 0``.
+
+    p̂ = k/n; centre = (p̂ + z²/2n) / (1 + z²/n);
+    half-width = z·sqrt(p̂(1−p̂)/n + z²/4n²) / (1 + z²/n).
+    """
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(n > 0, k / n, np.nan)
+        denom = 1 + z * z / n
+        centre = (p + z * z / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    lo = np.clip(centre - half, 0, 1)
+    hi = np.clip(centre + half, 0, 1)
+    return p, np.where(n > 0, lo, np.nan), np.where(n > 0, hi, np.nan)
+
+
+def add_rates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add ``<measure>_pct``, ``_lo``, ``_hi`` (percent, Wilson 95% CI) and ``coverage_pct``."""
+    out = frame.copy()
+    for name, (num, den, _label) in MEASURES.items():
+        p, lo, hi = wilson(out[num].to_numpy(dtype=float), out[den].to_numpy(dtype=float))
+        out[f"{name}_pct"] = p * 100
+        out[f"{name}_lo"] = lo * 100
+        out[f"{name}_hi"] = hi * 100
+    sas = out["sasaran"].to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["coverage_pct"] = np.where(sas > 0, out["measured"].to_numpy(dtype=float) / sas * 100, np.nan)
+    return out
+
+
+def suppress_small(frame: pd.DataFrame, columns: list[str], *, below: int = SUPPRESS_BELOW) -> pd.DataFrame:
+    """Copy for sharing: counts 1..below-1 become missing (shown as "<5"), zero stays zero."""
+    out = frame.copy()
+    for c in columns:
+        v = pd.to_numeric(out[c], errors="coerce")
+        out[c] = v.astype("Float64").mask((v > 0) & (v < below))
+    return out
+
+
+# ----------------------------------------------------------------------------- aggregation SQL
+#: Per-month counts at kelurahan and puskesmas level from a relation of measurements with the
+#: columns of the ``measurement`` table; ``{rel}`` is a fixed identifier chosen by the caller.
+BASE_SQL = """
+WITH m AS (
+    SELECT * FROM {rel}
+    QUALIFY child_key IS NULL
+         OR row_number() OVER (PARTITION BY child_key, period ORDER BY measure_date DESC, row_no DESC) = 1
+), g AS (
+    SELECT period, kelurahan_code, kecamatan_code, puskesmas_key, puskesmas_name,
+           GROUPING(kelurahan_code) AS g_kel,
+           count(*) AS measured,
+           count(*) FILTER (haz IS NOT NULL AND NOT flag_haz) AS n_haz,
+           count(*) FILTER (NOT flag_haz AND haz < -2) AS stunted,
+           count(*) FILTER (NOT flag_haz AND haz < -3) AS severe_stunted,
+           count(*) FILTER (whz IS NOT NULL AND NOT flag_whz) AS n_whz,
+           count(*) FILTER (NOT flag_whz AND whz < -2) AS wasted,
+           count(*) FILTER (NOT flag_whz AND whz < -3) AS severe_wasted,
+           count(*) FILTER (waz IS NOT NULL AND NOT flag_waz) AS n_waz,
+           count(*) FILTER (NOT flag_waz AND waz < -2) AS underweight,
+           count(*) FILTER (flag_haz) AS implausible_haz,
+           count(*) FILTER (flag_whz) AS implausible_whz,
+           count(*) FILTER (flag_waz) AS implausible_waz
+    FROM (SELECT *, any_value(puskesmas) OVER (PARTITION BY puskesmas_key) AS puskesmas_name FROM m)
+    GROUP BY GROUPING SETS ((period, kelurahan_code, kecamatan_code),
+                            (period, kecamatan_code, puskesmas_key, puskesmas_name))
+)
+SELECT CASE WHEN g_kel = 0 THEN 'kelurahan' ELSE 'puskesmas' END AS level,
+       CASE WHEN g_kel = 0 THEN kelurahan_code ELSE puskesmas_key END AS area_key,
+       CASE WHEN g_kel = 0 THEN w.name ELSE 'Puskesmas ' || puskesmas_name END AS area_name,
+       g.kecamatan_code, period, measured, n_haz, stunted, severe_stunted, n_whz, wasted, severe_wasted,
+       n_waz, underweight, implausible_haz, implausible_whz, implausible_waz
+FROM g LEFT JOIN wilayah w ON w.code = g.kelurahan_code
+WHERE g_kel = 0 OR puskesmas_key IS NOT NULL
+"""
+
+_BASE_COLUMNS = (
+    "source_id, source_type, level, area_key, area_name, kecamatan_code, period, sasaran, measured, n_haz, "
+    "stunted, severe_stunted, n_whz, wasted, severe_wasted, n_waz, underweight, implausible_haz, "
+    "implausible_whz, implausible_waz"
+)
+
+
+def base_counts(con: duckdb.DuckDBPyConnection, rel: str) -> pd.DataFrame:
+    """Run :data:`BASE_SQL` over relation ``rel`` (a registered frame or a table)."""
+    if rel not in ("m_src", "measurement_src", "sample_src"):  # identifiers are fixed, never input
+        raise ValueError(rel)
+    return con.execute(BASE_SQL.format(rel=rel)).df()
+
+
+def _with_pkm_key(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    names = out["puskesmas"].astype("string")
+    uniq = {n: puskesmas_key(n) for n in names.dropna().unique()}
+    out["puskesmas_key"] = names.map(uniq).astype(object).where(names.notna(), None)
+    return out
+
+
+# ----------------------------------------------------------------------------- imports
+@dataclass
+class ImportReport:
+    """What an import did; ``as_dict`` is the ``--json`` output (no identifying values)."""
+
+    file: str
+    sha256: str
+    status: str  # 'imported' | 'already-imported'
+    source_id: int | None = None
+    rows_total: int = 0
+    rows_imported: int = 0
+    rows_rejected: int = 0
+    seconds: float = 0.0
+    problems: list[Problem] = field(default_factory=list)
+    stats: dict = field(default_factory=dict)
+
+    def as_dict(self, problem_limit: int = 200) -> dict:
+        return {
+            "file": self.file, "sha256": self.sha256, "status": self.status, "source_id": self.source_id,
+            "rows_total": self.rows_total, "rows_imported": self.rows_imported,
+            "rows_rejected": self.rows_rejected, "seconds": round(self.seconds, 3),
+            "problems": [
+                {"row": p.row, "column": p.column, "message": p.message} for p in self.problems[:problem_limit]
+            ],
+            "problems_total": len(self.problems),
+            "stats": self.stats,
+        }
+
+
+def _matcher(db: Path) -> WilayahMatcher:
+    from kla.db import connect_readonly
+
+    con = connect_readonly(db)
+    try:
+        wil = con.execute("SELECT code, level, name, parent_code FROM wilayah").df()
+        alias = con.execute("SELECT alias, code FROM wilayah_alias").df()
+    finally:
+        con.close()
+    return WilayahMatcher(wil, alias)
+
+
+def _already(db: Path, sha: str, table: str) -> int | None:
+    from kla.db import connect_readonly
+
+    con = connect_readonly(db)
+    try:
+        row = con.execute(
+            "SELECT source_id FROM provenance WHERE sha256 = ? AND table_name = ? AND kind = 'imported'", [sha, table]
+        ).fetchone()
+    finally:
+        con.close()
+    return int(row[0]) if row else None
+
+
+def import_eppgbm(
+    path: Path,
+    db: Path | None = None,
+    *,
+    sheet: str | None = None,
+    progress: Progress | None = None,
+    key: bytes | None = None,
+    _after_write: Callable[[], None] | None = None,
+) -> ImportReport:
+    """Parse, validate, pseudonymise, z-score and store an e-PPGBM export (build-then-swap)."""
+    progress = progress or (lambda f, m: None)
+    t0 = time.perf_counter()
+    path = Path(path)
+    db = Path(db or config.db_path())
+    matcher = _matcher(db)  # also fails early with DatabaseNotReady
+    from kla.eppgbm import _check_file
+
+    _check_file(path)
+    sha = store.file_sha256(path)
+    done = _already(db, sha, "measurement")
+    if done is not None:
+        return ImportReport(path.name, sha, "already-imported", done, seconds=time.perf_counter() - t0)
+    parsed: ParsedExport = parse_export(
+        path, matcher=matcher, key=key or privacy.get_key(), sheet=sheet,
+        progress=lambda f, m: progress(f * 0.7, m),
+    )
+    frame = _with_pkm_key(parsed.frame)
+    progress(0.72, f"Menulis {len(frame):,} pengukuran ke basis data")
+    with store.staged(db) as con:
+        note = (
+            f"e-PPGBM: {len(frame)} baris diterima, {parsed.stats['rows_rejected']} ditolak; "
+            f"periode {', '.join(parsed.stats['periods'][:3])}{'…' if len(parsed.stats['periods']) > 3 else ''}"
+        )
+        sid = store.add_provenance(con, path=path.name, sha256=sha, rows=len(frame), kind="imported",
+                                   table_name="measurement", note=note)
+        con.register("m_src", frame)
+        con.execute(
+            """INSERT INTO measurement
+               SELECT ?, row_no, child_key, sex, measure_date, period, age_days, weight_kg, height_cm, position,
+                      height_adj_cm, muac_cm, kecamatan_code, kelurahan_code, puskesmas, posyandu,
+                      haz, waz, whz, baz, flag_haz, flag_waz, flag_whz, flag_baz, class_haz, class_waz, class_whz
+               FROM m_src""",
+            [sid],
+        )
+        progress(0.85, "Menghitung agregat per bulan dan wilayah")
+        base = base_counts(con, "m_src")
+        con.unregister("m_src")
+        _insert_base(con, base, sid, "eppgbm")
+        if _after_write is not None:  # test hook: simulate a crash after the writes
+            _after_write()
+        progress(0.95, "Memvalidasi dan menukar berkas basis data")
+    progress(1.0, "Selesai")
+    st = parsed.stats
+    return ImportReport(
+        path.name, sha, "imported", sid, rows_total=st["rows_total"], rows_imported=len(frame),
+        rows_rejected=st["rows_rejected"], seconds=time.perf_counter() - t0, problems=parsed.problems, stats=st,
+    )
+
+
+def _insert_base(con: duckdb.DuckDBPyConnection, base: pd.DataFrame, sid: int, source_type: str) -> None:
+    if "sasaran" not in base.columns:
+        base = base.assign(sasaran=pd.array([None] * len(base), dtype="Int64"))
+    base = base.assign(source_id=sid, source_type=source_type)
+    con.register("base_src", base)
+    con.execute(f"INSERT INTO nutrition_base ({_BASE_COLUMNS}) SELECT {_BASE_COLUMNS} FROM base_src")  # noqa: S608
+    con.unregister("base_src")
+
+
+def import_rekap(path: Path, db: Path | None = None, *, progress: Progress | None = None) -> ImportReport:
+    """Validate and store a monthly recap sheet (build-then-swap); see :mod:`kla.rekap`."""
+    from kla import rekap
+
+    progress = progress or (lambda f, m: None)
+    t0 = time.perf_counter()
+    path = Path(path)
+    db = Path(db or config.db_path())
+    matcher = _matcher(db)
+    rekap.check_file(path)
+    sha = store.file_sha256(path)
+    done = _already(db, sha, "rekap")
+    if done is not None:
+        return ImportReport(path.name, sha, "already-imported", done, seconds=time.perf_counter() - t0)
+    parsed = rekap.parse_rekap(path, matcher=matcher)
+    rows = parsed.frame
+    with store.staged(db) as con:
+        sid = store.add_provenance(con, path=path.name, sha256=sha, rows=len(rows), kind="imported",
+                                   table_name="rekap", note=f"rekap bulanan tingkat {parsed.stats['level']}")
+        con.register("r_src", rows)
+        con.execute(
+            """INSERT INTO rekap SELECT ?, row_no, period, kecamatan_code, kelurahan_code, puskesmas, sasaran, diukur,
+               pendek, sangat_pendek, gizi_kurang, gizi_buruk, bb_kurang, bb_sangat_kurang FROM r_src""",
+            [sid],
+        )
+        con.unregister("r_src")
+        _insert_base(con, rekap.base_from_rekap(rows, matcher), sid, "rekap")
+    progress(1.0, "Selesai")
+    return ImportReport(
+        path.name, sha, "imported", sid, rows_total=parsed.stats["rows_total"], rows_imported=len(rows),
+        rows_rejected=parsed.stats["rows_rejected"], seconds=time.perf_counter() - t0,
+        problems=parsed.problems, stats=parsed.stats,
+    )
+
+
+# ----------------------------------------------------------------------------- build step
+def load_sample(con: duckdb.DuckDBPyConnection, ctx: store.BuildContext) -> None:
+    """Sample child-nutrition aggregate (DATA CONTOH) from data/sample/gizi_contoh_agregat.csv."""
+    path = ctx.data_dir / SAMPLE_FILE
+    if not path.exists():
+        ctx.notes.append(f"{SAMPLE_FILE} tidak ada; halaman Gizi Anak tanpa data contoh.")
+        return
+    frame = pd.read_csv(path, dtype={"area_key": str, "kecamatan_code": str}, keep_default_na=True)
+    frame["period"] = pd.to_datetime(frame["period"]).dt.date
+    sid = store.add_provenance(
+        con, path=ctx.rel(path), sha256=store.file_sha256(path), rows=len(frame), kind="sample",
+        table_name="nutrition_base",
+        note=f"{SAMPLE_LABEL}: agregat e-PPGBM sintetis dari kla/sample_nutrition.py (bukan data Dinkes)",
+        built_at=ctx.built_at,
+    )
+    frame = frame.drop(columns=[c for c in ("source_id", "source_type") if c in frame.columns])
+    _insert_base(con, frame, sid, "eppgbm")
+
+
+# ----------------------------------------------------------------------------- queries
+def agg_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """All rows of ``nutrition_agg`` with rates added (small: levels × months × sources)."""
+    df = con.execute("SELECT * FROM nutrition_agg ORDER BY source_type, level, area_code, period").df()
+    if df.empty:
+        return add_rates(df.assign(sasaran=pd.Series(dtype=float)))
+    df["period"] = pd.to_datetime(df["period"])
+    return add_rates(df)
+
+
+def survey_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Published survey and routine stunting figures (never mixed with e-PPGBM counts)."""
+    return con.execute(
+        """SELECT indicator, area_code, area_name, period, value, value_num, unit, source_kind, status,
+                  source_url, note
+           FROM published_figure
+           WHERE indicator ILIKE '%stunting%' OR indicator ILIKE '%gizi%' OR indicator ILIKE '%wasting%'
+           ORDER BY indicator, area_code, period"""
+    ).df()
+
+
+def report_json(report: ImportReport) -> str:
+    return json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str)
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+__all__ = [
+    "MEASURES", "ImportReport", "KlaError", "add_rates", "agg_frame", "import_eppgbm", "import_rekap",
+    "load_sample", "suppress_small", "survey_frame", "wilson",
+]

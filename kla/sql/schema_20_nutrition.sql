@@ -1,0 +1,159 @@
+-- Child nutrition (Dinkes): e-PPGBM measurements, monthly recap sheets, and their aggregates.
+-- Privacy: no NIK, name, parent name, address, RT or RW is ever stored. `child_key` is an
+-- HMAC-SHA256 of the NIK with a secret key kept outside the database (kla/privacy.py).
+
+-- One row per accepted e-PPGBM measurement (imported files only; carried across rebuilds).
+CREATE TABLE measurement (
+    source_id      INTEGER NOT NULL,
+    row_no         INTEGER NOT NULL,      -- record number in the source file (header = row 1)
+    child_key      VARCHAR,               -- HMAC-SHA256(NIK), hex; NULL when the NIK was not 16 digits
+    sex            VARCHAR NOT NULL CHECK (sex IN ('L', 'P')),
+    measure_date   DATE    NOT NULL,
+    period         DATE    NOT NULL,      -- first day of the measurement month
+    age_days       INTEGER NOT NULL,
+    weight_kg      DOUBLE  NOT NULL,
+    height_cm      DOUBLE  NOT NULL,      -- as measured
+    position       VARCHAR,               -- 'L' lying, 'H' standing, NULL = not recorded
+    height_adj_cm  DOUBLE,                -- after the ±0.7 cm position correction
+    muac_cm        DOUBLE,
+    kecamatan_code VARCHAR NOT NULL,
+    kelurahan_code VARCHAR NOT NULL,
+    puskesmas      VARCHAR,
+    posyandu       VARCHAR,
+    haz DOUBLE, waz DOUBLE, whz DOUBLE, baz DOUBLE,
+    flag_haz BOOLEAN NOT NULL, flag_waz BOOLEAN NOT NULL, flag_whz BOOLEAN NOT NULL, flag_baz BOOLEAN NOT NULL,
+    class_haz VARCHAR, class_waz VARCHAR, class_whz VARCHAR,
+    PRIMARY KEY (source_id, row_no)
+);
+
+-- One row per line of an imported monthly recap sheet (per kelurahan or per puskesmas).
+CREATE TABLE rekap (
+    source_id        INTEGER NOT NULL,
+    row_no           INTEGER NOT NULL,
+    period           DATE    NOT NULL,
+    kecamatan_code   VARCHAR NOT NULL,
+    kelurahan_code   VARCHAR,             -- NULL on a puskesmas-level row
+    puskesmas        VARCHAR,
+    sasaran          INTEGER,
+    diukur           INTEGER NOT NULL,
+    pendek           INTEGER, sangat_pendek INTEGER,
+    gizi_kurang      INTEGER, gizi_buruk    INTEGER,
+    bb_kurang        INTEGER, bb_sangat_kurang INTEGER,
+    PRIMARY KEY (source_id, row_no)
+);
+
+-- Counts per source, month and finest area (kelurahan, or puskesmas). Written by each import
+-- (and by the sample loader); carried across rebuilds with its source.
+CREATE TABLE nutrition_base (
+    source_id        INTEGER NOT NULL,
+    source_type      VARCHAR NOT NULL CHECK (source_type IN ('eppgbm', 'rekap')),
+    level            VARCHAR NOT NULL CHECK (level IN ('kelurahan', 'puskesmas')),
+    area_key         VARCHAR NOT NULL,    -- kelurahan code, or 'pkm:<normalised name>'
+    area_name        VARCHAR NOT NULL,
+    kecamatan_code   VARCHAR,
+    period           DATE    NOT NULL,
+    sasaran          INTEGER,             -- target balita, where the source gives one
+    measured         INTEGER NOT NULL,    -- children measured (one per child per month)
+    n_haz            INTEGER NOT NULL,    -- with a plausible HAZ (denominator of stunting)
+    stunted          INTEGER NOT NULL,    -- HAZ < -2
+    severe_stunted   INTEGER NOT NULL,    -- HAZ < -3
+    n_whz            INTEGER NOT NULL,
+    wasted           INTEGER NOT NULL,    -- WHZ < -2 (gizi kurang + gizi buruk)
+    severe_wasted    INTEGER NOT NULL,    -- WHZ < -3 (gizi buruk)
+    n_waz            INTEGER NOT NULL,
+    underweight      INTEGER NOT NULL,    -- WAZ < -2
+    implausible_haz  INTEGER NOT NULL DEFAULT 0,
+    implausible_whz  INTEGER NOT NULL DEFAULT 0,
+    implausible_waz  INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (source_id, level, area_key, period)
+);
+
+-- Sample (DATA CONTOH) rows are used only while no real (imported) data exist at all, so sample
+-- and real figures never mix in one series or one total.
+-- The latest source wins for each (type, level, area, month); older sources that disagree
+-- (measured or stunted differ by more than 10% and more than 2) mark a conflict.
+CREATE VIEW nutrition_latest AS
+WITH usable AS (
+    SELECT b.*, p.kind AS source_kind
+    FROM nutrition_base b JOIN provenance p USING (source_id)
+    WHERE p.kind <> 'sample'
+       OR NOT EXISTS (SELECT 1 FROM nutrition_base b2 JOIN provenance p2 USING (source_id) WHERE p2.kind <> 'sample')
+), ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY source_type, level, area_key, period
+                                 ORDER BY source_id DESC) AS rn
+    FROM usable
+), agreement AS (
+    SELECT source_type, level, area_key, period, count(*) AS n_sources,
+           (max(measured) - min(measured) > greatest(2, 0.1 * max(measured)))
+           OR (max(stunted) - min(stunted) > greatest(2, 0.1 * max(stunted))) AS differs
+    FROM usable GROUP BY source_type, level, area_key, period
+)
+SELECT r.* EXCLUDE (rn), a.n_sources, a.differs AS conflict
+FROM ranked r JOIN agreement a USING (source_type, level, area_key, period)
+WHERE r.rn = 1;
+
+-- Monthly figures per area at every level (kelurahan, kecamatan, kota, puskesmas) and per
+-- source type. Kecamatan and city totals come from kelurahan rows when a source type has any
+-- for that kecamatan and month, otherwise from puskesmas rows.
+CREATE VIEW nutrition_agg AS
+WITH latest AS (SELECT * FROM nutrition_latest),
+kel_cover AS (
+    SELECT DISTINCT source_type, period, kecamatan_code FROM latest WHERE level = 'kelurahan'
+),
+rollup_src AS (
+    SELECT l.* FROM latest l
+    WHERE l.level = 'kelurahan'
+       OR NOT EXISTS (SELECT 1 FROM kel_cover k WHERE k.source_type = l.source_type
+                      AND k.period = l.period AND k.kecamatan_code IS NOT DISTINCT FROM l.kecamatan_code)
+),
+city AS (SELECT code, name FROM wilayah WHERE level = 'kota' LIMIT 1),
+leveled AS (
+    SELECT source_type, level, area_key AS area_code, area_name, kecamatan_code AS parent_code, period,
+           source_kind, sasaran, measured, n_haz, stunted, severe_stunted, n_whz, wasted, severe_wasted,
+           n_waz, underweight, implausible_haz, implausible_whz, implausible_waz, conflict, n_sources
+    FROM latest
+    UNION ALL
+    SELECT r.source_type, 'kecamatan', r.kecamatan_code, w.name, (SELECT code FROM city), r.period,
+           CASE WHEN bool_and(r.source_kind = 'sample') THEN 'sample' ELSE 'imported' END,
+           CASE WHEN count(r.sasaran) = count(*) THEN sum(r.sasaran) END,
+           sum(measured), sum(n_haz), sum(stunted), sum(severe_stunted), sum(n_whz), sum(wasted),
+           sum(severe_wasted), sum(n_waz), sum(underweight), sum(implausible_haz), sum(implausible_whz),
+           sum(implausible_waz), bool_or(conflict), max(n_sources)
+    FROM rollup_src r JOIN wilayah w ON w.code = r.kecamatan_code
+    GROUP BY r.source_type, r.kecamatan_code, w.name, r.period
+    UNION ALL
+    SELECT r.source_type, 'kota', c.code, c.name, NULL, r.period,
+           CASE WHEN bool_and(r.source_kind = 'sample') THEN 'sample' ELSE 'imported' END,
+           CASE WHEN count(r.sasaran) = count(*) THEN sum(r.sasaran) END,
+           sum(measured), sum(n_haz), sum(stunted), sum(severe_stunted), sum(n_whz), sum(wasted),
+           sum(severe_wasted), sum(n_waz), sum(underweight), sum(implausible_haz), sum(implausible_whz),
+           sum(implausible_waz), bool_or(conflict), max(n_sources)
+    FROM rollup_src r CROSS JOIN city c
+    GROUP BY r.source_type, c.code, c.name, r.period
+),
+rekap_target AS (
+    SELECT level, area_code, period, max(sasaran) AS sasaran_rekap
+    FROM leveled WHERE source_type = 'rekap' GROUP BY level, area_code, period
+),
+with_target AS (
+    -- e-PPGBM carries no target population: borrow the recap's sasaran for the same area and month
+    SELECT a.*, coalesce(a.sasaran, t.sasaran_rekap) AS sasaran_any
+    FROM leveled a LEFT JOIN rekap_target t USING (level, area_code, period)
+),
+cross_type AS (
+    SELECT *,
+           count(*) OVER w > 1
+           AND ((max(measured) OVER w - min(measured) OVER w > greatest(2, 0.1 * max(measured) OVER w))
+             OR (max(stunted) OVER w - min(stunted) OVER w > greatest(2, 0.1 * max(stunted) OVER w)))
+               AS conflict_types
+    FROM with_target
+    WINDOW w AS (PARTITION BY level, area_code, period)
+)
+SELECT source_type, level, area_code, area_name, parent_code, period, source_kind,
+       sasaran_any AS sasaran, measured, n_haz, stunted, severe_stunted, n_whz, wasted, severe_wasted,
+       n_waz, underweight, implausible_haz, implausible_whz, implausible_waz,
+       sasaran_any > 0 AND measured < 0.95 * sasaran_any AS flag_low_coverage,
+       n_haz < 30 AS flag_small_n,
+       coalesce(conflict, false) OR conflict_types AS flag_conflict,
+       measured = 0 AS flag_zero
+FROM cross_type;
