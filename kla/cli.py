@@ -168,3 +168,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 CLI_MODULES.append("kla.nutrition_cli")  # python -m kla import eppgbm|rekap, zscore, bench (issue 3)
+
+
+CLI_MODULES.append("kla.plan_cli")  # python -m kla plan (KLA analysis, issue 5)

@@ -324,12 +324,18 @@ def parse_difficulty_mapping(
 
 
 def load_difficulty(path: Path, rulebook: Rulebook) -> dict[str, int]:
-    """Read a difficulty file: JSON ``{"I11": 4, ...}`` or CSV with ``kode_indikator,kesulitan``."""
+    """Read a difficulty file: JSON ``{"I11": 4, ...}`` or CSV with ``kode_indikator,kesulitan`` (1–5)."""
     path = Path(path)
     if not path.exists():
         raise ValidationError(f"Berkas kesulitan {path} tidak ditemukan.")
+    return parse_difficulty_bytes(path.read_bytes(), path.name, rulebook)
+
+
+def parse_difficulty_bytes(data: bytes, name: str, rulebook: Rulebook) -> dict[str, int]:
+    """Parse an uploaded or read difficulty file (JSON by ``.json`` suffix, CSV otherwise)."""
+    path = Path(name)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValidationError(f"{path.name}: bukan teks UTF-8; tidak ada yang diubah.") from exc
     if path.suffix.lower() == ".json":

@@ -463,3 +463,24 @@ def load_nutrition_sample(con: duckdb.DuckDBPyConnection, ctx: BuildContext) -> 
 load_nutrition_sample.label = "Memuat DATA CONTOH gizi anak"  # type: ignore[attr-defined]
 BUILD_STEPS.append(load_nutrition_sample)
 CARRIED_TABLES.extend(["measurement", "rekap", "nutrition_base"])
+
+
+# --------------------------------------------------------------------------- KLA analysis (issue 5)
+
+
+def load_crosswalk(con: duckdb.DuckDBPyConnection, ctx: BuildContext) -> None:
+    """The rulebook's health crosswalk rules (validated with the rulebook; illustrative until official)."""
+    assert ctx.rulebook is not None, "load_rulebook_step must run first"
+    rb = ctx.rulebook
+    if not rb.crosswalk:
+        return
+    con.executemany(
+        "INSERT INTO kla_crosswalk VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [[rb.id, n, r.indicator, r.measure, [t for t, _ in r.steps], [p for _, p in r.steps], r.otherwise,
+          r.illustrative, r.source] for n, r in enumerate(rb.crosswalk)],
+    )
+
+
+load_crosswalk.label = "Memuat aturan crosswalk kesehatan"  # type: ignore[attr-defined]
+BUILD_STEPS.insert(BUILD_STEPS.index(load_rulebook_step) + 1, load_crosswalk)
+CARRIED_TABLES.append("kla_scenario")

@@ -30,6 +30,27 @@ class Keys:
     YEAR = "tahun"
     COMPARE_YEAR = "tahun_banding"
     AREA = "wilayah_terpilih"  # chosen area code; carried across pages
+    # KLA analysis pages (issue 5)
+    AREA_PICK = "wilayah_pilih_analisis"  # widget mirroring AREA on the analysis pages
+    KLASTER_COMPARE = "klaster_banding"  # "tahun:2023" or "wilayah:36.73.01"
+    PLAN_TARGET = "rencana_target"
+    PLAN_EDITOR = "rencana_kesulitan_editor"
+    PLAN_BASE = "rencana_kesulitan_dasar"  # the editor's input frame (kept so edits are not re-applied)
+    PLAN_SETTINGS = "rencana_kesulitan"  # {code: (difficulty, locked)}, persisted for the session
+    PLAN_UPLOAD = "rencana_unggah_kesulitan"
+    WHATIF_PREFIX = "simulasi_poin_"  # + indicator code
+    WHATIF_BASE = "simulasi_dasar"  # (year, area) the inputs were initialised from
+    WHATIF_RESET = "simulasi_reset"
+    WHATIF_USE_MEASURE = "simulasi_pakai_ukuran_"  # + measure code
+    WHATIF_MEASURE = "simulasi_ukuran_"  # + measure code
+    SCENARIO_NAME = "simulasi_nama_skenario"
+    SCENARIO_SAVE = "simulasi_simpan"
+    SCENARIO_PICK = "simulasi_banding_skenario"
+    OPD = "opd_terpilih"
+    KEC_YEAR = "kecamatan_tahun"
+    XWALK_AREA = "crosswalk_wilayah"
+    XWALK_MEASURE = "crosswalk_ukuran"
+    XWALK_VALUE = "crosswalk_nilai"
 
 
 def page_setup(title: str, icon: str = "📊") -> None:
@@ -159,3 +180,74 @@ def plot(fig: object, key: str) -> None:
         width="stretch",
         config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2, "filename": key}},
     )
+
+
+# --------------------------------------------------------------------------- KLA analysis pages (issue 5)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_rulebook_crosswalk(fp: Fingerprint) -> Rulebook:
+    """The rulebook with its health crosswalk rules (planner, what-if and crosswalk page share it)."""
+    from kla import analysis_data
+
+    return analysis_data.rulebook_with_crosswalk(_connection(fp))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def load_area_scores(fp: Fingerprint, year: int) -> pd.DataFrame:
+    from kla import analysis_data
+
+    return analysis_data.area_scores(_connection(fp), year=year)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def load_area_totals(fp: Fingerprint, area: str) -> pd.DataFrame:
+    from kla import analysis_data
+
+    return analysis_data.area_totals(_connection(fp), area=area)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def load_published_all(fp: Fingerprint, area: str) -> pd.DataFrame:
+    from kla import analysis_data
+
+    return analysis_data.published(_connection(fp), area=area)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_measure_values(fp: Fingerprint) -> pd.DataFrame:
+    from kla import analysis_data
+
+    return analysis_data.measure_values(_connection(fp))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_scenarios(fp: Fingerprint) -> pd.DataFrame:
+    from kla import analysis_data
+
+    return analysis_data.scenarios(_connection(fp))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def load_scenario_points(fp: Fingerprint, name: str, year: int, area: str) -> dict[str, float]:
+    from kla import analysis_data
+
+    return analysis_data.scenario_points(_connection(fp), name=name, year=year, area=area)
+
+
+def area_picker(fp: Fingerprint, codes: list[str], *, label: str = "Wilayah") -> str:
+    """Sidebar choice among ``codes`` (city first), kept in ``Keys.AREA`` across pages."""
+    areas = load_areas(fp).set_index("code")["name"].to_dict()
+    current = st.session_state.get(Keys.AREA)
+    if current not in codes:
+        current = codes[0]
+    if st.session_state.get(Keys.AREA_PICK) not in codes or st.session_state.get(Keys.AREA_PICK) != current:
+        st.session_state[Keys.AREA_PICK] = current
+
+    def _sync() -> None:
+        st.session_state[Keys.AREA] = st.session_state[Keys.AREA_PICK]
+
+    chosen = st.sidebar.selectbox(label, codes, key=Keys.AREA_PICK, on_change=_sync,
+                                  format_func=lambda c: f"{areas.get(c, c)} ({c})")
+    st.session_state[Keys.AREA] = chosen
+    return chosen

@@ -1,0 +1,181 @@
+"""Data access for the KLA analysis pages (Klaster, Jalan ke Madya, Simulasi, OPD, Kecamatan, Riwayat).
+
+Reads go through the named queries in ``kla/sql/analysis_*.sql`` with bound parameters; the only
+write, :func:`save_scenario`, goes through :func:`kla.store.staged` (copy, write, validate, swap),
+so a scenario never overwrites a real score and a failed save leaves the database unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from kla import repository
+from kla.crosswalk import CrosswalkRule
+from kla.errors import KlaError, ValidationError
+from kla.measures import MEASURES
+from kla.rulebook import Rulebook
+
+SCENARIO_NAME_MAX = 60
+
+
+def _has(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    (n,) = con.cursor().execute(
+        "SELECT (SELECT count(*) FROM duckdb_tables() WHERE table_name = $n) "
+        "+ (SELECT count(*) FROM duckdb_views() WHERE view_name = $n)", {"n": name}).fetchone()
+    return n > 0
+
+
+def crosswalk_rules(con: duckdb.DuckDBPyConnection) -> tuple[CrosswalkRule, ...]:
+    """The crosswalk rules stored by the build (empty for a database built before they existed)."""
+    if not _has(con, "kla_crosswalk"):
+        return ()
+    frame = repository.query(con, "analysis_crosswalk")
+    return tuple(
+        CrosswalkRule(indicator=r.indicator_code, measure=r.measure,
+                      steps=tuple(zip((float(t) for t in r.thresholds), (float(p) for p in r.points), strict=True)),
+                      otherwise=float(r.otherwise), illustrative=bool(r.illustrative), source=str(r.source or ""))
+        for r in frame.itertuples(index=False)
+        if r.measure in MEASURES
+    )
+
+
+def rulebook_with_crosswalk(con: duckdb.DuckDBPyConnection) -> Rulebook:
+    return dataclasses.replace(repository.rulebook(con), crosswalk=crosswalk_rules(con))
+
+
+def area_scores(con: duckdb.DuckDBPyConnection, *, year: int) -> pd.DataFrame:
+    return repository.query(con, "analysis_area_scores", year=year)
+
+
+def area_totals(con: duckdb.DuckDBPyConnection, *, area: str) -> pd.DataFrame:
+    return repository.query(con, "analysis_area_totals", area=area)
+
+
+def published(con: duckdb.DuckDBPyConnection, *, area: str) -> pd.DataFrame:
+    return repository.query(con, "analysis_published", area=area)
+
+
+def measure_values(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every crosswalk measure value we hold, one row per measure, area, series and period.
+
+    Columns: ``measure, series (survei|rutin), source, area_code, area_name, area_level, period,
+    value, n, sample, flags, source_url``. Survey and routine stay separate rows (``series``).
+    """
+    frames = []
+    lookup = {ind: (code, series) for code, m in MEASURES.items() for ind, series in m.published.items()}
+    pub = repository.query(con, "analysis_measures_published", indicators=list(lookup))
+    if not pub.empty:
+        pub["measure"] = [lookup[i][0] for i in pub["indicator"]]
+        pub["series"] = [lookup[i][1] for i in pub["indicator"]]
+        pub["source"] = "angka terbitan: " + pub["source_kind"].fillna("")
+        pub["sample"] = False
+        pub["flags"] = pub["status"].fillna("")
+        frames.append(pub[["measure", "series", "source", "area_code", "area_name", "area_level", "period",
+                           "value", "n", "sample", "flags", "source_url"]])
+    if _has(con, "nutrition_agg"):
+        nut = repository.query(con, "analysis_measures_nutrition")
+        if not nut.empty:
+            nut["series"] = "rutin"
+            nut["source"] = nut["source_type"].map({"eppgbm": "e-PPGBM", "rekap": "rekap bulanan"}).fillna(
+                nut["source_type"])
+            nut["area_level"] = nut["level"]
+            nut["sample"] = nut["source_kind"] == "sample"
+            flags = []
+            for r in nut.itertuples(index=False):
+                f = []
+                if r.flag_low_coverage:
+                    f.append("cakupan < 95%")
+                if r.flag_small_n:
+                    f.append("n kecil")
+                if r.flag_conflict:
+                    f.append("angka bertentangan")
+                flags.append(", ".join(f))
+            nut["flags"] = flags
+            nut["source_url"] = ""
+            frames.append(nut[["measure", "series", "source", "area_code", "area_name", "area_level", "period",
+                               "value", "n", "sample", "flags", "source_url"]])
+    if not frames:
+        return pd.DataFrame(columns=["measure", "series", "source", "area_code", "area_name", "area_level", "period",
+                                     "value", "n", "sample", "flags", "source_url"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def scenarios(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    if not _has(con, "kla_scenario"):
+        return pd.DataFrame(columns=["name", "year", "area_code", "created_at", "total", "base_total", "n_changed"])
+    return repository.query(con, "analysis_scenarios")
+
+
+def scenario_points(con: duckdb.DuckDBPyConnection, *, name: str, year: int, area: str) -> dict[str, float]:
+    frame = repository.query(con, "analysis_scenario_points", scenario=name, year=year, area=area)
+    return dict(zip(frame["code"], frame["points"].astype(float), strict=True))
+
+
+def check_scenario_name(name: str) -> str:
+    clean = " ".join(str(name).split())
+    if not clean:
+        raise ValidationError("Nama skenario wajib diisi; tidak ada yang disimpan.")
+    if len(clean) > SCENARIO_NAME_MAX:
+        raise ValidationError(f"Nama skenario terlalu panjang (maks. {SCENARIO_NAME_MAX} huruf); tidak ada yang disimpan.")
+    return clean
+
+
+def save_scenario(
+    db: Path,
+    *,
+    name: str,
+    year: int,
+    area: str,
+    points: Mapping[str, float],
+    base: Mapping[str, float],
+    rulebook: Rulebook,
+) -> str:
+    """Store a named scenario next to (never over) the year's real scores; returns the clean name.
+
+    Rejects an empty or duplicate name, unknown codes and points outside 0–max, changing nothing.
+    """
+    from kla import store  # the only writer
+
+    clean = check_scenario_name(name)
+    unknown = sorted(set(points) - set(rulebook.codes))
+    if unknown:
+        raise ValidationError(f"Skenario memuat kode indikator tak dikenal: {', '.join(unknown)}; tidak disimpan.")
+    for code, value in points.items():
+        mx = rulebook.indicator(code).max_points
+        if not 0 <= float(value) <= mx + 1e-9:
+            raise ValidationError(f"Poin {code} = {value:g} di luar 0–{mx:g}; skenario tidak disimpan.")
+    payload = json.dumps({"name": clean, "year": year, "area": area, "points": dict(sorted(points.items()))},
+                         sort_keys=True)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with store.staged(db) as con:
+        exists = con.execute("SELECT count(*) FROM kla_scenario WHERE name = ? AND year = ? AND area_code = ?",
+                             [clean, year, area]).fetchone()[0]
+        if exists:
+            raise ValidationError(f"Skenario '{clean}' untuk {area} {year} sudah ada; pilih nama lain. Tidak ada yang diubah.")
+        sid = store.add_provenance(
+            con, path=f"skenario:{clean}", sha256=hashlib.sha256(payload.encode()).hexdigest(), rows=len(points),
+            kind="imported", table_name="kla_scenario",
+            note=f"skenario what-if '{clean}' dari nilai {year} ({area}); bukan nilai resmi", built_at=now,
+        )
+        con.executemany(
+            "INSERT INTO kla_scenario VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [[clean, year, area, code, float(points[code]),
+              None if base.get(code) is None else float(base[code]), now, sid] for code in sorted(points)],
+        )
+    return clean
+
+
+def ensure_scores(frame: pd.DataFrame, *, year: int, area: str) -> dict[str, float]:
+    """Points of a scores frame, or a clear error when the year/area has none."""
+    pts = repository.points_by_code(frame)
+    if not pts:
+        raise KlaError(f"Belum ada nilai KLA untuk tahun {year}, wilayah {area}.")
+    return pts

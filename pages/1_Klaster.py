@@ -1,0 +1,96 @@
+"""Klaster: achievement per group on the radar, the indicators behind it, and where the points go."""
+
+import streamlit as st
+
+from kla import analysis, analysis_charts, charts, overview, ui
+
+ui.page_setup("Klaster", "🧭")
+fp = ui.database_fingerprint()
+meta = ui.load_meta(fp)
+rulebook = ui.load_rulebook_crosswalk(fp)
+city = meta["city_code"]
+areas = ui.load_areas(fp)
+names = areas.set_index("code")["name"].to_dict()
+
+st.title("Klaster dan indikator KLA")
+area_codes = [city, *areas.loc[areas["level"] == "kecamatan", "code"].tolist()]
+scored_codes = [c for c in area_codes if not ui.load_score_years(fp, c).empty]
+if not scored_codes:
+    ui.fail("Belum ada nilai KLA di basis data.", hint="Impor dengan: python -m kla import kla-scores BERKAS --year TAHUN")
+area = ui.area_picker(fp, scored_codes)
+years = ui.load_score_years(fp, area)["year"].tolist()
+if st.session_state.get(ui.Keys.YEAR) not in years:
+    st.session_state[ui.Keys.YEAR] = years[-1]
+year = st.sidebar.selectbox("Tahun penilaian", years[::-1], key=ui.Keys.YEAR)
+
+frame = ui.load_scores(fp, year, area)
+summary = overview.summary_for(frame, rulebook, year=year, area=area)
+source, sample = overview.score_stamp_source(frame, rulebook)
+area_label = names.get(area, area)
+if sample:
+    st.warning(f"Nilai {area_label} {year} adalah **DATA CONTOH** (ilustratif), bukan hasil evaluasi resmi.")
+
+# Comparison: another year of the same area, or another area in the same year.
+others_year = [f"tahun:{y}" for y in years if y != year]
+others_area = [f"wilayah:{c}" for c in scored_codes if c != area and year in ui.load_score_years(fp, c)["year"].tolist()]
+options = ["-", *others_year, *others_area]
+if st.session_state.get(ui.Keys.KLASTER_COMPARE) not in options:
+    st.session_state[ui.Keys.KLASTER_COMPARE] = others_year[-1] if others_year else "-"
+
+
+def _compare_label(opt: str) -> str:
+    if opt == "-":
+        return "tanpa pembanding"
+    kind, value = opt.split(":", 1)
+    return f"tahun {value}" if kind == "tahun" else names.get(value, value)
+
+
+compare = st.sidebar.selectbox("Bandingkan dengan", options, key=ui.Keys.KLASTER_COMPARE, format_func=_compare_label)
+
+c1, c2, c3 = st.columns(3)
+c1.metric(f"Nilai {area_label} {year}", f"{summary.total:g} / {rulebook.bands[-1].max}")
+c2.metric("Kategori", summary.category)
+if summary.next_category:
+    c3.metric(f"Kurang ke {summary.next_category}", f"{summary.points_to_next:g} poin")
+
+series = [(f"{area_label} {year}", summary.groups)]
+if compare != "-":
+    kind, value = compare.split(":", 1)
+    other_area, other_year = (area, int(value)) if kind == "tahun" else (value, year)
+    other = overview.summary_for(ui.load_scores(fp, other_year, other_area), rulebook, year=other_year, area=other_area)
+    if other:
+        series.append((f"{names.get(other_area, other_area)} {other_year}", other.groups))
+ring_names = [b.name for b in rulebook.bands if b.min > summary.total][:2]
+
+left, right = st.columns(2)
+with left:
+    radar = charts.cluster_radar(
+        series, rings=analysis.band_rings(rulebook, ring_names),
+        stamp=charts.Stamp(f"Capaian per klaster, {area_label} {year}", source, str(year), sample),
+    )
+    ui.plot(radar, key="klaster_radar")
+with right:
+    fall = analysis_charts.waterfall(
+        analysis.waterfall_steps(summary, rulebook.bands[-1].max), total=summary.total,
+        stamp=charts.Stamp(f"Dari {rulebook.bands[-1].max} ke nilai sekarang: poin hilang per klaster", source,
+                           str(year), sample),
+    )
+    ui.plot(fall, key="klaster_waterfall")
+
+st.subheader("Indikator per klaster")
+st.caption("Diurutkan dari poin hilang terbesar. 'Teks indikator' = status verifikasi rumusan indikator (domain.md §1.2).")
+table = analysis.indicator_table(frame, rulebook)
+tabs = st.tabs([f"{g.label} ({g.pct:.0f}%)" for g in summary.groups])
+for tab, group in zip(tabs, rulebook.groups, strict=True):
+    with tab:
+        rows = table[table["group"] == group.code].sort_values(["Hilang", "No"], ascending=[False, True])
+        st.markdown(f"**{group.label}: {group.title}**")
+        fig = analysis_charts.group_indicator_bars(
+            rows.to_dict("records"),
+            stamp=charts.Stamp(f"{group.label}: poin per indikator, {area_label} {year}", source, str(year), sample),
+        )
+        ui.plot(fig, key=f"klaster_bar_{group.code}")
+        st.dataframe(rows[["No", "Indikator", "OPD", "Poin", "Maks", "Hilang", "Bukti", "Teks indikator"]],
+                     hide_index=True, width="stretch")
+
+ui.sidebar_footer(fp)

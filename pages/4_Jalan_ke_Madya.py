@@ -1,0 +1,110 @@
+"""Jalan ke Madya: the exact least-effort plan to the target band, with difficulty and locks."""
+
+import json
+
+import streamlit as st
+
+from kla import analysis, charts, overview, planner, ui, whatif
+from kla.errors import KlaError
+from kla.repository import points_by_code
+
+ui.page_setup("Jalan ke Madya", "🛣️")
+fp = ui.database_fingerprint()
+meta = ui.load_meta(fp)
+rulebook = ui.load_rulebook_crosswalk(fp)
+city = meta["city_code"]
+areas = ui.load_areas(fp)
+names = areas.set_index("code")["name"].to_dict()
+
+st.title("Jalan ke Madya: rencana upaya terkecil")
+area_codes = [city, *areas.loc[areas["level"] == "kecamatan", "code"].tolist()]
+scored_codes = [c for c in area_codes if not ui.load_score_years(fp, c).empty]
+if not scored_codes:
+    ui.fail("Belum ada nilai KLA di basis data.", hint="Impor dengan: python -m kla import kla-scores BERKAS --year TAHUN")
+area = ui.area_picker(fp, scored_codes)
+years = ui.load_score_years(fp, area)["year"].tolist()
+if st.session_state.get(ui.Keys.YEAR) not in years:
+    st.session_state[ui.Keys.YEAR] = years[-1]
+year = st.sidebar.selectbox("Tahun penilaian", years[::-1], key=ui.Keys.YEAR)
+area_label = names.get(area, area)
+
+frame = ui.load_scores(fp, year, area)
+points = points_by_code(frame)
+summary = overview.summary_for(frame, rulebook, year=year, area=area)
+source, sample = overview.score_stamp_source(frame, rulebook)
+if sample:
+    st.warning(f"Nilai {area_label} {year} adalah **DATA CONTOH** (ilustratif); rencana ini hanya peragaan.")
+
+higher = [b.name for b in rulebook.bands if b.min > summary.total]
+if not higher:
+    st.success(f"{area_label} {year} sudah di kategori tertinggi ({summary.category}).")
+    ui.sidebar_footer(fp)
+    st.stop()
+if st.session_state.get(ui.Keys.PLAN_TARGET) not in higher:
+    st.session_state[ui.Keys.PLAN_TARGET] = higher[0]
+target = st.sidebar.selectbox("Kategori target", higher, key=ui.Keys.PLAN_TARGET)
+
+# Difficulty (1-5) and locks per indicator, kept for the whole session (also across pages).
+settings: dict = st.session_state.setdefault(ui.Keys.PLAN_SETTINGS, {})
+with st.expander("Kesulitan (1 = mudah … 5 = sangat sulit) dan kunci per indikator", expanded=False):
+    upload = st.file_uploader("Unggah berkas kesulitan (CSV: kode_indikator,kesulitan; atau JSON)",
+                              type=["csv", "json"], key=ui.Keys.PLAN_UPLOAD)
+    if upload is not None:
+        try:
+            loaded = planner.parse_difficulty_bytes(upload.getvalue(), upload.name, rulebook)
+        except KlaError as exc:
+            st.warning(str(exc))
+        else:
+            for code, d in loaded.items():
+                settings[code] = (d, settings.get(code, (1, False))[1])
+            st.session_state.pop(ui.Keys.PLAN_BASE, None)
+            st.session_state.pop(ui.Keys.PLAN_EDITOR, None)
+            st.caption(f"Kesulitan dari {upload.name} dipakai untuk {len(loaded)} indikator.")
+    if ui.Keys.PLAN_BASE not in st.session_state or ui.Keys.PLAN_EDITOR not in st.session_state:
+        st.session_state[ui.Keys.PLAN_BASE] = analysis.difficulty_frame(rulebook, settings)
+    edited = st.data_editor(
+        st.session_state[ui.Keys.PLAN_BASE], key=ui.Keys.PLAN_EDITOR, hide_index=True, width="stretch",
+        disabled=["Kode", "No", "Indikator", "OPD"],
+        column_config={
+            "Kesulitan": st.column_config.NumberColumn(min_value=1, max_value=5, step=1, format="%d"),
+            "Kunci": st.column_config.CheckboxColumn(help="tidak bisa diubah tahun ini"),
+        },
+    )
+    settings.update(analysis.settings_from_frame(edited))
+difficulty = {c: d for c, (d, _) in settings.items() if d != planner.DEFAULT_DIFFICULTY}
+locked = [c for c, (_, lock) in settings.items() if lock]
+
+try:
+    plan = planner.plan(points, rulebook, target=target, difficulty=difficulty, locked=locked, year=year, area=area)
+except KlaError as exc:
+    st.warning(str(exc))
+    ui.sidebar_footer(fp)
+    st.stop()
+
+c1, c2, c3, c4 = st.columns(4)
+c1.metric(f"Nilai {year}", f"{plan.current_total:g}", help=f"kategori {plan.current_category}")
+c2.metric(f"Perlu ke {plan.target}", f"{plan.need:g} poin")
+c3.metric("Total setelah rencana", f"{plan.new_total:g}", delta=f"{plan.new_total - plan.current_total:+g}")
+c4.metric("Sisa di atas batas" if plan.reachable else "Masih kurang", f"{abs(plan.slack):g} poin")
+if plan.reachable:
+    st.success(plan.message())
+else:
+    st.warning(plan.message())
+
+left, right = st.columns([3, 2])
+with left:
+    st.dataframe(analysis.plan_table(plan), hide_index=True, width="stretch")
+    st.caption(f"Upaya = poin naik × kesulitan. Total upaya {plan.total_effort:g}. Langkah mengikuti tingkat poin "
+               f"rulebook; bobot {rulebook.weights_label}. Syarat ukuran kesehatan dari aturan crosswalk (ilustratif).")
+    st.download_button("Unduh rencana (JSON)", json.dumps(plan.to_dict(), ensure_ascii=False, indent=2),
+                       file_name=f"rencana_{area}_{year}_{plan.target}.json", mime="application/json")
+with right:
+    after = whatif.evaluate(planner.apply(points, plan), rulebook, year=year, area=area)
+    radar = charts.cluster_radar(
+        [("sekarang", summary.groups), (f"setelah rencana ({after.total:g})", after.groups)],
+        rings=analysis.band_rings(rulebook, [plan.target]),
+        stamp=charts.Stamp(f"Sebelum dan sesudah rencana ke {plan.target}, {area_label}", source, str(year), sample),
+    )
+    ui.plot(radar, key="rencana_radar")
+
+ui.sidebar_footer(fp)

@@ -1,0 +1,145 @@
+"""Simulasi (what-if): change indicator points, see total, category and radar at once; save a scenario."""
+
+import streamlit as st
+
+from kla import analysis, analysis_data, charts, config, crosswalk, overview, ui, whatif
+from kla.errors import KlaError
+from kla.measures import MEASURES
+from kla.repository import points_by_code
+
+ui.page_setup("Simulasi", "🎛️")
+fp = ui.database_fingerprint()
+meta = ui.load_meta(fp)
+rulebook = ui.load_rulebook_crosswalk(fp)
+city = meta["city_code"]
+areas = ui.load_areas(fp)
+names = areas.set_index("code")["name"].to_dict()
+
+st.title("Simulasi nilai KLA (what-if)")
+area_codes = [city, *areas.loc[areas["level"] == "kecamatan", "code"].tolist()]
+scored_codes = [c for c in area_codes if not ui.load_score_years(fp, c).empty]
+if not scored_codes:
+    ui.fail("Belum ada nilai KLA di basis data.", hint="Impor dengan: python -m kla import kla-scores BERKAS --year TAHUN")
+area = ui.area_picker(fp, scored_codes)
+years = ui.load_score_years(fp, area)["year"].tolist()
+if st.session_state.get(ui.Keys.YEAR) not in years:
+    st.session_state[ui.Keys.YEAR] = years[-1]
+year = st.sidebar.selectbox("Tahun awal", years[::-1], key=ui.Keys.YEAR)
+area_label = names.get(area, area)
+
+frame = ui.load_scores(fp, year, area)
+base = whatif.clamp(points_by_code(frame), rulebook)
+actual = whatif.evaluate(base, rulebook, year=year, area=area)
+source, sample = overview.score_stamp_source(frame, rulebook)
+
+
+def _key(code: str) -> str:
+    return f"{ui.Keys.WHATIF_PREFIX}{code}"
+
+
+linked_measures = list(dict.fromkeys(r.measure for r in rulebook.crosswalk))
+latest = analysis.latest_measures(ui.load_measure_values(fp))
+
+
+def _measure_default(m: str) -> float:
+    row = analysis.current_value(latest, area, m)
+    if row is not None:
+        return round(float(row["value"]), 1)
+    return float(next(r for r in rulebook.crosswalk if r.measure == m).steps[0][0])
+
+
+def _reset() -> None:
+    for code, value in base.items():
+        st.session_state[_key(code)] = float(value)
+    for m in linked_measures:
+        st.session_state[f"{ui.Keys.WHATIF_USE_MEASURE}{m}"] = False
+        st.session_state[f"{ui.Keys.WHATIF_MEASURE}{m}"] = _measure_default(m)
+
+
+if st.session_state.get(ui.Keys.WHATIF_BASE) != (year, area) or any(_key(c) not in st.session_state for c in base):
+    _reset()
+    st.session_state[ui.Keys.WHATIF_BASE] = (year, area)
+
+measure_inputs = {m: float(st.session_state[f"{ui.Keys.WHATIF_MEASURE}{m}"]) for m in linked_measures
+                  if st.session_state.get(f"{ui.Keys.WHATIF_USE_MEASURE}{m}")}
+typed = {code: float(st.session_state[_key(code)]) for code in base}
+scenario = whatif.with_measures(typed, rulebook, measure_inputs)
+result = whatif.evaluate(scenario, rulebook, year=year, area=area)
+from_measure = {c for c in crosswalk.linked_indicators(rulebook.crosswalk)
+                if any(r.measure in measure_inputs for r in crosswalk.rules_for(rulebook.crosswalk, c))}
+
+if sample:
+    st.warning(f"Titik awal: nilai {area_label} {year} = **DATA CONTOH** (ilustratif). Skenario bukan nilai resmi.")
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Nilai skenario", f"{result.total:g}", delta=f"{result.total - actual.total:+g} dari {year}")
+c2.metric("Kategori skenario", result.category)
+c3.metric(f"Kategori {year} sebenarnya", actual.category)
+if result.next_category:
+    c4.metric(f"Kurang ke {result.next_category}", f"{result.points_to_next:g} poin")
+st.button("Kembali ke nilai sebenarnya", key=ui.Keys.WHATIF_RESET, on_click=_reset)
+
+left, right = st.columns([3, 2])
+with left:
+    for group in rulebook.groups:
+        inds = [i for i in rulebook.indicators if i.group == group.code]
+        g = next(x for x in result.groups if x.code == group.code)
+        with st.expander(f"{group.label}: {group.title} — {g.points:g}/{g.max:g} ({g.pct:.0f}%)",
+                         expanded=group.code == "K3"):
+            cols = st.columns(2)
+            for n, ind in enumerate(inds):
+                cols[n % 2].number_input(
+                    f"{ind.number}. {ind.name[:60]} (maks {ind.max_points:g}; asli {base[ind.code]:g})",
+                    min_value=0.0, max_value=float(ind.max_points), step=whatif.step_for(ind), format="%.2f",
+                    key=_key(ind.code), disabled=ind.code in from_measure,
+                    help=f"OPD: {ind.opd}" + (" · dihitung dari ukuran kesehatan di bawah" if ind.code in from_measure
+                                              else ""),
+                )
+    if linked_measures:
+        with st.expander("Hitung indikator dari ukuran kesehatan (crosswalk, aturan ilustratif)", expanded=False):
+            for m in linked_measures:
+                info = MEASURES[m]
+                inds = sorted({r.indicator for r in rulebook.crosswalk if r.measure == m})
+                a, b = st.columns([1, 1])
+                a.checkbox(f"Pakai {info.label.lower()} untuk indikator {', '.join(inds)}",
+                           key=f"{ui.Keys.WHATIF_USE_MEASURE}{m}")
+                b.number_input(f"{info.label} ({info.unit})", min_value=0.0, max_value=100.0, step=0.5,
+                               format="%.1f", key=f"{ui.Keys.WHATIF_MEASURE}{m}")
+            st.caption("Jika beberapa ukuran dipakai untuk satu indikator, ukuran terlemah yang menentukan poinnya.")
+with right:
+    radar = charts.cluster_radar(
+        [(f"skenario ({result.total:g})", result.groups), (f"{year} sebenarnya ({actual.total:g})", actual.groups)],
+        rings=analysis.band_rings(rulebook, [b.name for b in rulebook.bands if b.min > actual.total][:1]),
+        stamp=charts.Stamp(f"Skenario vs {year}, {area_label}", f"{source}; skenario what-if", str(year), sample),
+    )
+    ui.plot(radar, key="simulasi_radar")
+    changed = whatif.comparison(base, whatif.clamp(scenario, rulebook), rulebook)
+    if changed.empty:
+        st.caption("Belum ada indikator yang diubah.")
+    else:
+        st.dataframe(changed[["No", "Indikator", "Nilai sebenarnya", "Skenario", "Selisih"]], hide_index=True,
+                     width="stretch")
+
+    st.markdown("**Simpan skenario** (disimpan terpisah; nilai sebenarnya tidak pernah ditimpa)")
+    name = st.text_input("Nama skenario", key=ui.Keys.SCENARIO_NAME, max_chars=analysis_data.SCENARIO_NAME_MAX)
+    if st.button("Simpan", key=ui.Keys.SCENARIO_SAVE):
+        try:
+            saved = analysis_data.save_scenario(config.db_path(), name=name, year=year, area=area,
+                                                points=whatif.clamp(scenario, rulebook), base=base, rulebook=rulebook)
+        except KlaError as exc:
+            st.warning(str(exc))
+        else:
+            st.success(f"Skenario '{saved}' disimpan.")
+
+    saved_list = ui.load_scenarios(fp)
+    mine = saved_list[(saved_list["year"] == year) & (saved_list["area_code"] == area)]
+    if not mine.empty:
+        pick = st.selectbox("Bandingkan skenario tersimpan dengan nilai sebenarnya", mine["name"].tolist(),
+                            key=ui.Keys.SCENARIO_PICK)
+        pts = ui.load_scenario_points(fp, pick, year, area)
+        res = whatif.evaluate(pts, rulebook, year=year, area=area)
+        st.markdown(f"Skenario **{pick}**: {res.total:g} poin, **{res.category}** "
+                    f"(sebenarnya {actual.total:g}, {actual.category}).")
+        st.dataframe(whatif.comparison(base, pts, rulebook)[["No", "Indikator", "Nilai sebenarnya", "Skenario",
+                                                             "Selisih"]], hide_index=True, width="stretch")
+
+ui.sidebar_footer(fp)

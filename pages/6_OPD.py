@@ -1,0 +1,64 @@
+"""OPD: one agency's KLA indicators, points lost, missing evidence and its worst kecamatan."""
+
+import streamlit as st
+
+from kla import analysis, analysis_charts, charts, overview, ui
+
+ui.page_setup("OPD", "🏛️")
+fp = ui.database_fingerprint()
+meta = ui.load_meta(fp)
+rulebook = ui.load_rulebook_crosswalk(fp)
+city = meta["city_code"]
+
+st.title("Tampilan OPD")
+years = ui.load_score_years(fp, city)["year"].tolist()
+if not years:
+    ui.fail("Belum ada nilai KLA di basis data.", hint="Impor dengan: python -m kla import kla-scores BERKAS --year TAHUN")
+if st.session_state.get(ui.Keys.YEAR) not in years:
+    st.session_state[ui.Keys.YEAR] = years[-1]
+year = st.sidebar.selectbox("Tahun penilaian", years[::-1], key=ui.Keys.YEAR)
+opds = analysis.opd_list(rulebook)
+if st.session_state.get(ui.Keys.OPD) not in opds:
+    st.session_state[ui.Keys.OPD] = opds[0]
+opd = st.selectbox("OPD", opds, key=ui.Keys.OPD)
+
+frame = ui.load_scores(fp, year, city)
+source, sample = overview.score_stamp_source(frame, rulebook)
+table = analysis.indicator_table(frame, rulebook)
+rows = analysis.opd_indicators(table, opd)
+latest = analysis.latest_measures(ui.load_measure_values(fp), level="kecamatan")
+worst = analysis.worst_areas_for(latest, rulebook.crosswalk, rows["Kode"].tolist())
+summary = analysis.opd_summary(opd, rows, worst)
+
+if sample:
+    st.warning(f"Nilai {year} adalah **DATA CONTOH** (ilustratif), bukan hasil evaluasi resmi.")
+c1, c2, c3 = st.columns(3)
+c1.metric("Indikator", summary.n_indicators)
+c2.metric(f"Poin {year}", f"{summary.points:g} / {summary.max_points:g}")
+c3.metric("Dokumen belum lengkap", len(summary.missing_evidence))
+
+st.subheader("Ringkasan satu layar untuk rapat")
+st.info("\n\n".join(summary.lines(year=year, weights_label=rulebook.weights_label)))
+
+left, right = st.columns([3, 2])
+with left:
+    fig = analysis_charts.group_indicator_bars(
+        rows.to_dict("records"),
+        stamp=charts.Stamp(f"Indikator KLA {opd}: poin didapat dan hilang, {year}", source, str(year), sample),
+    )
+    ui.plot(fig, key="opd_bar")
+    st.dataframe(rows[["No", "Indikator", "Klaster", "Poin", "Maks", "Hilang", "Bukti", "Teks indikator"]],
+                 hide_index=True, width="stretch")
+with right:
+    st.markdown("**Kecamatan dengan ukuran terkait terburuk** (data rutin, per bulan terakhir)")
+    if worst.empty:
+        st.caption("Indikator OPD ini belum terhubung ke ukuran kesehatan, atau belum ada data per kecamatan.")
+    else:
+        show = worst[["label", "area_name", "value_text", "period", "source", "flags"]].rename(columns={
+            "label": "Ukuran", "area_name": "Kecamatan", "value_text": "Nilai", "period": "Periode",
+            "source": "Sumber", "flags": "Catatan mutu"})
+        st.dataframe(show, hide_index=True, width="stretch")
+        if worst["sample"].any():
+            st.caption("Sebagian nilai di atas adalah **DATA CONTOH** gizi anak.")
+
+ui.sidebar_footer(fp)
