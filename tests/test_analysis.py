@@ -1,0 +1,149 @@
+"""Pure builders of the analysis pages, the measure queries and the plan CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kla import analysis, analysis_data, overview, repository
+from kla.db import connect_readonly
+from kla.measures import MEASURES
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def con(built_db: Path):
+    c = connect_readonly(built_db)
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def rb(con):
+    return analysis_data.rulebook_with_crosswalk(con)
+
+
+@pytest.mark.parametrize(
+    ("cell", "names"),
+    [("DP3AKB (UPTD PPA)", ["DP3AKB"]), ("Kemenag (KUA); Pengadilan Agama; DP3AKB", ["Kemenag", "Pengadilan Agama",
+                                                                                   "DP3AKB"]),
+     ("Dinas PUPR/Perkim; Dinas Kesehatan", ["Dinas PUPR/Perkim", "Dinas Kesehatan"]), ("", [])],
+)
+def test_opd_names(cell: str, names: list[str]) -> None:
+    assert analysis.opd_names(cell) == names
+
+
+def test_crosswalk_survives_the_build(rb) -> None:
+    assert rb.crosswalk and {r.indicator for r in rb.crosswalk} >= {"I11"}
+
+
+def test_indicator_table_and_opd_view_add_up(con, rb) -> None:
+    frame = repository.kla_scores(con, year=2025, area="36.73")
+    table = analysis.indicator_table(frame, rb)
+    assert table["Maks"].sum() == pytest.approx(1000)
+    assert (table["Poin"] + table["Hilang"] == table["Maks"]).all()
+    dinkes = analysis.opd_indicators(table, "Dinas Kesehatan")
+    expected = {i.code for i in rb.indicators if "Dinas Kesehatan" in i.opd}
+    assert set(dinkes["Kode"]) == expected
+    assert dinkes["Hilang"].is_monotonic_decreasing
+    # every OPD named in the rulebook appears in the list
+    assert {n for i in rb.indicators for n in analysis.opd_names(i.opd)} == set(analysis.opd_list(rb))
+
+
+def test_waterfall_runs_from_maximum_to_total(con, rb) -> None:
+    frame = repository.kla_scores(con, year=2025, area="36.73")
+    summary = overview.summary_for(frame, rb, year=2025, area="36.73")
+    steps = analysis.waterfall_steps(summary, 1000)
+    assert steps[0] == ("Maksimum", 1000.0)
+    assert 1000 + sum(v for _, v in steps[1:]) == pytest.approx(summary.total)
+
+
+def test_kecamatan_table_and_pull_down(con, rb) -> None:
+    table = analysis.group_pct_table(analysis_data.area_scores(con, year=2025), rb)
+    assert set(table["level"]) == {"kota", "kecamatan"} and (table["level"] == "kecamatan").sum() == 6
+    pull = analysis.pull_down(table, rb, "36.73")
+    city = table[table["area_code"] == "36.73"].iloc[0]
+    for row in pull.itertuples(index=False):
+        named = re.findall(r"\(([\d.]+)%\)", row[2])
+        assert all(float(v) < city[row.Klaster] for v in named)
+        below = table[(table["level"] == "kecamatan") & (table[row.Klaster] < city[row.Klaster])]
+        assert len(named) == len(below)
+
+
+def test_measures_keep_survey_and_routine_apart(con) -> None:
+    values = analysis_data.measure_values(con)
+    assert set(values["series"]) <= {"survei", "rutin"}
+    stunting_city = values[(values["measure"] == "stunting_prevalence") & (values["area_code"] == "36.73")]
+    survey = stunting_city[stunting_city["series"] == "survei"]
+    assert not survey.empty and survey["source"].str.startswith("angka terbitan").all()
+    latest = analysis.latest_measures(values)
+    now = analysis.current_value(latest, "36.73", "stunting_prevalence")
+    assert now["series"] == "survei"  # the official survey figure is preferred when there is one
+
+
+def test_nutrition_query_uses_the_catalogue_columns() -> None:
+    sql = (ROOT / "kla/sql/analysis_measures_nutrition.sql").read_text()
+    for code, m in MEASURES.items():
+        if m.nutrition:
+            num, den = m.nutrition
+            assert re.search(rf"'{code}'.*?100\.0 \* {num} / {den}", sql, re.S), code
+
+
+def test_history_has_published_categories_and_sample_scores(con, rb) -> None:
+    points = analysis.history(analysis_data.published(con, area="36.73"), analysis_data.area_totals(con, area="36.73"),
+                              rb)
+    by_year = {p.year: p for p in points}
+    assert [by_year[y].category for y in (2019, 2021, 2023)] == ["Pratama"] * 3
+    assert by_year[2025].category is None and by_year[2025].total is not None and by_year[2025].sample
+
+
+def test_nutrition_series_are_never_merged() -> None:
+    pub = pd.DataFrame({"indicator": ["stunting_prevalence_survey", "stunting_prevalence_routine",
+                                      "stunting_cases_routine"],
+                        "period": ["2023", "2024-06", "2023"], "value": [22.3, 4.1, 1214.0]})
+    series = analysis.nutrition_series(pub)
+    assert [(s[1], s[2]) for s in series] == [("percent", "survei"), ("percent", "rutin"), ("count", "rutin")]
+    assert all(len(s[3]) == 1 for s in series)
+
+
+def _cli(*args: str, db: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kla", "plan", *args, "--db", str(db)], capture_output=True,
+                          text=True, cwd=ROOT, timeout=120)
+
+
+def test_plan_cli_json_matches_the_planner(built_db: Path) -> None:
+    out = _cli("--year", "2025", "--json", db=built_db)
+    assert out.returncode == 0, out.stderr
+    plan = json.loads(out.stdout)
+    assert plan["target"] == "Madya" and plan["reachable"] and plan["sample"]
+    assert plan["new_total"] >= 601 and plan["slack"] == pytest.approx(plan["new_total"] - 601)
+    assert plan["total_effort"] == pytest.approx(sum(s["effort"] for s in plan["steps"]))
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [(["--target", "Pratama"], "sudah berada"), (["--target", "Belum berpredikat"], "di bawah kategori"),
+     (["--lock", ",".join(f"I{n:02d}" for n in range(1, 24))], "tidak bisa dicapai"),
+     (["--year", "1999"], "Belum ada nilai")],
+)
+def test_plan_cli_refusals_exit_2_with_a_clear_message(built_db: Path, args: list[str], fragment: str) -> None:
+    before = built_db.read_bytes()
+    base = ["--year", "2025"] if "--year" not in args else []
+    out = _cli(*base, *args, db=built_db)
+    assert out.returncode == 2
+    assert fragment in out.stderr and "Traceback" not in out.stderr
+    assert built_db.read_bytes() == before
+
+
+def test_plan_cli_bad_difficulty_file(built_db: Path, tmp_path: Path) -> None:
+    f = tmp_path / "k.csv"
+    f.write_text("kode_indikator,kesulitan\nI11,9\nX1,2\n", encoding="utf-8")
+    out = _cli("--year", "2025", "--difficulty", str(f), db=built_db)
+    assert out.returncode == 2 and "di luar 1–5" in out.stderr and "X1" in out.stderr

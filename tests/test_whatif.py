@@ -1,0 +1,84 @@
+"""What-if scoring and saved scenarios (pure functions and the staged writer)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kla import analysis_data, crosswalk, repository, whatif
+from kla.config import load_city
+from kla.db import connect_readonly
+from kla.errors import ValidationError
+from kla.rulebook import Rulebook, load_rulebook
+
+
+@pytest.fixture(scope="module")
+def rb() -> Rulebook:
+    return load_rulebook(load_city().rulebook)
+
+
+def test_clamp_fills_missing_and_bounds_values(rb: Rulebook) -> None:
+    out = whatif.clamp({"I01": 99.0, "I02": -3.0}, rb)
+    assert set(out) == set(rb.codes)
+    assert out["I01"] == rb.indicator("I01").max_points and out["I02"] == 0.0 and out["I03"] == 0.0
+
+
+def test_step_is_the_smallest_level_gap(rb: Rulebook) -> None:
+    ind = rb.indicator("I01")
+    assert whatif.step_for(ind) == pytest.approx(ind.max_points / 4)
+
+
+@pytest.mark.parametrize(("raised", "category"), [((), "Pratama"), (("I01", "I02", "I03", "I20", "I04"), "Madya")])
+def test_evaluate_category_follows_total(rb: Rulebook, raised: tuple[str, ...], category: str) -> None:
+    points = {i.code: float(i.levels[2]) for i in rb.indicators}  # 500.5 → Pratama
+    for code in raised:  # 4 × 20.5 + 21 = +103 → 603.5 → Madya
+        points[code] = rb.indicator(code).max_points
+    s = whatif.evaluate(points, rb, year=2025, area="x")
+    assert s.category == category
+    assert s.total == pytest.approx(sum(points.values()))
+
+
+def test_measure_inputs_use_the_same_rule_as_the_crosswalk(rb: Rulebook) -> None:
+    base = {i.code: float(i.levels[1]) for i in rb.indicators}
+    for value in (10.0, 15.0, 19.0, 24.0, 40.0):
+        out = whatif.with_measures(base, rb, {"stunting_prevalence": value})
+        rule = next(r for r in rb.crosswalk if r.measure == "stunting_prevalence")
+        assert out["I11"] == crosswalk.points_for(rule, value)
+        assert {k: v for k, v in out.items() if k != "I11"} == {k: v for k, v in base.items() if k != "I11"}
+
+
+def test_comparison_lists_only_changed_indicators(rb: Rulebook) -> None:
+    base = {i.code: float(i.levels[1]) for i in rb.indicators}
+    scen = dict(base, I19=42.0, I07=0.0)
+    frame = whatif.comparison(base, scen, rb)
+    assert frame["No"].tolist() == [19, 7]  # biggest change first
+    assert frame["Selisih"].tolist() == [pytest.approx(42.0 - base["I19"]), pytest.approx(-base["I07"])]
+
+
+@pytest.mark.parametrize(
+    ("name", "points", "fragment"),
+    [("", {"I01": 1.0}, "wajib diisi"), ("x" * 61, {"I01": 1.0}, "terlalu panjang"),
+     ("ok", {"I99": 1.0}, "tak dikenal"), ("ok", {"I01": 99.0}, "di luar")],
+)
+def test_bad_scenarios_are_refused_and_change_nothing(db_copy: Path, rb: Rulebook, name: str, points: dict,
+                                                      fragment: str) -> None:
+    before = db_copy.read_bytes()
+    with pytest.raises(ValidationError, match=fragment):
+        analysis_data.save_scenario(db_copy, name=name, year=2025, area="36.73", points=points, base={}, rulebook=rb)
+    assert db_copy.read_bytes() == before
+
+
+def test_saved_scenario_reads_back(db_copy: Path, rb: Rulebook) -> None:
+    pts = {i.code: float(i.levels[2]) for i in rb.indicators}
+    analysis_data.save_scenario(db_copy, name="  Semua  setengah ", year=2025, area="36.73", points=pts,
+                                base=pts, rulebook=rb)
+    con = connect_readonly(db_copy)
+    try:
+        listed = analysis_data.scenarios(con)
+        assert listed["name"].tolist() == ["Semua setengah"]
+        assert analysis_data.scenario_points(con, name="Semua setengah", year=2025, area="36.73") == pts
+        kinds = repository.provenance(con).set_index("path").loc["skenario:Semua setengah", "kind"]
+        assert kinds == "imported"
+    finally:
+        con.close()
