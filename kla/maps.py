@@ -45,6 +45,7 @@ LOW_COVERAGE_PCT = 70.0  # below this share of the target measured, a rate may n
 # ColorBrewer (Brewer, Harrower 2003), marked colour-blind safe on colorbrewer2.org.
 YLORRD = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026", "#800026")
 RDBU_REV = ("#2166ac", "#67a9cf", "#d1e5f0", "#f7f7f7", "#fddbc7", "#ef8a62", "#b2182b")  # fall=blue, rise=red
+BLUES = ("#eff3ff", "#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c")  # neutral counts (no good/bad)
 
 
 def fmt_num(value: float | None, decimals: int = 0) -> str:
@@ -155,10 +156,39 @@ MEASURES: dict[str, MapMeasure] = {
             "stunting_prevalence",
             "Prevalensi stunting (balita diukur)",
             "%",
-            # WHO/UNICEF 2018 prevalence thresholds for stunting: very low / low / medium / high / very high.
-            ClassScale((0, 2.5, 10, 20, 30, INF), YLORRD[:5]),
+            # Edges include the WHO/UNICEF 2018 thresholds (2.5 / 10 / 20 / 30 %); the "low" band is
+            # split at 5 and 7.5 % because routine (e-PPGBM) prevalence sits there and would otherwise
+            # paint every area the same colour.
+            ClassScale((0, 2.5, 5, 7.5, 10, 20, 30, INF), YLORRD),
             decimals=1,
-            description="Balita TB/U < −2 SD dibagi balita yang diukur. Ambang kelas WHO/UNICEF 2018.",
+            description="Balita TB/U < −2 SD dibagi balita yang diukur. Batas kelas memuat ambang WHO/UNICEF "
+            "2018 (2,5 / 10 / 20 / 30 %); kelas 2,5–10 % dibagi lagi agar beda antarwilayah pada data rutin "
+            "terlihat. Batas kelas sama untuk semua bulan.",
+        ),
+        MapMeasure(
+            "wasting_prevalence",
+            "Prevalensi wasting (gizi kurang + gizi buruk)",
+            "%",
+            # WHO/UNICEF 2018 prevalence thresholds for wasting.
+            ClassScale((0, 2.5, 5, 10, 15, INF), YLORRD[:5]),
+            decimals=1,
+            description="Balita BB/TB < −2 SD dibagi balita yang diukur. Ambang kelas WHO/UNICEF 2018.",
+        ),
+        MapMeasure(
+            "underweight_prevalence",
+            "Prevalensi berat badan kurang (underweight)",
+            "%",
+            ClassScale((0, 5, 10, 20, 30, INF), YLORRD[:5]),
+            decimals=1,
+            description="Balita BB/U < −2 SD dibagi balita yang diukur.",
+        ),
+        MapMeasure(
+            "measured",
+            "Balita diukur",
+            "anak",
+            ClassScale((0, 500, 1000, 2000, 5000, 10000, INF), BLUES),
+            description="Jumlah balita yang diukur pada bulan itu (satu kali per anak per bulan).",
+            higher_is_worse=False,
         ),
         MapMeasure(
             "severe_wasting_cases",
@@ -215,7 +245,21 @@ def change_measure(base: MapMeasure, *, relative: bool = False) -> MapMeasure:
 # --------------------------------------------------------------------------- values
 
 
-VALUE_COLUMNS = ("code", "name", "value", "denominator", "ci_low", "ci_high", "coverage", "source", "period", "flag")
+VALUE_COLUMNS = (
+    "code",
+    "name",
+    "value",
+    "denominator",
+    "ci_low",
+    "ci_high",
+    "coverage",
+    "source",
+    "period",
+    "flag",
+    "value_text",  # overrides the printed value, e.g. "< 5" for a suppressed small count
+)
+SUPPRESS_BELOW = 5  # counts 1..4 print as "< 5" in anything made for sharing (nutrition issue's rule)
+_TEXT_COLUMNS = ("name", "source", "period", "flag", "value_text")
 
 
 def wilson_interval(cases: float, n: float, z: float = 1.96) -> tuple[float, float]:
@@ -259,9 +303,9 @@ def complete_values(values: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
     frame = values.copy()
     for col in VALUE_COLUMNS:
         if col not in frame.columns:
-            frame[col] = "" if col in ("source", "period", "flag", "name") else math.nan
+            frame[col] = "" if col in _TEXT_COLUMNS else math.nan
     merged = areas[["code", "name"]].merge(frame.drop(columns=["name"]), on="code", how="left")
-    for col in ("source", "period", "flag"):
+    for col in ("source", "period", "flag", "value_text"):
         merged[col] = [x if isinstance(x, str) else "" for x in merged[col]]
     for col in ("value", "denominator", "ci_low", "ci_high", "coverage"):
         merged[col] = pd.to_numeric(merged[col], errors="coerce").astype(float)
@@ -351,7 +395,326 @@ def change_values(earlier: pd.DataFrame, later: pd.DataFrame, *, relative: bool 
     out["flag"] = [
         "; ".join(x for x in (a.at[c, "flag"] if c in a.index else "", b.at[c, "flag"]) if x) for c in out["code"]
     ]
+    # The difference of a suppressed small count would not be exact: show no value for it.
+    hidden = [(c in a.index and bool(a.at[c, "value_text"])) or bool(b.at[c, "value_text"]) for c in out["code"]]
+    out.loc[hidden, "value"] = math.nan
+    out["value_text"] = ""
     return out[list(VALUE_COLUMNS)]
+
+
+# --------------------------------------------------------------------------- what the map can show
+
+
+@dataclass(frozen=True)
+class MapInputs:
+    """Frames the Peta page loads once (cached); every choice below is computed from them.
+
+    nutrition:
+        :func:`kla.nutrition.agg_frame` (monthly counts per area and level, rates with Wilson CI,
+        ``coverage_pct``, quality flags); may be empty.
+    published:
+        numeric rows of ``published_figure``.
+    kla:
+        KLA achievement per area and year (``area_code, area_level, year, points, max_points, sample``).
+    """
+
+    nutrition: pd.DataFrame
+    published: pd.DataFrame
+    kla: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One entry of the page's measure selector: which measure, from which data, how read."""
+
+    key: str
+    measure: MapMeasure
+    source: str  # "nutrition" | "published" | "kla"
+    field: str  # nutrition: rate prefix or column; published: indicator (or derived key)
+    kind: str  # "rate" | "count" | "share"
+    source_label: str
+
+
+NUTRITION_LABEL = "data rutin Dinkes (e-PPGBM / rekap)"
+PUBLISHED_LABEL = "angka terbitan (berita / Dinkes)"
+CHOICES: dict[str, Choice] = {
+    c.key: c
+    for c in (
+        Choice("gizi_stunting", MEASURES["stunting_prevalence"], "nutrition", "stunting", "rate", NUTRITION_LABEL),
+        Choice("gizi_wasting", MEASURES["wasting_prevalence"], "nutrition", "wasting", "rate", NUTRITION_LABEL),
+        Choice(
+            "gizi_underweight", MEASURES["underweight_prevalence"], "nutrition", "underweight", "rate", NUTRITION_LABEL
+        ),
+        Choice("gizi_buruk", MEASURES["severe_wasting_cases"], "nutrition", "severe_wasted", "count", NUTRITION_LABEL),
+        Choice("cakupan", MEASURES["coverage"], "nutrition", "coverage_pct", "share", NUTRITION_LABEL),
+        Choice("diukur", MEASURES["measured"], "nutrition", "measured", "count", NUTRITION_LABEL),
+        Choice(
+            "terbitan_stunting",
+            MEASURES["stunting_cases_routine"],
+            "published",
+            "stunting_cases_routine",
+            "count",
+            PUBLISHED_LABEL,
+        ),
+        Choice(
+            "terbitan_stunting_per100",
+            MEASURES["stunting_rate_routine"],
+            "published",
+            "stunting_rate_routine",
+            "rate",
+            PUBLISHED_LABEL,
+        ),
+        Choice(
+            "terbitan_gizi_buruk",
+            MEASURES["severe_wasting_cases"],
+            "published",
+            "severe_wasting_cases",
+            "count",
+            PUBLISHED_LABEL,
+        ),
+        Choice("kla", MEASURES["kla_achievement"], "kla", "kla", "share", "penilaian mandiri KLA"),
+    )
+}
+_NUTRITION_DENOMINATOR = {"stunting": "n_haz", "wasting": "n_whz", "underweight": "n_waz", "severe_wasted": "n_whz"}
+
+
+def choice_label(key: str) -> str:
+    """Selector text: measure label and where it comes from."""
+    c = CHOICES[key]
+    return f"{c.measure.label} — {c.source_label}"
+
+
+def _nutrition_rows(inputs: MapInputs, level: str) -> pd.DataFrame:
+    nut = inputs.nutrition
+    if nut.empty:
+        return nut
+    rows = nut[nut["level"] == level].copy()
+    rows["period_key"] = pd.to_datetime(rows["period"]).dt.strftime("%Y-%m")
+    return rows
+
+
+def _published_indicator(choice: Choice) -> str:
+    return "stunting_cases_routine" if choice.field == "stunting_rate_routine" else choice.field
+
+
+def _depth(level: str) -> int:
+    """Dots in a Kemendagri code at this level (36.73.01 = 2, 36.73.01.1001 = 3)."""
+    return {"kecamatan": 2, "kelurahan": 3}.get(level, 1)
+
+
+def periods_for(inputs: MapInputs, key: str, level: str) -> list[str]:
+    """Periods (``YYYY-MM``, ``YYYY`` or a KLA year) with at least one value, oldest first."""
+    choice = CHOICES[key]
+    if choice.source == "nutrition":
+        rows = _nutrition_rows(inputs, level)
+        return sorted(set(rows["period_key"])) if len(rows) else []
+    if choice.source == "published":
+        pub = inputs.published
+        if pub.empty:
+            return []
+        rows = pub[
+            (pub["indicator"] == _published_indicator(choice))
+            & (pub["area_code"].astype(str).str.count(r"\.") == _depth(level))
+        ]
+        if choice.field == "stunting_rate_routine":
+            rows = rows[rows["denominator"].notna()]
+        return sorted(set(rows["period"].astype(str)))
+    kla = inputs.kla
+    if kla.empty:
+        return []
+    return sorted({str(y) for y in kla.loc[kla["area_level"] == level, "year"]})
+
+
+def levels_for(inputs: MapInputs, key: str, levels: Sequence[str] = ("kecamatan", "kelurahan")) -> list[str]:
+    """Levels (among those that have boundaries) for which the choice has any value."""
+    return [lv for lv in levels if periods_for(inputs, key, lv)]
+
+
+def available_choices(inputs: MapInputs, levels: Sequence[str]) -> list[str]:
+    """Choice keys with data at any of ``levels``, in catalogue order."""
+    return [k for k in CHOICES if levels_for(inputs, k, levels)]
+
+
+def is_sample(inputs: MapInputs, key: str, level: str, period: str) -> bool:
+    """True when the values shown come from DATA CONTOH."""
+    choice = CHOICES[key]
+    if choice.source == "nutrition":
+        rows = _nutrition_rows(inputs, level)
+        if rows.empty:
+            return False
+        rows = rows[rows["period_key"] == period]
+        return bool((rows["source_kind"] == "sample").any())
+    if choice.source == "kla":
+        kla = inputs.kla
+        if kla.empty:
+            return False
+        rows = kla[(kla["area_level"] == level) & (kla["year"].astype(str) == period)]
+        return bool(rows["sample"].any())
+    return False
+
+
+def values_for(inputs: MapInputs, key: str, level: str, period: str, areas: pd.DataFrame) -> pd.DataFrame:
+    """Map values (:data:`VALUE_COLUMNS`, one row per area of ``areas``) for one choice and period."""
+    choice = CHOICES[key]
+    if choice.source == "published":
+        if inputs.published.empty:
+            return complete_values(pd.DataFrame({"code": []}), areas)
+        return published_values(inputs.published, areas, measure=choice.field, period=period)
+    if choice.source == "kla":
+        return _kla_values(inputs.kla, areas, level, period)
+    return _nutrition_values(inputs, choice, level, period, areas)
+
+
+def _nutrition_values(inputs: MapInputs, choice: Choice, level: str, period: str, areas: pd.DataFrame) -> pd.DataFrame:
+    rows = _nutrition_rows(inputs, level)
+    if rows.empty:
+        return complete_values(pd.DataFrame({"code": []}), areas)
+    rows = rows[rows["period_key"] == period]
+    # One figure per area: e-PPGBM (individual records) before a recap sheet when both exist.
+    rows = rows.sort_values("source_type").drop_duplicates("area_code", keep="first")
+    field = choice.field
+    nan = pd.Series(math.nan, index=rows.index)
+    if choice.kind == "rate":
+        value, lo, hi = rows[f"{field}_pct"], rows[f"{field}_lo"], rows[f"{field}_hi"]
+        denominator = rows[_NUTRITION_DENOMINATOR[field]]
+    else:
+        value, lo, hi = rows[field], nan, nan
+        denominator = rows["sasaran"] if field in ("coverage_pct", "measured") else rows[_NUTRITION_DENOMINATOR[field]]
+    out = pd.DataFrame(
+        {
+            "code": rows["area_code"],
+            "value": pd.to_numeric(value, errors="coerce").astype(float),
+            "denominator": pd.to_numeric(denominator, errors="coerce").astype(float),
+            "ci_low": pd.to_numeric(lo, errors="coerce").astype(float),
+            "ci_high": pd.to_numeric(hi, errors="coerce").astype(float),
+            "coverage": pd.to_numeric(rows["coverage_pct"], errors="coerce").astype(float),
+            "source": [
+                ("e-PPGBM" if t == "eppgbm" else "rekap bulanan") + (" · DATA CONTOH" if k == "sample" else "")
+                for t, k in zip(rows["source_type"], rows["source_kind"], strict=True)
+            ],
+            "period": period,
+            "flag": [
+                _nutrition_flag(r)
+                for r in rows[["flag_small_n", "flag_low_coverage", "flag_conflict", "coverage_pct"]].itertuples(
+                    index=False
+                )
+            ],
+        }
+    )
+    if choice.kind == "count":
+        out["value_text"] = ["< 5" if 0 < v < SUPPRESS_BELOW else "" for v in out["value"]]
+    return complete_values(out, areas)
+
+
+def _nutrition_flag(row: Any) -> str:
+    reasons = []
+    if bool(row.flag_small_n):
+        reasons.append(f"penyebut kecil (< {MIN_DENOMINATOR} anak)")
+    if bool(row.flag_low_coverage):
+        cov = float(row.coverage_pct)
+        reasons.append(f"cakupan {fmt_num(cov, 1)}% di bawah target 95%" if not math.isnan(cov) else "cakupan rendah")
+    if bool(row.flag_conflict):
+        reasons.append("sumber tidak sepakat")
+    return "; ".join(reasons)
+
+
+def _kla_values(kla: pd.DataFrame, areas: pd.DataFrame, level: str, period: str) -> pd.DataFrame:
+    if kla.empty:
+        return complete_values(pd.DataFrame({"code": []}), areas)
+    rows = kla[(kla["area_level"] == level) & (kla["year"].astype(str) == str(period))]
+    out = pd.DataFrame(
+        {
+            "code": rows["area_code"],
+            "value": (rows["points"] / rows["max_points"] * 100).astype(float),
+            "denominator": rows["max_points"].astype(float),
+            "source": ["penilaian mandiri KLA" + (" · DATA CONTOH" if s else "") for s in rows["sample"]],
+            "period": str(period),
+        }
+    )
+    return complete_values(out, areas)
+
+
+def trend_for(inputs: MapInputs, key: str, level: str, code: str, areas: pd.DataFrame) -> pd.DataFrame:
+    """Every period's value for one area (rows without a value dropped)."""
+    one = areas[areas["code"] == code]
+    frames = [values_for(inputs, key, level, p, one).assign(period=p) for p in periods_for(inputs, key, level)]
+    if not frames:
+        return pd.DataFrame(columns=list(VALUE_COLUMNS))
+    out = pd.concat(frames, ignore_index=True)
+    return out[~out["value"].isna()].reset_index(drop=True)
+
+
+def trend_figure(trend: pd.DataFrame, *, measure: MapMeasure, stamp: Stamp) -> go.Figure:
+    """Line of one area's values over time, with the 95 % CI as a band where known."""
+    fig = go.Figure()
+    x = trend["period"].astype(str).tolist()
+    if trend["ci_low"].notna().any():
+        fig.add_trace(
+            go.Scatter(
+                x=x + x[::-1],
+                y=trend["ci_high"].tolist() + trend["ci_low"].tolist()[::-1],
+                fill="toself",
+                fillcolor="rgba(189,0,38,0.12)",
+                line=dict(width=0),
+                hoverinfo="skip",
+                name="IK 95%",
+            )
+        )
+    flagged = [bool(f) for f in trend["flag"]]
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=[0.0 if t else v for v, t in zip(trend["value"], trend["value_text"], strict=True)],
+            mode="lines+markers",
+            line=dict(color=YLORRD[5] if measure.higher_is_worse else BLUES[4], width=2.5),
+            marker=dict(
+                size=[10 if f else 7 for f in flagged], symbol=["circle-open" if f else "circle" for f in flagged]
+            ),
+            text=[_value_text(v, t, measure) for v, t in zip(trend["value"], trend["value_text"], strict=True)],
+            customdata=[f or "–" for f in trend["flag"]],
+            hovertemplate="%{x}: %{text}<br>Catatan: %{customdata}<extra></extra>",
+            name=measure.label,
+        )
+    )
+    notes = ["lingkaran kosong = baca hati-hati"] if any(flagged) else []
+    _layout(fig, stamp, height=300, notes=notes, axis_space=30)
+    fig.update_layout(
+        showlegend=False,
+        xaxis=dict(type="category", gridcolor="#eee"),
+        yaxis=dict(title=dict(text=measure.unit), gridcolor="#eee", rangemode="tozero"),
+    )
+    return fig
+
+
+def values_table(values: pd.DataFrame, *, measure: MapMeasure) -> pd.DataFrame:
+    """The values as a readable table (Indonesian headers), highest first, for the drill-down."""
+    data = values.sort_values("value", ascending=False, na_position="last")
+    return pd.DataFrame(
+        {
+            "Wilayah": data["name"].tolist(),
+            f"Nilai ({measure.unit})": [
+                _value_text(v, t, measure).removesuffix(f" {measure.unit}")
+                for v, t in zip(data["value"], data["value_text"], strict=True)
+            ],
+            "Penyebut": [fmt_num(d) if not math.isnan(d) else "–" for d in data["denominator"]],
+            "Catatan": [f or "–" for f in data["flag"]],
+        }
+    )
+
+
+def kla_indicator_table(scores: pd.DataFrame, code: str) -> pd.DataFrame:
+    """KLA indicators of one area (rows of the area-scores query): points, maximum, achievement."""
+    rows = scores[scores["area_code"] == code].sort_values("number")
+    return pd.DataFrame(
+        {
+            "No": rows["number"].tolist(),
+            "Indikator": rows["name"].tolist(),
+            "Klaster": rows["group_label"].tolist(),
+            "Poin": rows["points"].round(1).tolist(),
+            "Maks": rows["max_points"].round(1).tolist(),
+            "Capaian (%)": (rows["points"] / rows["max_points"] * 100).round(0).tolist(),
+        }
+    )
 
 
 # --------------------------------------------------------------------------- geometry helpers
@@ -398,6 +761,12 @@ class MapOptions:
     extra_notes: tuple[str, ...] = field(default_factory=tuple)
 
 
+def _value_text(value: float, override: str, measure: MapMeasure, *, missing: str = "tanpa data") -> str:
+    if math.isnan(value):
+        return missing
+    return f"{override or fmt_num(value, measure.decimals)} {measure.unit}"
+
+
 def _hover_rows(values: pd.DataFrame, measure: MapMeasure) -> list[list[str]]:
     rows = []
     for r in values.itertuples(index=False):
@@ -405,7 +774,7 @@ def _hover_rows(values: pd.DataFrame, measure: MapMeasure) -> list[list[str]]:
         if not math.isnan(r.ci_low) and not math.isnan(r.ci_high):
             ci = f"{fmt_num(r.ci_low, measure.decimals)}–{fmt_num(r.ci_high, measure.decimals)} {measure.unit}"
         denominator = fmt_num(r.denominator) if not math.isnan(r.denominator) else "tidak dilaporkan"
-        value = f"{fmt_num(r.value, measure.decimals)} {measure.unit}" if not math.isnan(r.value) else "tidak ada data"
+        value = _value_text(r.value, r.value_text, measure, missing="tidak ada data")
         rows.append([r.code, r.name, value, denominator, ci, r.source or "–", r.period or "–", r.flag or "–"])
     return rows
 
@@ -566,7 +935,8 @@ def _layout(fig: go.Figure, stamp: Stamp, *, height: int, notes: Sequence[str] =
     ``axis_space`` is the room (px) an x axis with its title needs below the plot; the footer
     goes under it, and the bottom margin grows with the number of footer lines.
     """
-    title = f"{stamp.title} — DATA CONTOH" if stamp.sample else stamp.title
+    head, br, rest = stamp.title.partition("<br>")
+    title = f"{head} — DATA CONTOH{br}{rest}" if stamp.sample else stamp.title
     footer = stamp.footer()
     if notes:
         footer += "<br>" + " · ".join(notes)
@@ -575,7 +945,7 @@ def _layout(fig: go.Figure, stamp: Stamp, *, height: int, notes: Sequence[str] =
         title=dict(text=title, x=0.01, xanchor="left", font=dict(size=15)),
         font=FONT,
         height=height,
-        margin=dict(l=10, r=10, t=50, b=axis_space + 14 * lines + 14),
+        margin=dict(l=10, r=10, t=50 + 18 * title.count("<br>"), b=axis_space + 14 * lines + 14),
         paper_bgcolor="white",
         plot_bgcolor="white",
         # Legend entries (no data, flagged) top-left, where the city's shape leaves room.
@@ -626,9 +996,11 @@ def ranked_bar(values: pd.DataFrame, *, measure: MapMeasure, stamp: Stamp, heigh
             thickness=1.2,
             width=3,
         )
+    # A suppressed small count is drawn with no length: the bar must not reveal what the text hides.
+    lengths = [0.0 if (t or math.isnan(v)) else v for v, t in zip(data["value"], data["value_text"], strict=True)]
     fig = go.Figure(
         go.Bar(
-            x=data["value"].fillna(0).tolist(),
+            x=lengths,
             y=data["name"].tolist(),
             orientation="h",
             marker=dict(
@@ -648,22 +1020,19 @@ def ranked_bar(values: pd.DataFrame, *, measure: MapMeasure, stamp: Stamp, heigh
     # Value labels as a text-only trace at the far end of bar or interval, whichever is further
     # out in the bar's direction.
     ends = []
-    for v, lo, hi in zip(data["value"], data["ci_low"], data["ci_high"], strict=True):
-        if math.isnan(v):
+    for length, lo, hi in zip(lengths, data["ci_low"], data["ci_high"], strict=True):
+        if length == 0:
             ends.append(0.0)
-        elif v >= 0:
-            ends.append(max(v, hi) if not math.isnan(hi) else v)
+        elif length > 0:
+            ends.append(max(length, hi) if not math.isnan(hi) else length)
         else:
-            ends.append(min(v, lo) if not math.isnan(lo) else v)
+            ends.append(min(length, lo) if not math.isnan(lo) else length)
     fig.add_trace(
         go.Scatter(
             x=ends,
             y=data["name"].tolist(),
             mode="text",
-            text=[
-                f"{fmt_num(v, measure.decimals)} {measure.unit}" if not math.isnan(v) else "tanpa data"
-                for v in data["value"]
-            ],
+            text=[_value_text(v, t, measure) for v, t in zip(data["value"], data["value_text"], strict=True)],
             textposition=["middle left" if (not math.isnan(v) and v < 0) else "middle right" for v in data["value"]],
             textfont=dict(size=11, color="#222"),
             hoverinfo="skip",
@@ -700,3 +1069,33 @@ def ranked_bar(values: pd.DataFrame, *, measure: MapMeasure, stamp: Stamp, heigh
 def figure_json_size(fig: go.Figure) -> int:
     """Bytes of the figure JSON as sent to the browser (the size targets are about this)."""
     return len(fig.to_json().encode("utf-8"))
+
+
+def selected_code(points: Sequence[dict[str, Any]], codes: Sequence[str]) -> str | None:
+    """Area code of a clicked map area or bar, from Streamlit's selection points (None if none)."""
+    known = set(codes)
+    for point in points:
+        for candidate in (point.get("location"), *(point.get("customdata") or [])[:1]):
+            if isinstance(candidate, str) and candidate in known:
+                return candidate
+    return None
+
+
+def area_for_level(chosen: str | None, codes: Sequence[str], parents: dict[str, str]) -> str | None:
+    """The area to show at this level for an area chosen elsewhere.
+
+    The same area if it is at this level; its kecamatan when a kelurahan was chosen and the map
+    shows kecamatan; nothing when a kecamatan was chosen and the map shows kelurahan (which of
+    its kelurahan would be a guess).
+    """
+    if chosen in codes:
+        return chosen
+    parent = parents.get(chosen) if chosen else None
+    return parent if parent in codes else None
+
+
+def kla_years(inputs: MapInputs, code: str) -> list[int]:
+    """Years in which ``code`` has KLA scores, oldest first."""
+    if inputs.kla.empty:
+        return []
+    return sorted({int(y) for y in inputs.kla.loc[inputs.kla["area_code"] == code, "year"]})

@@ -59,15 +59,33 @@ def _areas(wilayah: pd.DataFrame, level: str) -> pd.DataFrame:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(0, 0), (2.49, 0), (2.5, 1), (9.99, 1), (10, 2), (29.9, 3), (30, 4), (95, 4), (-1, 0), (math.nan, None)],
+    [
+        (0, 0),
+        (2.49, 0),
+        (2.5, 1),
+        (4.99, 1),
+        (5, 2),
+        (7.5, 3),
+        (9.99, 3),
+        (10, 4),
+        (29.9, 5),
+        (30, 6),
+        (95, 6),
+        (-1, 0),
+        (math.nan, None),
+    ],
 )
-def test_who_stunting_classes(value: float, expected: int | None) -> None:
+def test_stunting_classes(value: float, expected: int | None) -> None:
     assert maps.MEASURES["stunting_prevalence"].scale.classify(value) == expected
+
+
+def test_stunting_class_edges_keep_the_who_thresholds() -> None:
+    assert {2.5, 10, 20, 30} <= set(maps.MEASURES["stunting_prevalence"].scale.breaks)
 
 
 def test_class_labels_carry_units_and_indonesian_decimals() -> None:
     labels = maps.MEASURES["stunting_prevalence"].scale.labels("%")
-    assert labels == ["0 – 2,5 %", "2,5 – 10 %", "10 – 20 %", "20 – 30 %", "≥ 30 %"]
+    assert labels == ["0 – 2,5 %", "2,5 – 5 %", "5 – 7,5 %", "7,5 – 10 %", "10 – 20 %", "20 – 30 %", "≥ 30 %"]
     change = maps.change_measure(maps.MEASURES["stunting_cases_routine"]).scale.labels("anak")
     assert change[0] == "< −200 anak" and change[3] == "−20 – 20 anak"
 

@@ -1,0 +1,49 @@
+"""Everything the Peta page reads from the store, as plain frames for :mod:`kla.maps`.
+
+Kept next to the boundary queries (``geo/sql``) so the map's data access lives in one place;
+nutrition figures come from :func:`kla.nutrition.agg_frame` (the nutrition issue's own query,
+rates and Wilson intervals), not from a second copy of that SQL.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from geo.store import sql
+
+
+def _has(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    cur = con.cursor()
+    return bool(
+        cur.execute(
+            "SELECT count(*) FROM (SELECT table_name AS n FROM duckdb_tables() UNION ALL "
+            "SELECT view_name FROM duckdb_views()) WHERE n = ?",
+            [name],
+        ).fetchone()[0]
+    )
+
+
+def nutrition(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Monthly nutrition figures per area with rates (empty frame when that part is not built)."""
+    if not _has(con, "nutrition_agg"):
+        return pd.DataFrame()
+    from kla import nutrition as nut
+
+    return nut.agg_frame(con.cursor())
+
+
+def published(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.cursor().execute(sql("map_published")).df()
+
+
+def kla_achievement(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    if not _has(con, "kla_score"):
+        return pd.DataFrame(
+            columns=["area_code", "area_level", "year", "points", "max_points", "n_indicators", "sample"]
+        )
+    return con.cursor().execute(sql("map_kla_achievement")).df()
+
+
+def areas(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.cursor().execute("SELECT code, level, name, parent_code FROM wilayah ORDER BY code").df()
