@@ -251,3 +251,31 @@ def area_picker(fp: Fingerprint, codes: list[str], *, label: str = "Wilayah") ->
                                   format_func=lambda c: f"{areas.get(c, c)} ({c})")
     st.session_state[Keys.AREA] = chosen
     return chosen
+
+
+# --------------------------------------------------------------------------- child nutrition (issue 3)
+
+
+class GiziKeys:
+    """Widget keys of the Gizi Anak page."""
+
+    SOURCE = "gizi_sumber"
+    MEASURE = "gizi_ukuran"
+    PERIOD = "gizi_bulan"
+    AREA = "gizi_wilayah"
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_nutrition_agg(fp: Fingerprint) -> pd.DataFrame:
+    """Routine nutrition figures per month and area with rates and Wilson CIs (small table)."""
+    from kla import nutrition
+
+    return nutrition.agg_frame(_connection(fp))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_nutrition_published(fp: Fingerprint) -> pd.DataFrame:
+    """Published child-nutrition figures (survey and routine, labelled) with source URLs."""
+    from kla import nutrition
+
+    return nutrition.published_frame(_connection(fp))
