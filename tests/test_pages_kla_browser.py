@@ -1,0 +1,42 @@
+"""Real browser: the what-if page reacts to a number input (category changes), offline.
+
+Reuses the Streamlit server and Chromium fixtures of tests/test_browser.py (its own module-scoped
+server instance). Every KLA analysis page is already opened by test_browser.py's page list.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.test_browser import ARTIFACTS, browser, open_page, server  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.browser
+
+
+def _metric(page, label: str) -> str:
+    box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def test_whatif_number_input_changes_category(server, browser) -> None:  # noqa: F811
+    url, _ = server
+    context, page, external = open_page(browser, f"{url}/Simulasi", "simulasi")
+    try:
+        assert _metric(page, "Kategori skenario") == "Pratama"
+        box = page.get_by_label(re.compile(r"^11\. Prevalensi status gizi"))  # Klaster III is open
+        box.fill("42")
+        box.press("Enter")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-testid=\"stMetric\"]')]"
+            ".some(m => m.innerText.includes('Kategori skenario') && m.innerText.includes('Madya'))",
+            timeout=30_000,
+        )
+        assert _metric(page, "Kategori skenario") == "Madya"
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert external == [], f"requests outside localhost: {external}"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "simulasi_madya.png"), full_page=False)
+    finally:
+        context.close()
