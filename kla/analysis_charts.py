@@ -55,10 +55,12 @@ def group_indicator_bars(rows: Sequence[dict], *, stamp: Stamp) -> go.Figure:
         text=[f"−{r['Hilang']:g}" if r["Hilang"] else "" for r in rows], textposition="inside",
         hovertemplate="%{y}<br>hilang %{x:g} poin<extra></extra>",
     ))
-    fig.update_layout(barmode="stack", legend=dict(orientation="h", y=1.08, x=0))
+    fig.update_layout(barmode="stack", legend=dict(orientation="h", y=-0.12, x=0, yanchor="top"))
     fig.update_xaxes(title="poin", gridcolor="#eee")
     fig.update_yaxes(automargin=True)
-    return apply_stamp(fig, stamp, height=max(240, 70 + 42 * len(rows)))
+    fig = apply_stamp(fig, stamp, height=max(260, 130 + 42 * len(rows)))
+    fig.update_layout(margin=dict(b=80))
+    return fig
 
 
 def area_heatmap(areas: Sequence[str], groups: Sequence[str], pct: Sequence[Sequence[float]], *, stamp: Stamp) -> go.Figure:
@@ -93,8 +95,10 @@ def crosswalk_rule_chart(rule: CrosswalkRule, *, current: float | None, chosen: 
                                      text=[f"{label}: {m.fmt(value)}"], textposition="top center"))
     fig.update_xaxes(title=f"{m.label} ({m.unit})", gridcolor="#eee")
     fig.update_yaxes(title=f"poin indikator (maks {max_points:g})", range=[-2, max_points * 1.2], gridcolor="#eee")
-    fig.update_layout(legend=dict(orientation="h", y=1.1, x=0))
-    return apply_stamp(fig, stamp, height=330)
+    fig.update_layout(legend=dict(orientation="h", y=-0.25, x=0, yanchor="top"))
+    fig = apply_stamp(fig, stamp, height=360)
+    fig.update_layout(margin=dict(b=90))
+    return fig
 
 
 def _x(period: str) -> date:
@@ -151,13 +155,13 @@ def history_timeline(
     for p in points:
         fig.add_vline(x=_ms(_x(str(p.year))), line_dash="dot",
                       line_color="#888", line_width=1)
-    fig.add_annotation(text="garis titik = tahun evaluasi KLA", xref="paper", yref="paper", x=1, y=1.06,
+    fig.add_annotation(text="garis titik = tahun evaluasi KLA", xref="paper", yref="paper", x=1, y=1.04,
                        showarrow=False, xanchor="right", font=dict(size=10, color="#555"))
     fig.update_layout(legend=dict(orientation="h", y=-0.12, x=0, font=dict(size=10)))
     fig.update_yaxes(gridcolor="#eee", rangemode="tozero", row=2, col=1)
     fig.update_yaxes(gridcolor="#eee", rangemode="tozero", row=3, col=1)
-    fig = apply_stamp(fig, stamp, height=620)
-    fig.update_layout(margin=dict(b=150))
+    fig = apply_stamp(fig, stamp, height=660)
+    fig.update_layout(margin=dict(t=120, b=150))  # room for the stamp subtitle above the panel titles
     return fig
 
 
