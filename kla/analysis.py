@@ -27,14 +27,23 @@ def indicator_table(frame: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:
     rows = []
     for r in frame.itertuples(index=False):
         pts = 0.0 if pd.isna(r.points) else float(r.points)
-        rows.append({
-            "No": int(r.number), "Kode": r.code, "Indikator": r.name, "group": r.group_code,
-            "Klaster": rulebook.group(r.group_code).label, "OPD": r.opd, "Poin": pts,
-            "Maks": float(r.max_points), "Hilang": float(r.max_points) - pts,
-            "Bukti": EVIDENCE_LABEL.get(str(r.evidence_status), "belum dinilai") if not pd.isna(r.points)
-            else "belum dinilai",
-            "Teks indikator": r.verification,
-        })
+        rows.append(
+            {
+                "No": int(r.number),
+                "Kode": r.code,
+                "Indikator": r.name,
+                "group": r.group_code,
+                "Klaster": rulebook.group(r.group_code).label,
+                "OPD": r.opd,
+                "Poin": pts,
+                "Maks": float(r.max_points),
+                "Hilang": float(r.max_points) - pts,
+                "Bukti": EVIDENCE_LABEL.get(str(r.evidence_status), "belum dinilai")
+                if not pd.isna(r.points)
+                else "belum dinilai",
+                "Teks indikator": r.verification,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -96,8 +105,11 @@ class OpdSummary:
             f"pada {year} (hilang {self.lost:g} poin; {weights_label}).",
         ]
         if self.missing_evidence:
-            out.append("Dokumen data dukung yang perlu dilengkapi sebelum verifikasi: "
-                       + "; ".join(self.missing_evidence) + ".")
+            out.append(
+                "Dokumen data dukung yang perlu dilengkapi sebelum verifikasi: "
+                + "; ".join(self.missing_evidence)
+                + "."
+            )
         else:
             out.append("Semua dokumen data dukung berstatus lengkap.")
         if self.worst_areas:
@@ -129,7 +141,9 @@ def latest_measures(values: pd.DataFrame, *, level: str | None = None) -> pd.Dat
     return frame.sort_values(["measure", "area_code", "series"]).reset_index(drop=True)
 
 
-def current_value(latest: pd.DataFrame, area: str, measure: str, prefer: Sequence[str] = (SURVEY, ROUTINE)) -> pd.Series | None:
+def current_value(
+    latest: pd.DataFrame, area: str, measure: str, prefer: Sequence[str] = (SURVEY, ROUTINE)
+) -> pd.Series | None:
     """The value the crosswalk uses for an area: the survey figure when there is one, else routine."""
     rows = latest[(latest["area_code"] == area) & (latest["measure"] == measure)]
     for series in prefer:
@@ -139,7 +153,9 @@ def current_value(latest: pd.DataFrame, area: str, measure: str, prefer: Sequenc
     return None
 
 
-def worst_areas_for(latest: pd.DataFrame, rules: Sequence[crosswalk.CrosswalkRule], codes: Sequence[str]) -> pd.DataFrame:
+def worst_areas_for(
+    latest: pd.DataFrame, rules: Sequence[crosswalk.CrosswalkRule], codes: Sequence[str]
+) -> pd.DataFrame:
     """Kecamatan ranked worst-first on the measures linked to ``codes`` (routine series)."""
     measures = {r.measure for r in rules if r.indicator in codes}
     rows = latest[(latest["measure"].isin(measures)) & (latest["area_level"] == "kecamatan")]
@@ -178,14 +194,40 @@ def crosswalk_rows(
         rows = latest[(latest["area_code"] == area) & (latest["measure"] == rule.measure)]
         m = MEASURES[rule.measure]
         if rows.empty:
-            out.append(CrosswalkRow(rule.indicator, ind.number, rule.measure, m.label, "—", "—", None,
-                                    "belum ada data", "—", None, scored.get(rule.indicator), ""))
+            out.append(
+                CrosswalkRow(
+                    rule.indicator,
+                    ind.number,
+                    rule.measure,
+                    m.label,
+                    "—",
+                    "—",
+                    None,
+                    "belum ada data",
+                    "—",
+                    None,
+                    scored.get(rule.indicator),
+                    "",
+                )
+            )
             continue
         for r in rows.itertuples(index=False):
-            out.append(CrosswalkRow(rule.indicator, ind.number, rule.measure, m.label, r.series, str(r.period),
-                                    float(r.value), m.fmt(float(r.value)), str(r.source),
-                                    crosswalk.points_for(rule, float(r.value)), scored.get(rule.indicator),
-                                    str(r.flags or "")))
+            out.append(
+                CrosswalkRow(
+                    rule.indicator,
+                    ind.number,
+                    rule.measure,
+                    m.label,
+                    r.series,
+                    str(r.period),
+                    float(r.value),
+                    m.fmt(float(r.value)),
+                    str(r.source),
+                    crosswalk.points_for(rule, float(r.value)),
+                    scored.get(rule.indicator),
+                    str(r.flags or ""),
+                )
+            )
     return out
 
 
@@ -212,13 +254,17 @@ def pull_down(table: pd.DataFrame, rulebook: Rulebook, reference: str) -> pd.Dat
     for g in rulebook.groups:
         base = float(ref[g.label].iloc[0]) if not ref.empty else float(kec[g.label].mean())
         below = kec[kec[g.label] < base - 1e-9].sort_values(g.label)
-        rows.append({
-            "Klaster": g.label,
-            "Acuan (%)": round(base, 1),
-            "Kecamatan di bawah acuan": ", ".join(f"{r['Wilayah']} ({r[g.label]:.1f}%)"
-                                                 for r in below.to_dict("records")) or "—",
-            "Terendah": below["Wilayah"].iloc[0] if not below.empty else "—",
-        })
+        rows.append(
+            {
+                "Klaster": g.label,
+                "Acuan (%)": round(base, 1),
+                "Kecamatan di bawah acuan": ", ".join(
+                    f"{r['Wilayah']} ({r[g.label]:.1f}%)" for r in below.to_dict("records")
+                )
+                or "—",
+                "Terendah": below["Wilayah"].iloc[0] if not below.empty else "—",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -248,8 +294,11 @@ def history(published: pd.DataFrame, totals: pd.DataFrame, rulebook: Rulebook) -
         d = by_year[year]
         cat, url = d.get("cat", (None, None))
         total, sample = d.get("total", (None, False))
-        out.append(HistoryPoint(year, cat, url, total, scoring.category(total, rulebook) if total is not None else None,
-                                sample))
+        out.append(
+            HistoryPoint(
+                year, cat, url, total, scoring.category(total, rulebook) if total is not None else None, sample
+            )
+        )
     return out
 
 
@@ -261,7 +310,9 @@ NUTRITION_SERIES = {
 }
 
 
-def nutrition_series(published: pd.DataFrame, routine: pd.DataFrame | None = None) -> list[tuple[str, str, str, list[str], list[float]]]:
+def nutrition_series(
+    published: pd.DataFrame, routine: pd.DataFrame | None = None
+) -> list[tuple[str, str, str, list[str], list[float]]]:
     """``(label, kind: percent|count, series, periods, values)`` per series, never merged across series.
 
     ``routine`` (optional): monthly e-PPGBM stunting prevalence for the same area from
@@ -275,8 +326,15 @@ def nutrition_series(published: pd.DataFrame, routine: pd.DataFrame | None = Non
     if routine is not None and not routine.empty:
         for (source, sample), part in routine.sort_values("period").groupby(["source", "sample"]):
             tag = " — DATA CONTOH" if sample else ""
-            out.append((f"Prevalensi stunting, rutin {source} per bulan (%){tag}", "percent", ROUTINE,
-                        part["period"].astype(str).tolist(), part["value"].astype(float).tolist()))
+            out.append(
+                (
+                    f"Prevalensi stunting, rutin {source} per bulan (%){tag}",
+                    "percent",
+                    ROUTINE,
+                    part["period"].astype(str).tolist(),
+                    part["value"].astype(float).tolist(),
+                )
+            )
     return out
 
 
@@ -289,11 +347,19 @@ def evaluation_years(points: Sequence[HistoryPoint]) -> list[int]:
 
 def difficulty_frame(rulebook: Rulebook, settings: Mapping[str, tuple[int, bool]]) -> pd.DataFrame:
     """The editable difficulty/lock table, filled from the session's settings."""
-    return pd.DataFrame([
-        {"Kode": i.code, "No": i.number, "Indikator": i.name, "OPD": i.opd,
-         "Kesulitan": int(settings.get(i.code, (1, False))[0]), "Kunci": bool(settings.get(i.code, (1, False))[1])}
-        for i in rulebook.indicators
-    ])
+    return pd.DataFrame(
+        [
+            {
+                "Kode": i.code,
+                "No": i.number,
+                "Indikator": i.name,
+                "OPD": i.opd,
+                "Kesulitan": int(settings.get(i.code, (1, False))[0]),
+                "Kunci": bool(settings.get(i.code, (1, False))[1]),
+            }
+            for i in rulebook.indicators
+        ]
+    )
 
 
 def settings_from_frame(frame: pd.DataFrame) -> dict[str, tuple[int, bool]]:
@@ -307,8 +373,19 @@ def settings_from_frame(frame: pd.DataFrame) -> dict[str, tuple[int, bool]]:
 
 def plan_table(plan) -> pd.DataFrame:  # noqa: ANN001 - kla.planner.Plan (imported lazily by callers)
     return pd.DataFrame(
-        [{"No": s.number, "Indikator": s.name, "OPD": s.opd, "Dari": s.from_points, "Ke": s.to_points,
-          "Naik": s.gained, "Kesulitan": s.difficulty, "Upaya": s.effort,
-          "Syarat ukuran kesehatan": "; ".join(s.requirements)} for s in plan.steps],
+        [
+            {
+                "No": s.number,
+                "Indikator": s.name,
+                "OPD": s.opd,
+                "Dari": s.from_points,
+                "Ke": s.to_points,
+                "Naik": s.gained,
+                "Kesulitan": s.difficulty,
+                "Upaya": s.effort,
+                "Syarat ukuran kesehatan": "; ".join(s.requirements),
+            }
+            for s in plan.steps
+        ],
         columns=["No", "Indikator", "OPD", "Dari", "Ke", "Naik", "Kesulitan", "Upaya", "Syarat ukuran kesehatan"],
     )

@@ -22,16 +22,20 @@ def waterfall(steps: Sequence[tuple[str, float]], *, total: float, stamp: Stamp)
     labels = [s[0] for s in steps] + ["Nilai sekarang"]
     values = [s[1] for s in steps] + [total]
     measure = ["absolute"] + ["relative"] * (len(steps) - 1) + ["total"]
-    fig = go.Figure(go.Waterfall(
-        x=labels, y=values, measure=measure,
-        text=[f"{v:g}" if m != "relative" else f"−{abs(v):g}" for v, m in zip(values, measure, strict=True)],
-        textposition="outside",
-        decreasing=dict(marker=dict(color=OKABE_ITO["vermillion"])),
-        increasing=dict(marker=dict(color=OKABE_ITO["green"])),
-        totals=dict(marker=dict(color=OKABE_ITO["blue"])),
-        connector=dict(line=dict(color="#bbb")),
-        hovertemplate="%{x}: %{y:g}<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Waterfall(
+            x=labels,
+            y=values,
+            measure=measure,
+            text=[f"{v:g}" if m != "relative" else f"−{abs(v):g}" for v, m in zip(values, measure, strict=True)],
+            textposition="outside",
+            decreasing=dict(marker=dict(color=OKABE_ITO["vermillion"])),
+            increasing=dict(marker=dict(color=OKABE_ITO["green"])),
+            totals=dict(marker=dict(color=OKABE_ITO["blue"])),
+            connector=dict(line=dict(color="#bbb")),
+            hovertemplate="%{x}: %{y:g}<extra></extra>",
+        )
+    )
     fig.update_yaxes(title="poin", range=[0, max(values) * 1.1], gridcolor="#eee")
     fig.update_layout(showlegend=False)
     return apply_stamp(fig, stamp, height=360)
@@ -42,19 +46,32 @@ def group_indicator_bars(rows: Sequence[dict], *, stamp: Stamp) -> go.Figure:
     rows = sorted(rows, key=lambda r: (r["Hilang"], -r["No"]))
     labels = [f"{r['No']}. {_short(r['Indikator'], 42)}" for r in rows]
     fig = go.Figure()
-    fig.add_trace(go.Bar(
-        y=labels, x=[r["Poin"] for r in rows], orientation="h", name="poin didapat",
-        marker_color=OKABE_ITO["blue"], text=[f"{r['Poin']:g}" for r in rows], textposition="inside",
-        customdata=[[r["OPD"], r["Bukti"], r["Teks indikator"]] for r in rows],
-        hovertemplate="%{y}<br>%{x:g} poin<br>OPD: %{customdata[0]}<br>bukti: %{customdata[1]}"
-                      "<br>teks indikator: %{customdata[2]}<extra></extra>",
-    ))
-    fig.add_trace(go.Bar(
-        y=labels, x=[r["Hilang"] for r in rows], orientation="h", name="poin hilang",
-        marker=dict(color="#dddddd", pattern=dict(shape="/", fgcolor=OKABE_ITO["vermillion"])),
-        text=[f"−{r['Hilang']:g}" if r["Hilang"] else "" for r in rows], textposition="inside",
-        hovertemplate="%{y}<br>hilang %{x:g} poin<extra></extra>",
-    ))
+    fig.add_trace(
+        go.Bar(
+            y=labels,
+            x=[r["Poin"] for r in rows],
+            orientation="h",
+            name="poin didapat",
+            marker_color=OKABE_ITO["blue"],
+            text=[f"{r['Poin']:g}" for r in rows],
+            textposition="inside",
+            customdata=[[r["OPD"], r["Bukti"], r["Teks indikator"]] for r in rows],
+            hovertemplate="%{y}<br>%{x:g} poin<br>OPD: %{customdata[0]}<br>bukti: %{customdata[1]}"
+            "<br>teks indikator: %{customdata[2]}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Bar(
+            y=labels,
+            x=[r["Hilang"] for r in rows],
+            orientation="h",
+            name="poin hilang",
+            marker=dict(color="#dddddd", pattern=dict(shape="/", fgcolor=OKABE_ITO["vermillion"])),
+            text=[f"−{r['Hilang']:g}" if r["Hilang"] else "" for r in rows],
+            textposition="inside",
+            hovertemplate="%{y}<br>hilang %{x:g} poin<extra></extra>",
+        )
+    )
     fig.update_layout(barmode="stack", legend=dict(orientation="h", y=-0.12, x=0, yanchor="top"))
     fig.update_xaxes(title="poin", gridcolor="#eee")
     fig.update_yaxes(automargin=True)
@@ -63,20 +80,31 @@ def group_indicator_bars(rows: Sequence[dict], *, stamp: Stamp) -> go.Figure:
     return fig
 
 
-def area_heatmap(areas: Sequence[str], groups: Sequence[str], pct: Sequence[Sequence[float]], *, stamp: Stamp) -> go.Figure:
+def area_heatmap(
+    areas: Sequence[str], groups: Sequence[str], pct: Sequence[Sequence[float]], *, stamp: Stamp
+) -> go.Figure:
     """Achievement % per group (columns) and area (rows); values printed in each cell."""
-    fig = go.Figure(go.Heatmap(
-        z=pct, x=list(groups), y=list(areas), zmin=0, zmax=100, colorscale="Cividis",
-        text=[[f"{v:.0f}%" for v in row] for row in pct], texttemplate="%{text}",
-        colorbar=dict(title="capaian", ticksuffix="%"),
-        hovertemplate="%{y} · %{x}: %{z:.1f}%<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Heatmap(
+            z=pct,
+            x=list(groups),
+            y=list(areas),
+            zmin=0,
+            zmax=100,
+            colorscale="Cividis",
+            text=[[f"{v:.0f}%" for v in row] for row in pct],
+            texttemplate="%{text}",
+            colorbar=dict(title="capaian", ticksuffix="%"),
+            hovertemplate="%{y} · %{x}: %{z:.1f}%<extra></extra>",
+        )
+    )
     fig.update_yaxes(autorange="reversed", automargin=True)
     return apply_stamp(fig, stamp, height=max(300, 120 + 40 * len(areas)))
 
 
-def crosswalk_rule_chart(rule: CrosswalkRule, *, current: float | None, chosen: float | None,
-                         max_points: float, stamp: Stamp) -> go.Figure:
+def crosswalk_rule_chart(
+    rule: CrosswalkRule, *, current: float | None, chosen: float | None, max_points: float, stamp: Stamp
+) -> go.Figure:
     """Points the rule gives across the measure's range, with the current and the chosen value marked."""
     m = MEASURES[rule.measure]
     thresholds = [t for t, _ in rule.steps]
@@ -85,14 +113,32 @@ def crosswalk_rule_chart(rule: CrosswalkRule, *, current: float | None, chosen: 
     n = 400
     xs = [lo + (hi - lo) * k / n for k in range(n + 1)]
     ys = [points_for(rule, x) for x in xs]
-    fig = go.Figure(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=OKABE_ITO["blue"], width=3, shape="hv"),
-                               name="aturan", hovertemplate=f"{m.label} %{{x:.1f}}{m.unit} → %{{y:g}} poin<extra></extra>"))
-    for value, label, colour, symbol in ((current, "sekarang", OKABE_ITO["vermillion"], "circle"),
-                                         (chosen, "skenario", OKABE_ITO["green"], "diamond")):
+    fig = go.Figure(
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="lines",
+            line=dict(color=OKABE_ITO["blue"], width=3, shape="hv"),
+            name="aturan",
+            hovertemplate=f"{m.label} %{{x:.1f}}{m.unit} → %{{y:g}} poin<extra></extra>",
+        )
+    )
+    for value, label, colour, symbol in (
+        (current, "sekarang", OKABE_ITO["vermillion"], "circle"),
+        (chosen, "skenario", OKABE_ITO["green"], "diamond"),
+    ):
         if value is not None:
-            fig.add_trace(go.Scatter(x=[value], y=[points_for(rule, value)], mode="markers+text", name=label,
-                                     marker=dict(size=13, color=colour, symbol=symbol),
-                                     text=[f"{label}: {m.fmt(value)}"], textposition="top center"))
+            fig.add_trace(
+                go.Scatter(
+                    x=[value],
+                    y=[points_for(rule, value)],
+                    mode="markers+text",
+                    name=label,
+                    marker=dict(size=13, color=colour, symbol=symbol),
+                    text=[f"{label}: {m.fmt(value)}"],
+                    textposition="top center",
+                )
+            )
     fig.update_xaxes(title=f"{m.label} ({m.unit})", gridcolor="#eee")
     fig.update_yaxes(title=f"poin indikator (maks {max_points:g})", range=[-2, max_points * 1.2], gridcolor="#eee")
     fig.update_layout(legend=dict(orientation="h", y=-0.25, x=0, yanchor="top"))
@@ -122,41 +168,82 @@ def history_timeline(
     Middle: prevalences (%), each series its own line. Bottom: routine counts. Survey and
     routine series are never joined into one line.
     """
-    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06, row_heights=[0.3, 0.4, 0.3],
-                        subplot_titles=("Kategori KLA", "Prevalensi (%)", "Jumlah kasus tercatat (anak)"))
+    fig = make_subplots(
+        rows=3,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.06,
+        row_heights=[0.3, 0.4, 0.3],
+        subplot_titles=("Kategori KLA", "Prevalensi (%)", "Jumlah kasus tercatat (anak)"),
+    )
     pub = [p for p in points if p.category]
     if pub:
-        fig.add_trace(go.Scatter(
-            x=[_x(str(p.year)) for p in pub], y=[p.category for p in pub], mode="markers+text",
-            marker=dict(size=14, color=OKABE_ITO["blue"], symbol="star"), name="kategori resmi (terbitan)",
-            text=[p.category for p in pub], textposition="top center",
-            hovertemplate="%{x|%Y}: %{y} (penghargaan KemenPPPA)<extra></extra>",
-        ), row=1, col=1)
+        fig.add_trace(
+            go.Scatter(
+                x=[_x(str(p.year)) for p in pub],
+                y=[p.category for p in pub],
+                mode="markers+text",
+                marker=dict(size=14, color=OKABE_ITO["blue"], symbol="star"),
+                name="kategori resmi (terbitan)",
+                text=[p.category for p in pub],
+                textposition="top center",
+                hovertemplate="%{x|%Y}: %{y} (penghargaan KemenPPPA)<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
     scored = [p for p in points if p.total is not None]
     if scored:
-        fig.add_trace(go.Scatter(
-            x=[_x(str(p.year)) for p in scored], y=[p.total_category for p in scored], mode="markers+text",
-            marker=dict(size=12, color=OKABE_ITO["orange"], symbol="circle-open", line=dict(width=2)),
-            name="kategori dari nilai (DATA CONTOH)" if any(p.sample for p in scored) else "kategori dari nilai",
-            text=[f"{p.total:g}" for p in scored], textposition="bottom center",
-            hovertemplate="%{x|%Y}: %{y}, nilai %{text}<extra></extra>",
-        ), row=1, col=1)
+        fig.add_trace(
+            go.Scatter(
+                x=[_x(str(p.year)) for p in scored],
+                y=[p.total_category for p in scored],
+                mode="markers+text",
+                marker=dict(size=12, color=OKABE_ITO["orange"], symbol="circle-open", line=dict(width=2)),
+                name="kategori dari nilai (DATA CONTOH)" if any(p.sample for p in scored) else "kategori dari nilai",
+                text=[f"{p.total:g}" for p in scored],
+                textposition="bottom center",
+                hovertemplate="%{x|%Y}: %{y}, nilai %{text}<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
     fig.update_yaxes(type="category", categoryorder="array", categoryarray=list(category_order), row=1, col=1)
-    styles = [("solid", OKABE_ITO["blue"]), ("dot", OKABE_ITO["orange"]), ("dash", OKABE_ITO["green"]),
-              ("dashdot", OKABE_ITO["purple"]), ("longdash", OKABE_ITO["sky"]), ("solid", OKABE_ITO["vermillion"])]
+    styles = [
+        ("solid", OKABE_ITO["blue"]),
+        ("dot", OKABE_ITO["orange"]),
+        ("dash", OKABE_ITO["green"]),
+        ("dashdot", OKABE_ITO["purple"]),
+        ("longdash", OKABE_ITO["sky"]),
+        ("solid", OKABE_ITO["vermillion"]),
+    ]
     for n, (label, kind, ser, periods, values) in enumerate(series):
         dash, colour = styles[n % len(styles)]
-        fig.add_trace(go.Scatter(
-            x=[_x(p) for p in periods], y=values, mode="lines+markers", name=label,
-            line=dict(dash=dash, color=colour, width=3 if ser == SURVEY else 2),
-            marker=dict(symbol="square" if ser == SURVEY else "circle", size=7 if ser == SURVEY else 4),
-            hovertemplate="%{x|%Y-%m}: %{y:g}<extra>" + label + "</extra>",
-        ), row=2 if kind == "percent" else 3, col=1)
+        fig.add_trace(
+            go.Scatter(
+                x=[_x(p) for p in periods],
+                y=values,
+                mode="lines+markers",
+                name=label,
+                line=dict(dash=dash, color=colour, width=3 if ser == SURVEY else 2),
+                marker=dict(symbol="square" if ser == SURVEY else "circle", size=7 if ser == SURVEY else 4),
+                hovertemplate="%{x|%Y-%m}: %{y:g}<extra>" + label + "</extra>",
+            ),
+            row=2 if kind == "percent" else 3,
+            col=1,
+        )
     for p in points:
-        fig.add_vline(x=_ms(_x(str(p.year))), line_dash="dot",
-                      line_color="#888", line_width=1)
-    fig.add_annotation(text="garis titik = tahun evaluasi KLA", xref="paper", yref="paper", x=1, y=1.04,
-                       showarrow=False, xanchor="right", font=dict(size=10, color="#555"))
+        fig.add_vline(x=_ms(_x(str(p.year))), line_dash="dot", line_color="#888", line_width=1)
+    fig.add_annotation(
+        text="garis titik = tahun evaluasi KLA",
+        xref="paper",
+        yref="paper",
+        x=1,
+        y=1.04,
+        showarrow=False,
+        xanchor="right",
+        font=dict(size=10, color="#555"),
+    )
     fig.update_layout(legend=dict(orientation="h", y=-0.12, x=0, font=dict(size=10)))
     fig.update_yaxes(gridcolor="#eee", rangemode="tozero", row=2, col=1)
     fig.update_yaxes(gridcolor="#eee", rangemode="tozero", row=3, col=1)

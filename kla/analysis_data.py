@@ -27,9 +27,15 @@ SCENARIO_NAME_MAX = 60
 
 
 def _has(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    (n,) = con.cursor().execute(
-        "SELECT (SELECT count(*) FROM duckdb_tables() WHERE table_name = $n) "
-        "+ (SELECT count(*) FROM duckdb_views() WHERE view_name = $n)", {"n": name}).fetchone()
+    (n,) = (
+        con.cursor()
+        .execute(
+            "SELECT (SELECT count(*) FROM duckdb_tables() WHERE table_name = $n) "
+            "+ (SELECT count(*) FROM duckdb_views() WHERE view_name = $n)",
+            {"n": name},
+        )
+        .fetchone()
+    )
     return n > 0
 
 
@@ -39,9 +45,14 @@ def crosswalk_rules(con: duckdb.DuckDBPyConnection) -> tuple[CrosswalkRule, ...]
         return ()
     frame = repository.query(con, "analysis_crosswalk")
     return tuple(
-        CrosswalkRule(indicator=r.indicator_code, measure=r.measure,
-                      steps=tuple(zip((float(t) for t in r.thresholds), (float(p) for p in r.points), strict=True)),
-                      otherwise=float(r.otherwise), illustrative=bool(r.illustrative), source=str(r.source or ""))
+        CrosswalkRule(
+            indicator=r.indicator_code,
+            measure=r.measure,
+            steps=tuple(zip((float(t) for t in r.thresholds), (float(p) for p in r.points), strict=True)),
+            otherwise=float(r.otherwise),
+            illustrative=bool(r.illustrative),
+            source=str(r.source or ""),
+        )
         for r in frame.itertuples(index=False)
         if r.measure in MEASURES
     )
@@ -78,14 +89,31 @@ def measure_values(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         pub["source"] = "angka terbitan: " + pub["source_kind"].fillna("")
         pub["sample"] = False
         pub["flags"] = pub["status"].fillna("")
-        frames.append(pub[["measure", "series", "source", "area_code", "area_name", "area_level", "period",
-                           "value", "n", "sample", "flags", "source_url"]])
+        frames.append(
+            pub[
+                [
+                    "measure",
+                    "series",
+                    "source",
+                    "area_code",
+                    "area_name",
+                    "area_level",
+                    "period",
+                    "value",
+                    "n",
+                    "sample",
+                    "flags",
+                    "source_url",
+                ]
+            ]
+        )
     if _has(con, "nutrition_agg"):
         nut = repository.query(con, "analysis_measures_nutrition")
         if not nut.empty:
             nut["series"] = "rutin"
-            nut["source"] = nut["source_type"].map({"eppgbm": "e-PPGBM", "rekap": "rekap bulanan"}).fillna(
-                nut["source_type"])
+            nut["source"] = (
+                nut["source_type"].map({"eppgbm": "e-PPGBM", "rekap": "rekap bulanan"}).fillna(nut["source_type"])
+            )
             nut["area_level"] = nut["level"]
             nut["sample"] = nut["source_kind"] == "sample"
             flags = []
@@ -100,11 +128,41 @@ def measure_values(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                 flags.append(", ".join(f))
             nut["flags"] = flags
             nut["source_url"] = ""
-            frames.append(nut[["measure", "series", "source", "area_code", "area_name", "area_level", "period",
-                               "value", "n", "sample", "flags", "source_url"]])
+            frames.append(
+                nut[
+                    [
+                        "measure",
+                        "series",
+                        "source",
+                        "area_code",
+                        "area_name",
+                        "area_level",
+                        "period",
+                        "value",
+                        "n",
+                        "sample",
+                        "flags",
+                        "source_url",
+                    ]
+                ]
+            )
     if not frames:
-        return pd.DataFrame(columns=["measure", "series", "source", "area_code", "area_name", "area_level", "period",
-                                     "value", "n", "sample", "flags", "source_url"])
+        return pd.DataFrame(
+            columns=[
+                "measure",
+                "series",
+                "source",
+                "area_code",
+                "area_name",
+                "area_level",
+                "period",
+                "value",
+                "n",
+                "sample",
+                "flags",
+                "source_url",
+            ]
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -124,7 +182,9 @@ def check_scenario_name(name: str) -> str:
     if not clean:
         raise ValidationError("Nama skenario wajib diisi; tidak ada yang disimpan.")
     if len(clean) > SCENARIO_NAME_MAX:
-        raise ValidationError(f"Nama skenario terlalu panjang (maks. {SCENARIO_NAME_MAX} huruf); tidak ada yang disimpan.")
+        raise ValidationError(
+            f"Nama skenario terlalu panjang (maks. {SCENARIO_NAME_MAX} huruf); tidak ada yang disimpan."
+        )
     return clean
 
 
@@ -152,23 +212,43 @@ def save_scenario(
         mx = rulebook.indicator(code).max_points
         if not 0 <= float(value) <= mx + 1e-9:
             raise ValidationError(f"Poin {code} = {value:g} di luar 0–{mx:g}; skenario tidak disimpan.")
-    payload = json.dumps({"name": clean, "year": year, "area": area, "points": dict(sorted(points.items()))},
-                         sort_keys=True)
+    payload = json.dumps(
+        {"name": clean, "year": year, "area": area, "points": dict(sorted(points.items()))}, sort_keys=True
+    )
     now = datetime.now(UTC).replace(tzinfo=None)
     with store.staged(db) as con:
-        exists = con.execute("SELECT count(*) FROM kla_scenario WHERE name = ? AND year = ? AND area_code = ?",
-                             [clean, year, area]).fetchone()[0]
+        exists = con.execute(
+            "SELECT count(*) FROM kla_scenario WHERE name = ? AND year = ? AND area_code = ?", [clean, year, area]
+        ).fetchone()[0]
         if exists:
-            raise ValidationError(f"Skenario '{clean}' untuk {area} {year} sudah ada; pilih nama lain. Tidak ada yang diubah.")
+            raise ValidationError(
+                f"Skenario '{clean}' untuk {area} {year} sudah ada; pilih nama lain. Tidak ada yang diubah."
+            )
         sid = store.add_provenance(
-            con, path=f"skenario:{clean}", sha256=hashlib.sha256(payload.encode()).hexdigest(), rows=len(points),
-            kind="imported", table_name="kla_scenario",
-            note=f"skenario what-if '{clean}' dari nilai {year} ({area}); bukan nilai resmi", built_at=now,
+            con,
+            path=f"skenario:{clean}",
+            sha256=hashlib.sha256(payload.encode()).hexdigest(),
+            rows=len(points),
+            kind="imported",
+            table_name="kla_scenario",
+            note=f"skenario what-if '{clean}' dari nilai {year} ({area}); bukan nilai resmi",
+            built_at=now,
         )
         con.executemany(
             "INSERT INTO kla_scenario VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [[clean, year, area, code, float(points[code]),
-              None if base.get(code) is None else float(base[code]), now, sid] for code in sorted(points)],
+            [
+                [
+                    clean,
+                    year,
+                    area,
+                    code,
+                    float(points[code]),
+                    None if base.get(code) is None else float(base[code]),
+                    now,
+                    sid,
+                ]
+                for code in sorted(points)
+            ],
         )
     return clean
 

@@ -72,7 +72,8 @@ def parse_crosswalk(
             bad(
                 f"{where} (indikator {code}) menunjuk ukuran '{measure}' yang tidak dikenal; "
                 f"ukuran yang dikenal: {', '.join(sorted(MEASURES))}",
-                pos, "measure",
+                pos,
+                "measure",
             )
             continue
         if not steps:
@@ -85,7 +86,8 @@ def parse_crosswalk(
                 bad(
                     f"{where} (indikator {code}) memberi {pts:g} poin, melebihi poin maksimum "
                     f"indikator itu ({max_points:g})",
-                    pos, "steps",
+                    pos,
+                    "steps",
                 )
             elif pts < -EPS:
                 bad(f"{where} (indikator {code}) memberi poin negatif ({pts:g})", pos, "steps")
@@ -93,7 +95,8 @@ def parse_crosswalk(
                 bad(
                     f"{where} (indikator {code}): {pts:g} poin bukan salah satu tingkat poin indikator "
                     f"({', '.join(f'{lv:g}' for lv in levels)})",
-                    pos, "steps",
+                    pos,
+                    "steps",
                 )
         lower = MEASURES[measure].lower_is_better
         thresholds = [t for t, _ in steps]
@@ -103,14 +106,21 @@ def parse_crosswalk(
             bad(
                 f"{where} (indikator {code}): ambang harus urut dari yang terbaik "
                 f"({'naik' if lower else 'turun'}), bukan {thresholds}",
-                pos, "steps",
+                pos,
+                "steps",
             )
         if any(b >= a for a, b in zip(points, points[1:], strict=False)):
             bad(f"{where} (indikator {code}): poin harus menurun dari ambang terbaik ke 'otherwise'", pos, "steps")
-        rules.append(CrosswalkRule(
-            indicator=code, measure=measure, steps=steps, otherwise=otherwise,
-            illustrative=bool(spec.get("illustrative", True)), source=str(spec.get("source", "")),
-        ))
+        rules.append(
+            CrosswalkRule(
+                indicator=code,
+                measure=measure,
+                steps=steps,
+                otherwise=otherwise,
+                illustrative=bool(spec.get("illustrative", True)),
+                source=str(spec.get("source", "")),
+            )
+        )
     return tuple(rules)
 
 
@@ -213,7 +223,12 @@ def effect(
     values[measure] = new_value
     new_points = indicator_points(own, values)
     return Effect(
-        indicator=indicator, indicator_number=indicator_number, measure=measure, new_value=new_value,
-        current_points=current_points, rule_points_now=indicator_points(own, current_values),
-        new_points=current_points if new_points is None else new_points, current_total=current_total,
+        indicator=indicator,
+        indicator_number=indicator_number,
+        measure=measure,
+        new_value=new_value,
+        current_points=current_points,
+        rule_points_now=indicator_points(own, current_values),
+        new_points=current_points if new_points is None else new_points,
+        current_total=current_total,
     )

@@ -42,26 +42,41 @@ MEASURES: dict[str, Measure] = {
     m.code: m
     for m in (
         Measure(
-            "stunting_prevalence", "Prevalensi stunting balita", "%", "lower",
+            "stunting_prevalence",
+            "Prevalensi stunting balita",
+            "%",
+            "lower",
             published={"stunting_prevalence_survey": SURVEY, "stunting_prevalence_routine": ROUTINE},
             nutrition=("stunted", "n_haz"),
         ),
         Measure(
-            "wasting_prevalence", "Prevalensi wasting balita (gizi kurang dan buruk)", "%", "lower",
+            "wasting_prevalence",
+            "Prevalensi wasting balita (gizi kurang dan buruk)",
+            "%",
+            "lower",
             published={"wasting_prevalence_survey": SURVEY, "wasting_prevalence_routine": ROUTINE},
             nutrition=("wasted", "n_whz"),
         ),
         Measure(
-            "underweight_prevalence", "Prevalensi berat badan kurang (underweight) balita", "%", "lower",
+            "underweight_prevalence",
+            "Prevalensi berat badan kurang (underweight) balita",
+            "%",
+            "lower",
             published={"underweight_prevalence_survey": SURVEY, "underweight_prevalence_routine": ROUTINE},
             nutrition=("underweight", "n_waz"),
         ),
         Measure(
-            "exclusive_breastfeeding", "Cakupan ASI eksklusif bayi < 6 bulan", "%", "higher",
+            "exclusive_breastfeeding",
+            "Cakupan ASI eksklusif bayi < 6 bulan",
+            "%",
+            "higher",
             published={"exclusive_breastfeeding_routine": ROUTINE, "exclusive_breastfeeding_survey": SURVEY},
         ),
         Measure(
-            "facility_births", "Persalinan di fasilitas kesehatan", "%", "higher",
+            "facility_births",
+            "Persalinan di fasilitas kesehatan",
+            "%",
+            "higher",
             published={"facility_births_routine": ROUTINE, "facility_births_survey": SURVEY},
         ),
     )

@@ -24,8 +24,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
     points = analysis_data.ensure_scores(frame, year=args.year, area=area)
     difficulty = planner.load_difficulty(Path(args.difficulty), rb) if args.difficulty else {}
     locked = [c.strip().upper() for c in (args.lock or "").split(",") if c.strip()]
-    result = planner.plan(points, rb, target=args.target, difficulty=difficulty, locked=locked,
-                          year=args.year, area=area)
+    result = planner.plan(
+        points, rb, target=args.target, difficulty=difficulty, locked=locked, year=args.year, area=area
+    )
     sample = "sample" in set(frame["source_kind"].dropna())
     if args.json:
         out = result.to_dict()
@@ -37,8 +38,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
         print(f"{area} {args.year}{label}: {result.message()}")
         for s in result.steps:
             req = f"  [{'; '.join(s.requirements)}]" if s.requirements else ""
-            print(f"  {s.number:>2}. {s.name[:60]:<60} {s.from_points:6.2f} → {s.to_points:6.2f}  "
-                  f"kesulitan {s.difficulty}  upaya {s.effort:g}  ({s.opd}){req}")
+            print(
+                f"  {s.number:>2}. {s.name[:60]:<60} {s.from_points:6.2f} → {s.to_points:6.2f}  "
+                f"kesulitan {s.difficulty}  upaya {s.effort:g}  ({s.opd}){req}"
+            )
         print(f"Bobot: {rb.weights_label}")
     if not result.reachable:
         if not args.json:

@@ -184,9 +184,16 @@ class Plan:
             "message": self.message(),
             "steps": [
                 {
-                    "code": s.code, "number": s.number, "name": s.name, "opd": s.opd,
-                    "from": _r(s.from_points), "to": _r(s.to_points), "gained": _r(s.gained),
-                    "difficulty": s.difficulty, "effort": _r(s.effort), "requirements": list(s.requirements),
+                    "code": s.code,
+                    "number": s.number,
+                    "name": s.name,
+                    "opd": s.opd,
+                    "from": _r(s.from_points),
+                    "to": _r(s.to_points),
+                    "gained": _r(s.gained),
+                    "difficulty": s.difficulty,
+                    "effort": _r(s.effort),
+                    "requirements": list(s.requirements),
                 }
                 for s in self.steps
             ],
@@ -204,7 +211,9 @@ def target_band(rulebook: Rulebook, current_total: float, target: str | None) ->
     if target is None:
         nxt, _ = scoring.next_band(current_total, rulebook)
         if nxt is None:
-            raise PlanError(f"Nilai {current_total:g} sudah di kategori tertinggi ({current.name}); tidak ada target lebih tinggi.")
+            raise PlanError(
+                f"Nilai {current_total:g} sudah di kategori tertinggi ({current.name}); tidak ada target lebih tinggi."
+            )
         return nxt
     match = [b for b in rulebook.bands if b.name.lower() == str(target).strip().lower()]
     if not match:
@@ -212,7 +221,9 @@ def target_band(rulebook: Rulebook, current_total: float, target: str | None) ->
     band = match[0]
     if band.min <= current.min:
         if band.name == current.name:
-            raise PlanError(f"Nilai {current_total:g} sudah berada di kategori {current.name}; pilih target di atasnya.")
+            raise PlanError(
+                f"Nilai {current_total:g} sudah berada di kategori {current.name}; pilih target di atasnya."
+            )
         raise PlanError(
             f"Target {band.name} ({band.min}–{band.max}) berada di bawah kategori sekarang "
             f"({current.name}, nilai {current_total:g}); pilih kategori di atas {current.name}."
@@ -236,7 +247,9 @@ def plan(
     unknown = sorted((set(difficulty) | set(locked) | set(points)) - set(rulebook.codes))
     if unknown:
         raise PlanError(f"Kode indikator tidak dikenal: {', '.join(unknown)}.")
-    bad_diff = {c: d for c, d in difficulty.items() if not (isinstance(d, int) and DIFFICULTY_MIN <= d <= DIFFICULTY_MAX)}
+    bad_diff = {
+        c: d for c, d in difficulty.items() if not (isinstance(d, int) and DIFFICULTY_MIN <= d <= DIFFICULTY_MAX)
+    }
     if bad_diff:
         raise PlanError(f"Tingkat kesulitan harus bilangan bulat 1–5: {bad_diff}.")
 
@@ -248,7 +261,9 @@ def plan(
     movable = [i for i in rulebook.indicators if i.code not in locked]
     options: list[list[tuple[Fraction, Fraction]]] = []  # (to level, gain)
     for ind in movable:
-        options.append([(exact(lv), exact(lv) - current[ind.code]) for lv in ind.levels if exact(lv) > current[ind.code]])
+        options.append(
+            [(exact(lv), exact(lv) - current[ind.code]) for lv in ind.levels if exact(lv) > current[ind.code]]
+        )
     scale = math.lcm(need.denominator, *(g.denominator for opts in options for _, g in opts))
     int_groups = [
         [(int(g * scale), int(g * scale) * difficulty.get(ind.code, DEFAULT_DIFFICULTY)) for _, g in opts]
@@ -257,10 +272,8 @@ def plan(
     need_int = math.ceil(need * scale)
     solved = solve_mckp(int_groups, need_int)
     reachable = solved is not None
-    if solved is None:  # best effort: every unlocked indicator to its maximum
-        picks = [len(opts) - 1 for opts in options]
-    else:
-        picks = solved[1]
+    # unreachable: the best effort is every unlocked indicator at its maximum
+    picks = [len(opts) - 1 for opts in options] if solved is None else solved[1]
 
     rules = getattr(rulebook, "crosswalk", ())
     steps = []
@@ -272,16 +285,37 @@ def plan(
         d = difficulty.get(ind.code, DEFAULT_DIFFICULTY)
         reqs = tuple(crosswalk.requirement_text(r, float(to)) for r in crosswalk.rules_for(rules, ind.code))
         effort += gain * d
-        steps.append(Step(ind.code, ind.number, ind.name, ind.group, ind.opd, float(current[ind.code]), float(to),
-                          d, float(gain * d), reqs))
+        steps.append(
+            Step(
+                ind.code,
+                ind.number,
+                ind.name,
+                ind.group,
+                ind.opd,
+                float(current[ind.code]),
+                float(to),
+                d,
+                float(gain * d),
+                reqs,
+            )
+        )
     if solved is not None:
         assert effort * scale == solved[0], "plan effort disagrees with the solver"
     new_total = total + sum(exact(s.to_points) - exact(s.from_points) for s in steps)
     return Plan(
-        year=year, area=area, current_total=float(total), current_category=scoring.category(float(total), rulebook),
-        target=band.name, target_min=float(band.min), need=float(need), reachable=reachable,
-        steps=tuple(sorted(steps, key=lambda s: (-s.gained, s.number))), total_effort=float(effort),
-        new_total=float(new_total), locked=locked, difficulty=difficulty,
+        year=year,
+        area=area,
+        current_total=float(total),
+        current_category=scoring.category(float(total), rulebook),
+        target=band.name,
+        target_min=float(band.min),
+        need=float(need),
+        reachable=reachable,
+        steps=tuple(sorted(steps, key=lambda s: (-s.gained, s.number))),
+        total_effort=float(effort),
+        new_total=float(new_total),
+        locked=locked,
+        difficulty=difficulty,
     )
 
 
@@ -312,14 +346,22 @@ def parse_difficulty_mapping(
             problems.append(Problem(source, n, "kesulitan", f"kesulitan '{value}' untuk {code_u} bukan angka"))
             continue
         if not as_float.is_integer() or not DIFFICULTY_MIN <= as_float <= DIFFICULTY_MAX:
-            problems.append(Problem(source, n, "kesulitan",
-                                    f"kesulitan {value} untuk {code_u} di luar 1–5 (bilangan bulat 1 = mudah, 5 = sangat sulit)"))
+            problems.append(
+                Problem(
+                    source,
+                    n,
+                    "kesulitan",
+                    f"kesulitan {value} untuk {code_u} di luar 1–5 (bilangan bulat 1 = mudah, 5 = sangat sulit)",
+                )
+            )
             continue
         if code_u in out:
             problems.append(Problem(source, n, "kode_indikator", f"{code_u} ganda"))
         out[code_u] = int(as_float)
     if problems:
-        raise ValidationError(f"Berkas kesulitan {source} ditolak ({len(problems)} masalah); tidak ada yang diubah.", problems)
+        raise ValidationError(
+            f"Berkas kesulitan {source} ditolak ({len(problems)} masalah); tidak ada yang diubah.", problems
+        )
     return out
 
 
@@ -344,7 +386,7 @@ def parse_difficulty_bytes(data: bytes, name: str, rulebook: Rulebook) -> dict[s
         except json.JSONDecodeError as exc:
             raise ValidationError(f"{path.name}: JSON tidak sah ({exc}).") from exc
         if not isinstance(raw, dict):
-            raise ValidationError(f"{path.name}: harus objek JSON {{\"kode\": kesulitan}}.")
+            raise ValidationError(f'{path.name}: harus objek JSON {{"kode": kesulitan}}.')
         return parse_difficulty_mapping(raw, rulebook, source=path.name)
     import csv
     import io

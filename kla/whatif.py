@@ -57,8 +57,17 @@ def comparison(actual: Mapping[str, float], scenario: Mapping[str, float], ruleb
         a = float(actual.get(ind.code, 0.0))
         s = float(scenario.get(ind.code, 0.0))
         if abs(a - s) > 1e-9:
-            rows.append({"No": ind.number, "Indikator": ind.name, "Klaster": rulebook.group(ind.group).label,
-                         "OPD": ind.opd, "Nilai sebenarnya": a, "Skenario": s, "Selisih": s - a})
+            rows.append(
+                {
+                    "No": ind.number,
+                    "Indikator": ind.name,
+                    "Klaster": rulebook.group(ind.group).label,
+                    "OPD": ind.opd,
+                    "Nilai sebenarnya": a,
+                    "Skenario": s,
+                    "Selisih": s - a,
+                }
+            )
     frame = pd.DataFrame(rows, columns=["No", "Indikator", "Klaster", "OPD", "Nilai sebenarnya", "Skenario", "Selisih"])
     order = frame.assign(_abs=frame["Selisih"].abs()).sort_values(["_abs", "No"], ascending=[False, True])
     return order.drop(columns="_abs").reset_index(drop=True)

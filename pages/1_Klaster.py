@@ -16,7 +16,9 @@ st.title("Klaster dan indikator KLA")
 area_codes = [city, *areas.loc[areas["level"] == "kecamatan", "code"].tolist()]
 scored_codes = [c for c in area_codes if not ui.load_score_years(fp, c).empty]
 if not scored_codes:
-    ui.fail("Belum ada nilai KLA di basis data.", hint="Impor dengan: python -m kla import kla-scores BERKAS --year TAHUN")
+    ui.fail(
+        "Belum ada nilai KLA di basis data.", hint="Impor dengan: python -m kla import kla-scores BERKAS --year TAHUN"
+    )
 area = ui.area_picker(fp, scored_codes)
 years = ui.load_score_years(fp, area)["year"].tolist()
 if st.session_state.get(ui.Keys.YEAR) not in years:
@@ -32,7 +34,9 @@ if sample:
 
 # Comparison: another year of the same area, or another area in the same year.
 others_year = [f"tahun:{y}" for y in years if y != year]
-others_area = [f"wilayah:{c}" for c in scored_codes if c != area and year in ui.load_score_years(fp, c)["year"].tolist()]
+others_area = [
+    f"wilayah:{c}" for c in scored_codes if c != area and year in ui.load_score_years(fp, c)["year"].tolist()
+]
 options = ["-", *others_year, *others_area]
 if st.session_state.get(ui.Keys.KLASTER_COMPARE) not in options:
     st.session_state[ui.Keys.KLASTER_COMPARE] = others_year[-1] if others_year else "-"
@@ -65,20 +69,25 @@ ring_names = [b.name for b in rulebook.bands if b.min > summary.total][:2]
 left, right = st.columns(2)
 with left:
     radar = charts.cluster_radar(
-        series, rings=analysis.band_rings(rulebook, ring_names),
+        series,
+        rings=analysis.band_rings(rulebook, ring_names),
         stamp=charts.Stamp(f"Capaian per klaster, {area_label} {year}", source, str(year), sample),
     )
     ui.plot(radar, key="klaster_radar")
 with right:
     fall = analysis_charts.waterfall(
-        analysis.waterfall_steps(summary, rulebook.bands[-1].max), total=summary.total,
-        stamp=charts.Stamp(f"Dari {rulebook.bands[-1].max} ke nilai sekarang: poin hilang per klaster", source,
-                           str(year), sample),
+        analysis.waterfall_steps(summary, rulebook.bands[-1].max),
+        total=summary.total,
+        stamp=charts.Stamp(
+            f"Dari {rulebook.bands[-1].max} ke nilai sekarang: poin hilang per klaster", source, str(year), sample
+        ),
     )
     ui.plot(fall, key="klaster_waterfall")
 
 st.subheader("Indikator per klaster")
-st.caption("Diurutkan dari poin hilang terbesar. 'Teks indikator' = status verifikasi rumusan indikator (domain.md §1.2).")
+st.caption(
+    "Diurutkan dari poin hilang terbesar. 'Teks indikator' = status verifikasi rumusan indikator (domain.md §1.2)."
+)
 table = analysis.indicator_table(frame, rulebook)
 tabs = st.tabs([f"{g.label} ({g.pct:.0f}%)" for g in summary.groups])
 for tab, group in zip(tabs, rulebook.groups, strict=True):
@@ -90,7 +99,10 @@ for tab, group in zip(tabs, rulebook.groups, strict=True):
             stamp=charts.Stamp(f"{group.label}: poin per indikator, {area_label} {year}", source, str(year), sample),
         )
         ui.plot(fig, key=f"klaster_bar_{group.code}")
-        st.dataframe(rows[["No", "Indikator", "OPD", "Poin", "Maks", "Hilang", "Bukti", "Teks indikator"]],
-                     hide_index=True, width="stretch")
+        st.dataframe(
+            rows[["No", "Indikator", "OPD", "Poin", "Maks", "Hilang", "Bukti", "Teks indikator"]],
+            hide_index=True,
+            width="stretch",
+        )
 
 ui.sidebar_footer(fp)

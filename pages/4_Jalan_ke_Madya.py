@@ -20,7 +20,9 @@ st.title("Jalan ke Madya: rencana upaya terkecil")
 area_codes = [city, *areas.loc[areas["level"] == "kecamatan", "code"].tolist()]
 scored_codes = [c for c in area_codes if not ui.load_score_years(fp, c).empty]
 if not scored_codes:
-    ui.fail("Belum ada nilai KLA di basis data.", hint="Impor dengan: python -m kla import kla-scores BERKAS --year TAHUN")
+    ui.fail(
+        "Belum ada nilai KLA di basis data.", hint="Impor dengan: python -m kla import kla-scores BERKAS --year TAHUN"
+    )
 area = ui.area_picker(fp, scored_codes)
 years = ui.load_score_years(fp, area)["year"].tolist()
 if st.session_state.get(ui.Keys.YEAR) not in years:
@@ -47,8 +49,11 @@ target = st.sidebar.selectbox("Kategori target", higher, key=ui.Keys.PLAN_TARGET
 # Difficulty (1-5) and locks per indicator, kept for the whole session (also across pages).
 settings: dict = st.session_state.setdefault(ui.Keys.PLAN_SETTINGS, {})
 with st.expander("Kesulitan (1 = mudah … 5 = sangat sulit) dan kunci per indikator", expanded=False):
-    upload = st.file_uploader("Unggah berkas kesulitan (CSV: kode_indikator,kesulitan; atau JSON)",
-                              type=["csv", "json"], key=ui.Keys.PLAN_UPLOAD)
+    upload = st.file_uploader(
+        "Unggah berkas kesulitan (CSV: kode_indikator,kesulitan; atau JSON)",
+        type=["csv", "json"],
+        key=ui.Keys.PLAN_UPLOAD,
+    )
     if upload is not None:
         try:
             loaded = planner.parse_difficulty_bytes(upload.getvalue(), upload.name, rulebook)
@@ -63,7 +68,10 @@ with st.expander("Kesulitan (1 = mudah … 5 = sangat sulit) dan kunci per indik
     if ui.Keys.PLAN_BASE not in st.session_state or ui.Keys.PLAN_EDITOR not in st.session_state:
         st.session_state[ui.Keys.PLAN_BASE] = analysis.difficulty_frame(rulebook, settings)
     edited = st.data_editor(
-        st.session_state[ui.Keys.PLAN_BASE], key=ui.Keys.PLAN_EDITOR, hide_index=True, width="stretch",
+        st.session_state[ui.Keys.PLAN_BASE],
+        key=ui.Keys.PLAN_EDITOR,
+        hide_index=True,
+        width="stretch",
         disabled=["Kode", "No", "Indikator", "OPD"],
         column_config={
             "Kesulitan": st.column_config.NumberColumn(min_value=1, max_value=5, step=1, format="%d"),
@@ -94,10 +102,16 @@ else:
 left, right = st.columns([3, 2])
 with left:
     st.dataframe(analysis.plan_table(plan), hide_index=True, width="stretch")
-    st.caption(f"Upaya = poin naik × kesulitan. Total upaya {plan.total_effort:g}. Langkah mengikuti tingkat poin "
-               f"rulebook; bobot {rulebook.weights_label}. Syarat ukuran kesehatan dari aturan crosswalk (ilustratif).")
-    st.download_button("Unduh rencana (JSON)", json.dumps(plan.to_dict(), ensure_ascii=False, indent=2),
-                       file_name=f"rencana_{area}_{year}_{plan.target}.json", mime="application/json")
+    st.caption(
+        f"Upaya = poin naik × kesulitan. Total upaya {plan.total_effort:g}. Langkah mengikuti tingkat poin "
+        f"rulebook; bobot {rulebook.weights_label}. Syarat ukuran kesehatan dari aturan crosswalk (ilustratif)."
+    )
+    st.download_button(
+        "Unduh rencana (JSON)",
+        json.dumps(plan.to_dict(), ensure_ascii=False, indent=2),
+        file_name=f"rencana_{area}_{year}_{plan.target}.json",
+        mime="application/json",
+    )
 with right:
     after = whatif.evaluate(planner.apply(points, plan), rulebook, year=year, area=area)
     radar = charts.cluster_radar(

@@ -19,7 +19,9 @@ st.title("Simulasi nilai KLA (what-if)")
 area_codes = [city, *areas.loc[areas["level"] == "kecamatan", "code"].tolist()]
 scored_codes = [c for c in area_codes if not ui.load_score_years(fp, c).empty]
 if not scored_codes:
-    ui.fail("Belum ada nilai KLA di basis data.", hint="Impor dengan: python -m kla import kla-scores BERKAS --year TAHUN")
+    ui.fail(
+        "Belum ada nilai KLA di basis data.", hint="Impor dengan: python -m kla import kla-scores BERKAS --year TAHUN"
+    )
 area = ui.area_picker(fp, scored_codes)
 years = ui.load_score_years(fp, area)["year"].tolist()
 if st.session_state.get(ui.Keys.YEAR) not in years:
@@ -60,13 +62,19 @@ if st.session_state.get(ui.Keys.WHATIF_BASE) != (year, area) or any(_key(c) not 
     _reset()
     st.session_state[ui.Keys.WHATIF_BASE] = (year, area)
 
-measure_inputs = {m: float(st.session_state[f"{ui.Keys.WHATIF_MEASURE}{m}"]) for m in linked_measures
-                  if st.session_state.get(f"{ui.Keys.WHATIF_USE_MEASURE}{m}")}
+measure_inputs = {
+    m: float(st.session_state[f"{ui.Keys.WHATIF_MEASURE}{m}"])
+    for m in linked_measures
+    if st.session_state.get(f"{ui.Keys.WHATIF_USE_MEASURE}{m}")
+}
 typed = {code: float(st.session_state[_key(code)]) for code in base}
 scenario = whatif.with_measures(typed, rulebook, measure_inputs)
 result = whatif.evaluate(scenario, rulebook, year=year, area=area)
-from_measure = {c for c in crosswalk.linked_indicators(rulebook.crosswalk)
-                if any(r.measure in measure_inputs for r in crosswalk.rules_for(rulebook.crosswalk, c))}
+from_measure = {
+    c
+    for c in crosswalk.linked_indicators(rulebook.crosswalk)
+    if any(r.measure in measure_inputs for r in crosswalk.rules_for(rulebook.crosswalk, c))
+}
 
 if sample:
     st.warning(f"Titik awal: nilai {area_label} {year} = **DATA CONTOH** (ilustratif). Skenario bukan nilai resmi.")
@@ -83,16 +91,21 @@ with left:
     for group in rulebook.groups:
         inds = [i for i in rulebook.indicators if i.group == group.code]
         g = next(x for x in result.groups if x.code == group.code)
-        with st.expander(f"{group.label}: {group.title} — {g.points:g}/{g.max:g} ({g.pct:.0f}%)",
-                         expanded=group.code == "K3"):
+        with st.expander(
+            f"{group.label}: {group.title} — {g.points:g}/{g.max:g} ({g.pct:.0f}%)", expanded=group.code == "K3"
+        ):
             cols = st.columns(2)
             for n, ind in enumerate(inds):
                 cols[n % 2].number_input(
                     f"{ind.number}. {ind.name[:60]} (maks {ind.max_points:g}; asli {base[ind.code]:g})",
-                    min_value=0.0, max_value=float(ind.max_points), step=whatif.step_for(ind), format="%.2f",
-                    key=_key(ind.code), disabled=ind.code in from_measure,
-                    help=f"OPD: {ind.opd}" + (" · dihitung dari ukuran kesehatan di bawah" if ind.code in from_measure
-                                              else ""),
+                    min_value=0.0,
+                    max_value=float(ind.max_points),
+                    step=whatif.step_for(ind),
+                    format="%.2f",
+                    key=_key(ind.code),
+                    disabled=ind.code in from_measure,
+                    help=f"OPD: {ind.opd}"
+                    + (" · dihitung dari ukuran kesehatan di bawah" if ind.code in from_measure else ""),
                 )
     if linked_measures:
         with st.expander("Hitung indikator dari ukuran kesehatan (crosswalk, aturan ilustratif)", expanded=False):
@@ -100,10 +113,18 @@ with left:
                 info = MEASURES[m]
                 inds = sorted({r.indicator for r in rulebook.crosswalk if r.measure == m})
                 a, b = st.columns([1, 1])
-                a.checkbox(f"Pakai {info.label.lower()} untuk indikator {', '.join(inds)}",
-                           key=f"{ui.Keys.WHATIF_USE_MEASURE}{m}")
-                b.number_input(f"{info.label} ({info.unit})", min_value=0.0, max_value=100.0, step=0.5,
-                               format="%.1f", key=f"{ui.Keys.WHATIF_MEASURE}{m}")
+                a.checkbox(
+                    f"Pakai {info.label.lower()} untuk indikator {', '.join(inds)}",
+                    key=f"{ui.Keys.WHATIF_USE_MEASURE}{m}",
+                )
+                b.number_input(
+                    f"{info.label} ({info.unit})",
+                    min_value=0.0,
+                    max_value=100.0,
+                    step=0.5,
+                    format="%.1f",
+                    key=f"{ui.Keys.WHATIF_MEASURE}{m}",
+                )
             st.caption("Jika beberapa ukuran dipakai untuk satu indikator, ukuran terlemah yang menentukan poinnya.")
 with right:
     radar = charts.cluster_radar(
@@ -116,15 +137,23 @@ with right:
     if changed.empty:
         st.caption("Belum ada indikator yang diubah.")
     else:
-        st.dataframe(changed[["No", "Indikator", "Nilai sebenarnya", "Skenario", "Selisih"]], hide_index=True,
-                     width="stretch")
+        st.dataframe(
+            changed[["No", "Indikator", "Nilai sebenarnya", "Skenario", "Selisih"]], hide_index=True, width="stretch"
+        )
 
     st.markdown("**Simpan skenario** (disimpan terpisah; nilai sebenarnya tidak pernah ditimpa)")
     name = st.text_input("Nama skenario", key=ui.Keys.SCENARIO_NAME, max_chars=analysis_data.SCENARIO_NAME_MAX)
     if st.button("Simpan", key=ui.Keys.SCENARIO_SAVE):
         try:
-            saved = analysis_data.save_scenario(config.db_path(), name=name, year=year, area=area,
-                                                points=whatif.clamp(scenario, rulebook), base=base, rulebook=rulebook)
+            saved = analysis_data.save_scenario(
+                config.db_path(),
+                name=name,
+                year=year,
+                area=area,
+                points=whatif.clamp(scenario, rulebook),
+                base=base,
+                rulebook=rulebook,
+            )
         except KlaError as exc:
             st.warning(str(exc))
         else:
@@ -133,13 +162,19 @@ with right:
     saved_list = ui.load_scenarios(fp)
     mine = saved_list[(saved_list["year"] == year) & (saved_list["area_code"] == area)]
     if not mine.empty:
-        pick = st.selectbox("Bandingkan skenario tersimpan dengan nilai sebenarnya", mine["name"].tolist(),
-                            key=ui.Keys.SCENARIO_PICK)
+        pick = st.selectbox(
+            "Bandingkan skenario tersimpan dengan nilai sebenarnya", mine["name"].tolist(), key=ui.Keys.SCENARIO_PICK
+        )
         pts = ui.load_scenario_points(fp, pick, year, area)
         res = whatif.evaluate(pts, rulebook, year=year, area=area)
-        st.markdown(f"Skenario **{pick}**: {res.total:g} poin, **{res.category}** "
-                    f"(sebenarnya {actual.total:g}, {actual.category}).")
-        st.dataframe(whatif.comparison(base, pts, rulebook)[["No", "Indikator", "Nilai sebenarnya", "Skenario",
-                                                             "Selisih"]], hide_index=True, width="stretch")
+        st.markdown(
+            f"Skenario **{pick}**: {res.total:g} poin, **{res.category}** "
+            f"(sebenarnya {actual.total:g}, {actual.category})."
+        )
+        st.dataframe(
+            whatif.comparison(base, pts, rulebook)[["No", "Indikator", "Nilai sebenarnya", "Skenario", "Selisih"]],
+            hide_index=True,
+            width="stretch",
+        )
 
 ui.sidebar_footer(fp)

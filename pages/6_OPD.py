@@ -13,7 +13,9 @@ city = meta["city_code"]
 st.title("Tampilan OPD")
 years = ui.load_score_years(fp, city)["year"].tolist()
 if not years:
-    ui.fail("Belum ada nilai KLA di basis data.", hint="Impor dengan: python -m kla import kla-scores BERKAS --year TAHUN")
+    ui.fail(
+        "Belum ada nilai KLA di basis data.", hint="Impor dengan: python -m kla import kla-scores BERKAS --year TAHUN"
+    )
 if st.session_state.get(ui.Keys.YEAR) not in years:
     st.session_state[ui.Keys.YEAR] = years[-1]
 year = st.sidebar.selectbox("Tahun penilaian", years[::-1], key=ui.Keys.YEAR)
@@ -47,16 +49,26 @@ with left:
         stamp=charts.Stamp(f"Indikator KLA {opd}: poin didapat dan hilang, {year}", source, str(year), sample),
     )
     ui.plot(fig, key="opd_bar")
-    st.dataframe(rows[["No", "Indikator", "Klaster", "Poin", "Maks", "Hilang", "Bukti", "Teks indikator"]],
-                 hide_index=True, width="stretch")
+    st.dataframe(
+        rows[["No", "Indikator", "Klaster", "Poin", "Maks", "Hilang", "Bukti", "Teks indikator"]],
+        hide_index=True,
+        width="stretch",
+    )
 with right:
     st.markdown("**Kecamatan dengan ukuran terkait terburuk** (data rutin, per bulan terakhir)")
     if worst.empty:
         st.caption("Indikator OPD ini belum terhubung ke ukuran kesehatan, atau belum ada data per kecamatan.")
     else:
-        show = worst[["label", "area_name", "value_text", "period", "source", "flags"]].rename(columns={
-            "label": "Ukuran", "area_name": "Kecamatan", "value_text": "Nilai", "period": "Periode",
-            "source": "Sumber", "flags": "Catatan mutu"})
+        show = worst[["label", "area_name", "value_text", "period", "source", "flags"]].rename(
+            columns={
+                "label": "Ukuran",
+                "area_name": "Kecamatan",
+                "value_text": "Nilai",
+                "period": "Periode",
+                "source": "Sumber",
+                "flags": "Catatan mutu",
+            }
+        )
         st.dataframe(show, hide_index=True, width="stretch")
         if worst["sample"].any():
             st.caption("Sebagian nilai di atas adalah **DATA CONTOH** gizi anak.")

@@ -16,7 +16,9 @@ names = areas.set_index("code")["name"].to_dict()
 st.title("Kecamatan Layak Anak dan data kesehatan")
 years = ui.load_score_years(fp, city)["year"].tolist()
 if not years:
-    ui.fail("Belum ada nilai KLA di basis data.", hint="Impor dengan: python -m kla import kla-scores BERKAS --year TAHUN")
+    ui.fail(
+        "Belum ada nilai KLA di basis data.", hint="Impor dengan: python -m kla import kla-scores BERKAS --year TAHUN"
+    )
 kec_years = [y for y in years if (ui.load_area_scores(fp, y)["area_level"] == "kecamatan").any()] or years
 if st.session_state.get(ui.Keys.KEC_YEAR) not in kec_years:
     st.session_state[ui.Keys.KEC_YEAR] = kec_years[-1]
@@ -25,7 +27,9 @@ year = st.sidebar.selectbox("Tahun penilaian", kec_years[::-1], key=ui.Keys.KEC_
 scores = ui.load_area_scores(fp, year)
 table = analysis.group_pct_table(scores, rulebook)
 sample = bool((scores["source_kind"] == "sample").any())
-source = f"penilaian mandiri KLA ({scores['source_path'].nunique()} berkas, lihat Sumber Data); {rulebook.weights_label}"
+source = (
+    f"penilaian mandiri KLA ({scores['source_path'].nunique()} berkas, lihat Sumber Data); {rulebook.weights_label}"
+)
 if sample:
     st.warning(f"Nilai per kecamatan {year} adalah **DATA CONTOH** (ilustratif), bukan hasil evaluasi resmi.")
 
@@ -38,7 +42,9 @@ left, right = st.columns([3, 2])
 with left:
     shown = table.sort_values(["level", "Total"], ascending=[False, False])
     heat = analysis_charts.area_heatmap(
-        shown["Wilayah"].tolist(), groups, shown[groups].values.tolist(),
+        shown["Wilayah"].tolist(),
+        groups,
+        shown[groups].values.tolist(),
         stamp=charts.Stamp(f"Capaian per klaster per wilayah, {year}", source, str(year), sample),
     )
     ui.plot(heat, key="kecamatan_heatmap")
@@ -50,8 +56,10 @@ with right:
 
 st.divider()
 st.subheader("Crosswalk: dari data kesehatan ke indikator KLA")
-st.caption("Aturan ambang → poin ada di berkas rulebook dan **ilustratif** sampai ada panduan resmi. Angka survei "
-           "(SSGI/SKI) dan angka rutin (e-PPGBM) ditampilkan terpisah; angka rutin biasanya jauh lebih rendah.")
+st.caption(
+    "Aturan ambang → poin ada di berkas rulebook dan **ilustratif** sampai ada panduan resmi. Angka survei "
+    "(SSGI/SKI) dan angka rutin (e-PPGBM) ditampilkan terpisah; angka rutin biasanya jauh lebih rendah."
+)
 if not rulebook.crosswalk:
     st.info("Rulebook ini belum memuat aturan crosswalk.")
     ui.sidebar_footer(fp)
@@ -68,8 +76,14 @@ latest = analysis.latest_measures(ui.load_measure_values(fp))
 now = analysis.current_value(latest, xw_area, measure)
 if ui.Keys.XWALK_VALUE not in st.session_state:
     st.session_state[ui.Keys.XWALK_VALUE] = 14.0
-value = c.number_input(f"Jika {MEASURES[measure].label.lower()} menjadi ({MEASURES[measure].unit})", min_value=0.0,
-                       max_value=100.0, step=0.5, format="%.1f", key=ui.Keys.XWALK_VALUE)
+value = c.number_input(
+    f"Jika {MEASURES[measure].label.lower()} menjadi ({MEASURES[measure].unit})",
+    min_value=0.0,
+    max_value=100.0,
+    step=0.5,
+    format="%.1f",
+    key=ui.Keys.XWALK_VALUE,
+)
 
 area_rows = scores[scores["area_code"] == xw_area]
 if area_rows.empty:  # no Kecamatan Layak Anak score: fall back to the city's points, and say so
@@ -77,39 +91,65 @@ if area_rows.empty:  # no Kecamatan Layak Anak score: fall back to the city's po
     st.caption(f"{names.get(xw_area, xw_area)} belum punya nilai KLA {year}; poin indikator memakai nilai kota.")
 scored = dict(zip(area_rows["code"], area_rows["points"].astype(float), strict=True))
 total = float(sum(scored.values()))
-current_values = {m: float(row["value"]) for m in measures
-                  if (row := analysis.current_value(latest, xw_area, m)) is not None}
+current_values = {
+    m: float(row["value"]) for m in measures if (row := analysis.current_value(latest, xw_area, m)) is not None
+}
 for code in [r.indicator for r in rulebook.crosswalk if r.measure == measure]:
     ind = rulebook.indicator(code)
-    eff = crosswalk.effect(rulebook.crosswalk, indicator=code, indicator_number=ind.number, measure=measure,
-                           new_value=value, current_values=current_values, current_points=scored.get(code, 0.0),
-                           current_total=total)
+    eff = crosswalk.effect(
+        rulebook.crosswalk,
+        indicator=code,
+        indicator_number=ind.number,
+        measure=measure,
+        new_value=value,
+        current_values=current_values,
+        current_points=scored.get(code, 0.0),
+        current_total=total,
+    )
     st.success(("DATA CONTOH: " if sample else "") + eff.sentence())
     if eff.rule_points_now is not None and abs(eff.rule_points_now - eff.current_points) > 1e-9:
-        st.caption(f"Catatan: menurut aturan, nilai ukuran sekarang setara {eff.rule_points_now:g} poin untuk "
-                   f"indikator {ind.number}, sedangkan penilaian mandiri mencatat {eff.current_points:g}.")
+        st.caption(
+            f"Catatan: menurut aturan, nilai ukuran sekarang setara {eff.rule_points_now:g} poin untuk "
+            f"indikator {ind.number}, sedangkan penilaian mandiri mencatat {eff.current_points:g}."
+        )
 
 left, right = st.columns([2, 3])
 with left:
     rule = next(r for r in rulebook.crosswalk if r.measure == measure)
     series_note = f"{now['series']} {now['source']} {now['period']}" if now is not None else "belum ada data"
     fig = analysis_charts.crosswalk_rule_chart(
-        rule, current=None if now is None else float(now["value"]), chosen=value,
+        rule,
+        current=None if now is None else float(now["value"]),
+        chosen=value,
         max_points=rulebook.indicator(rule.indicator).max_points,
-        stamp=charts.Stamp(f"Aturan {MEASURES[measure].label} → indikator {rulebook.indicator(rule.indicator).number}",
-                           f"rulebook {rulebook.id} (aturan ilustratif); ukuran: {series_note}",
-                           str(now["period"]) if now is not None else "-",
-                           bool(now is not None and now["sample"])),
+        stamp=charts.Stamp(
+            f"Aturan {MEASURES[measure].label} → indikator {rulebook.indicator(rule.indicator).number}",
+            f"rulebook {rulebook.id} (aturan ilustratif); ukuran: {series_note}",
+            str(now["period"]) if now is not None else "-",
+            bool(now is not None and now["sample"]),
+        ),
     )
     ui.plot(fig, key="crosswalk_aturan")
 with right:
     rows = analysis.crosswalk_rows(rulebook, latest, xw_area, scored)
     st.markdown(f"**Ukuran di balik tiap indikator terkait — {names.get(xw_area, xw_area)}**")
     st.dataframe(
-        [{"Indikator": r.number, "Ukuran": r.label, "Seri": r.series, "Periode": r.period, "Nilai": r.value_text,
-          "Sumber": r.source, "Poin menurut aturan": r.rule_points, "Poin dinilai": r.scored_points,
-          "Catatan mutu": r.flags} for r in rows],
-        hide_index=True, width="stretch",
+        [
+            {
+                "Indikator": r.number,
+                "Ukuran": r.label,
+                "Seri": r.series,
+                "Periode": r.period,
+                "Nilai": r.value_text,
+                "Sumber": r.source,
+                "Poin menurut aturan": r.rule_points,
+                "Poin dinilai": r.scored_points,
+                "Catatan mutu": r.flags,
+            }
+            for r in rows
+        ],
+        hide_index=True,
+        width="stretch",
     )
 
 ui.sidebar_footer(fp)

@@ -15,30 +15,49 @@ published = ui.load_published_all(fp, city)
 totals = ui.load_area_totals(fp, city)
 points = analysis.history(published, totals, rulebook)
 values = ui.load_measure_values(fp)
-routine = values[(values["area_code"] == city) & (values["measure"] == "stunting_prevalence")
-                 & (values["series"] == "rutin") & (values["source"].isin(["e-PPGBM", "rekap bulanan"]))]
+routine = values[
+    (values["area_code"] == city)
+    & (values["measure"] == "stunting_prevalence")
+    & (values["series"] == "rutin")
+    & (values["source"].isin(["e-PPGBM", "rekap bulanan"]))
+]
 series = analysis.nutrition_series(published, routine)
 sample = any(p.sample for p in points) or bool(routine["sample"].any())
 
 fig = analysis_charts.history_timeline(
-    points, series, category_order=[b.name for b in rulebook.bands],
+    points,
+    series,
+    category_order=[b.name for b in rulebook.bands],
     stamp=charts.Stamp(
         f"Kategori KLA dan gizi anak, {city_name}",
         "angka terbitan (KemenPPPA, SSGI/SKI, Dinkes; URL di tabel) dan penilaian mandiri",
-        max([str(p.year) for p in points] + [s[3][-1] for s in series if s[3]]), sample,
+        max([str(p.year) for p in points] + [s[3][-1] for s in series if s[3]]),
+        sample,
         extra="survei dan rutin = garis terpisah",
     ),
 )
 ui.plot(fig, key="riwayat_timeline")
-st.caption("Bintang = kategori resmi yang diterbitkan; lingkaran = kategori dari nilai penilaian mandiri "
-           "(DATA CONTOH bila ditandai). Survei (SSGI/SKI) dan data rutin (e-PPGBM, laporan Dinkes) adalah "
-           "pengukuran berbeda dan tidak pernah digabung menjadi satu garis.")
+st.caption(
+    "Bintang = kategori resmi yang diterbitkan; lingkaran = kategori dari nilai penilaian mandiri "
+    "(DATA CONTOH bila ditandai). Survei (SSGI/SKI) dan data rutin (e-PPGBM, laporan Dinkes) adalah "
+    "pengukuran berbeda dan tidak pernah digabung menjadi satu garis."
+)
 
 st.dataframe(
-    [{"Tahun": p.year, "Kategori resmi": p.category or "—", "Sumber": p.source_url or "—",
-      "Nilai (penilaian mandiri)": "—" if p.total is None else f"{p.total:g}" + (" (DATA CONTOH)" if p.sample else ""),
-      "Kategori dari nilai": p.total_category or "—"} for p in points],
-    hide_index=True, width="stretch",
+    [
+        {
+            "Tahun": p.year,
+            "Kategori resmi": p.category or "—",
+            "Sumber": p.source_url or "—",
+            "Nilai (penilaian mandiri)": "—"
+            if p.total is None
+            else f"{p.total:g}" + (" (DATA CONTOH)" if p.sample else ""),
+            "Kategori dari nilai": p.total_category or "—",
+        }
+        for p in points
+    ],
+    hide_index=True,
+    width="stretch",
     column_config={"Sumber": st.column_config.LinkColumn()},
 )
 ui.sidebar_footer(fp)

@@ -32,9 +32,12 @@ def rb(con):
 
 @pytest.mark.parametrize(
     ("cell", "names"),
-    [("DP3AKB (UPTD PPA)", ["DP3AKB"]), ("Kemenag (KUA); Pengadilan Agama; DP3AKB", ["Kemenag", "Pengadilan Agama",
-                                                                                   "DP3AKB"]),
-     ("Dinas PUPR/Perkim; Dinas Kesehatan", ["Dinas PUPR/Perkim", "Dinas Kesehatan"]), ("", [])],
+    [
+        ("DP3AKB (UPTD PPA)", ["DP3AKB"]),
+        ("Kemenag (KUA); Pengadilan Agama; DP3AKB", ["Kemenag", "Pengadilan Agama", "DP3AKB"]),
+        ("Dinas PUPR/Perkim; Dinas Kesehatan", ["Dinas PUPR/Perkim", "Dinas Kesehatan"]),
+        ("", []),
+    ],
 )
 def test_opd_names(cell: str, names: list[str]) -> None:
     assert analysis.opd_names(cell) == names
@@ -97,25 +100,35 @@ def test_nutrition_query_uses_the_catalogue_columns() -> None:
 
 
 def test_history_has_published_categories_and_sample_scores(con, rb) -> None:
-    points = analysis.history(analysis_data.published(con, area="36.73"), analysis_data.area_totals(con, area="36.73"),
-                              rb)
+    points = analysis.history(
+        analysis_data.published(con, area="36.73"), analysis_data.area_totals(con, area="36.73"), rb
+    )
     by_year = {p.year: p for p in points}
     assert [by_year[y].category for y in (2019, 2021, 2023)] == ["Pratama"] * 3
     assert by_year[2025].category is None and by_year[2025].total is not None and by_year[2025].sample
 
 
 def test_nutrition_series_are_never_merged() -> None:
-    pub = pd.DataFrame({"indicator": ["stunting_prevalence_survey", "stunting_prevalence_routine",
-                                      "stunting_cases_routine"],
-                        "period": ["2023", "2024-06", "2023"], "value": [22.3, 4.1, 1214.0]})
+    pub = pd.DataFrame(
+        {
+            "indicator": ["stunting_prevalence_survey", "stunting_prevalence_routine", "stunting_cases_routine"],
+            "period": ["2023", "2024-06", "2023"],
+            "value": [22.3, 4.1, 1214.0],
+        }
+    )
     series = analysis.nutrition_series(pub)
     assert [(s[1], s[2]) for s in series] == [("percent", "survei"), ("percent", "rutin"), ("count", "rutin")]
     assert all(len(s[3]) == 1 for s in series)
 
 
 def _cli(*args: str, db: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kla", "plan", *args, "--db", str(db)], capture_output=True,
-                          text=True, cwd=ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "kla", "plan", *args, "--db", str(db)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
 
 
 def test_plan_cli_json_matches_the_planner(built_db: Path) -> None:
@@ -129,9 +142,12 @@ def test_plan_cli_json_matches_the_planner(built_db: Path) -> None:
 
 @pytest.mark.parametrize(
     ("args", "fragment"),
-    [(["--target", "Pratama"], "sudah berada"), (["--target", "Belum berpredikat"], "di bawah kategori"),
-     (["--lock", ",".join(f"I{n:02d}" for n in range(1, 24))], "tidak bisa dicapai"),
-     (["--year", "1999"], "Belum ada nilai")],
+    [
+        (["--target", "Pratama"], "sudah berada"),
+        (["--target", "Belum berpredikat"], "di bawah kategori"),
+        (["--lock", ",".join(f"I{n:02d}" for n in range(1, 24))], "tidak bisa dicapai"),
+        (["--year", "1999"], "Belum ada nilai"),
+    ],
 )
 def test_plan_cli_refusals_exit_2_with_a_clear_message(built_db: Path, args: list[str], fragment: str) -> None:
     before = built_db.read_bytes()

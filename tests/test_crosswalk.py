@@ -26,8 +26,13 @@ def rules(raw: dict) -> tuple[crosswalk.CrosswalkRule, ...]:
 
 def _with_rule(raw: dict, **changes) -> dict:
     new = copy.deepcopy(raw)
-    rule = {"indicator": "I11", "measure": "stunting_prevalence", "steps": [[14.0, 42.0], [20.0, 21.0]],
-            "otherwise": 0.0, "illustrative": True}
+    rule = {
+        "indicator": "I11",
+        "measure": "stunting_prevalence",
+        "steps": [[14.0, 42.0], [20.0, 21.0]],
+        "otherwise": 0.0,
+        "illustrative": True,
+    }
     rule.update(changes)
     new["crosswalk"] = [rule]
     return new
@@ -66,8 +71,9 @@ def test_lower_is_better_thresholds_are_inclusive(raw: dict, value: float, point
 
 
 def test_higher_is_better_measure(raw: dict) -> None:
-    (rule,) = parse_rulebook(_with_rule(raw, indicator="I12", measure="exclusive_breastfeeding",
-                                        steps=[[80.0, 42.0], [60.0, 21.0]])).crosswalk
+    (rule,) = parse_rulebook(
+        _with_rule(raw, indicator="I12", measure="exclusive_breastfeeding", steps=[[80.0, 42.0], [60.0, 21.0]])
+    ).crosswalk
     assert [crosswalk.points_for(rule, v) for v in (90, 80, 79.9, 60, 10)] == [42, 42, 21, 21, 0]
     assert crosswalk.requirement_text(rule, 21.0).startswith("Cakupan ASI eksklusif bayi < 6 bulan ≥ 60.0%")
 
@@ -87,15 +93,24 @@ def test_weakest_measure_decides_and_missing_measures_are_ignored(rules) -> None
     stunting_only = crosswalk.indicator_points(i11, {"stunting_prevalence": 10.0})
     both = crosswalk.indicator_points(i11, {"stunting_prevalence": 10.0, "wasting_prevalence": 12.0})
     assert stunting_only == 42.0
-    assert both == min(stunting_only, crosswalk.points_for(
-        next(r for r in i11 if r.measure == "wasting_prevalence"), 12.0))
+    assert both == min(
+        stunting_only, crosswalk.points_for(next(r for r in i11 if r.measure == "wasting_prevalence"), 12.0)
+    )
     assert crosswalk.indicator_points(i11, {}) is None
 
 
 def test_effect_sentence_names_indicator_points_and_new_total(rules) -> None:
-    e = crosswalk.effect(rules, indicator="I11", indicator_number=11, measure="stunting_prevalence",
-                         new_value=14.0, current_values={"stunting_prevalence": 22.3},
-                         current_points=10.5, current_total=573.0)
+    e = crosswalk.effect(
+        rules,
+        indicator="I11",
+        indicator_number=11,
+        measure="stunting_prevalence",
+        new_value=14.0,
+        current_values={"stunting_prevalence": 22.3},
+        current_points=10.5,
+        current_total=573.0,
+    )
     assert e.new_points == 42.0 and e.new_total == pytest.approx(604.5)
-    assert e.sentence() == ("Jika prevalensi stunting balita turun ke 14.0%, indikator 11 naik dari 10.5 ke 42 poin, "
-                            "total menjadi 604.5.")
+    assert e.sentence() == (
+        "Jika prevalensi stunting balita turun ke 14.0%, indikator 11 naik dari 10.5 ke 42 poin, total menjadi 604.5."
+    )

@@ -13,8 +13,14 @@ from kla import store
 from kla.db import connect_readonly
 
 ROOT = Path(__file__).resolve().parents[1]
-KLA_PAGES = ["pages/1_Klaster.py", "pages/4_Jalan_ke_Madya.py", "pages/5_Simulasi.py", "pages/6_OPD.py",
-             "pages/7_Kecamatan.py", "pages/8_Riwayat.py"]
+KLA_PAGES = [
+    "pages/1_Klaster.py",
+    "pages/4_Jalan_ke_Madya.py",
+    "pages/5_Simulasi.py",
+    "pages/6_OPD.py",
+    "pages/7_Kecamatan.py",
+    "pages/8_Riwayat.py",
+]
 
 
 def _ok(at: AppTest) -> None:
@@ -100,7 +106,9 @@ def test_bad_target_gets_a_clear_message(app_env: Path) -> None:
     assert at.sidebar.selectbox(key="rencana_target").options[0] == "Madya"  # lower bands are not offered
 
 
-def test_save_scenario_never_touches_scores_and_survives_rebuild(db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_save_scenario_never_touches_scores_and_survives_rebuild(
+    db_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KLA_DB", str(db_copy))
     monkeypatch.setenv("KLA_AUTO_BUILD", "0")
     st.cache_data.clear()
@@ -120,8 +128,12 @@ def test_save_scenario_never_touches_scores_and_survives_rebuild(db_copy: Path, 
     assert "RBRA penuh" in at.selectbox(key="simulasi_banding_skenario").options
     with connect_readonly(db_copy) as con:
         assert con.execute("SELECT * FROM kla_score ORDER BY ALL").fetchall() == scores_before
-        assert con.execute("SELECT points FROM kla_scenario WHERE name = 'RBRA penuh' AND indicator_code = 'I19'"
-                           ).fetchone()[0] == 42.0
+        assert (
+            con.execute(
+                "SELECT points FROM kla_scenario WHERE name = 'RBRA penuh' AND indicator_code = 'I19'"
+            ).fetchone()[0]
+            == 42.0
+        )
     store.build(db_copy)
     with connect_readonly(db_copy) as con:
         assert con.execute("SELECT count(*) FROM kla_scenario WHERE name = 'RBRA penuh'").fetchone()[0] == 24

@@ -26,13 +26,28 @@ def _rulebook(maxes: list[Fraction], levels: list[list[Fraction]], threshold: in
     """A small synthetic rulebook (not the 1000-point one): two bands split at ``threshold``."""
     top = int(sum(maxes)) + 1
     inds = tuple(
-        Indicator(number=n + 1, code=f"X{n + 1:02d}", name=f"Indikator {n + 1}", group="G", opd=f"OPD {n % 3}",
-                  max_points=float(m), status="perlu verifikasi", levels=tuple(float(lv) for lv in lvs))
+        Indicator(
+            number=n + 1,
+            code=f"X{n + 1:02d}",
+            name=f"Indikator {n + 1}",
+            group="G",
+            opd=f"OPD {n % 3}",
+            max_points=float(m),
+            status="perlu verifikasi",
+            levels=tuple(float(lv) for lv in lvs),
+        )
         for n, (m, lvs) in enumerate(zip(maxes, levels, strict=True))
     )
     bands = (Band("Bawah", 0, threshold - 1), Band("Atas", threshold, max(top, threshold)))
-    return Rulebook(id="uji", title="uji", weights_official=False, weights_label="uji", groups=(Group("G", "G", "G"),),
-                    bands=bands, indicators=inds)
+    return Rulebook(
+        id="uji",
+        title="uji",
+        weights_official=False,
+        weights_label="uji",
+        groups=(Group("G", "G", "G"),),
+        bands=bands,
+        indicators=inds,
+    )
 
 
 def _random_instance(rng: random.Random):
@@ -88,25 +103,30 @@ def _brute_force(levels, current, diff, locked, threshold) -> Fraction | None:
 
 
 def test_matches_brute_force_on_random_small_instances() -> None:
-    rng = random.Random(20250521)
+    rng = random.Random(20250521)  # noqa: S311 - reproducible test instances
     agree = reachable = 0
     runs = 300
     for _ in range(runs):
         maxes, levels, current, diff, locked, threshold = _random_instance(rng)
         rulebook = _rulebook(maxes, levels, threshold)
         expected = _brute_force(levels, current, diff, locked, threshold)
-        p = planner.plan({c: float(v) for c, v in current.items()}, rulebook, target="Atas", difficulty=diff,
-                         locked=locked)
+        p = planner.plan(
+            {c: float(v) for c, v in current.items()}, rulebook, target="Atas", difficulty=diff, locked=locked
+        )
         assert p.reachable == (expected is not None)
         if expected is None:
             # best effort: every unlocked indicator at its maximum, and the shortfall is stated
-            assert p.new_total == pytest.approx(float(sum(
-                lvs[-1] if c not in locked else current[c] for c, lvs in zip(current, levels, strict=True))))
+            assert p.new_total == pytest.approx(
+                float(sum(lvs[-1] if c not in locked else current[c] for c, lvs in zip(current, levels, strict=True)))
+            )
             assert p.slack < 0 and "tidak bisa dicapai" in p.message()
         else:
             reachable += 1
-            exact_effort = sum((Fraction(s.to_points).limit_denominator(1000) - Fraction(s.from_points)
-                                .limit_denominator(1000)) * s.difficulty for s in p.steps)
+            exact_effort = sum(
+                (Fraction(s.to_points).limit_denominator(1000) - Fraction(s.from_points).limit_denominator(1000))
+                * s.difficulty
+                for s in p.steps
+            )
             assert exact_effort == expected, (current, levels, diff, locked, threshold)
             assert p.total_effort == pytest.approx(float(expected))
             assert p.new_total >= threshold - 1e-9
@@ -149,8 +169,11 @@ def test_locked_indicators_never_move_and_unreachable_is_explained(rb: Rulebook)
 
 @pytest.mark.parametrize(
     ("target", "fragment"),
-    [("Belum berpredikat", "di bawah kategori sekarang"), ("Pratama", "sudah berada di kategori Pratama"),
-     ("Platinum", "tidak ada di rulebook")],
+    [
+        ("Belum berpredikat", "di bawah kategori sekarang"),
+        ("Pratama", "sudah berada di kategori Pratama"),
+        ("Platinum", "tidak ada di rulebook"),
+    ],
 )
 def test_bad_targets_are_refused(rb: Rulebook, target: str, fragment: str) -> None:
     points = {i.code: float(i.levels[2]) for i in rb.indicators}
@@ -174,7 +197,7 @@ def test_top_band_has_no_next_target(rb: Rulebook) -> None:
         ("kode_indikator,kesulitan\nI11,2\nI11,3\n", ".csv", "ganda"),
         ("kode,nilai\nI11,2\n", ".csv", "kolom wajib"),
         ('{"I11": 9}', ".json", "di luar 1–5"),
-        ('[1, 2]', ".json", "objek JSON"),
+        ("[1, 2]", ".json", "objek JSON"),
     ],
 )
 def test_bad_difficulty_files_are_rejected(rb: Rulebook, tmp_path, content: str, suffix: str, fragment: str) -> None:
@@ -201,7 +224,7 @@ def test_crosswalk_rule_annotates_linked_steps(rb: Rulebook) -> None:
 
 
 def test_24_indicators_median_under_50ms(rb: Rulebook) -> None:
-    rng = random.Random(7)
+    rng = random.Random(7)  # noqa: S311 - reproducible test instances
     times = []
     for _ in range(25):
         points = {i.code: float(rng.choice(i.levels[:-1])) for i in rb.indicators}

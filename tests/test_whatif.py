@@ -58,11 +58,16 @@ def test_comparison_lists_only_changed_indicators(rb: Rulebook) -> None:
 
 @pytest.mark.parametrize(
     ("name", "points", "fragment"),
-    [("", {"I01": 1.0}, "wajib diisi"), ("x" * 61, {"I01": 1.0}, "terlalu panjang"),
-     ("ok", {"I99": 1.0}, "tak dikenal"), ("ok", {"I01": 99.0}, "di luar")],
+    [
+        ("", {"I01": 1.0}, "wajib diisi"),
+        ("x" * 61, {"I01": 1.0}, "terlalu panjang"),
+        ("ok", {"I99": 1.0}, "tak dikenal"),
+        ("ok", {"I01": 99.0}, "di luar"),
+    ],
 )
-def test_bad_scenarios_are_refused_and_change_nothing(db_copy: Path, rb: Rulebook, name: str, points: dict,
-                                                      fragment: str) -> None:
+def test_bad_scenarios_are_refused_and_change_nothing(
+    db_copy: Path, rb: Rulebook, name: str, points: dict, fragment: str
+) -> None:
     before = db_copy.read_bytes()
     with pytest.raises(ValidationError, match=fragment):
         analysis_data.save_scenario(db_copy, name=name, year=2025, area="36.73", points=points, base={}, rulebook=rb)
@@ -71,8 +76,9 @@ def test_bad_scenarios_are_refused_and_change_nothing(db_copy: Path, rb: Ruleboo
 
 def test_saved_scenario_reads_back(db_copy: Path, rb: Rulebook) -> None:
     pts = {i.code: float(i.levels[2]) for i in rb.indicators}
-    analysis_data.save_scenario(db_copy, name="  Semua  setengah ", year=2025, area="36.73", points=pts,
-                                base=pts, rulebook=rb)
+    analysis_data.save_scenario(
+        db_copy, name="  Semua  setengah ", year=2025, area="36.73", points=pts, base=pts, rulebook=rb
+    )
     con = connect_readonly(db_copy)
     try:
         listed = analysis_data.scenarios(con)
