@@ -40,7 +40,16 @@ c2.metric(f"Poin {year}", f"{summary.points:g} / {summary.max_points:g}")
 c3.metric("Dokumen belum lengkap", len(summary.missing_evidence))
 
 st.subheader("Ringkasan satu layar untuk rapat")
-st.info("\n\n".join(summary.lines(year=year, weights_label=rulebook.weights_label)))
+lines = summary.lines(year=year, weights_label=rulebook.weights_label)
+st.info("\n\n".join(lines))
+note = ("DATA CONTOH (ilustratif). " if sample else "") + "Sumber: " + source
+st.download_button(
+    "Unduh ringkasan (teks)",
+    "\n".join([*lines, "", note]),
+    file_name=f"ringkasan_kla_{year}.txt",
+    mime="text/plain",
+    key="opd_unduh",
+)
 
 left, right = st.columns([3, 2])
 with left:
