@@ -158,20 +158,20 @@ def tables() -> dict[str, _Table]:
 
 
 # ----------------------------------------------------------------------------- LMS core
-def lms_z(y: np.ndarray, l: np.ndarray, m: np.ndarray, s: np.ndarray, *, restricted: bool) -> np.ndarray:
+def lms_z(y: np.ndarray, lam: np.ndarray, m: np.ndarray, s: np.ndarray, *, restricted: bool) -> np.ndarray:
     """Vectorised LMS z-score, with the WHO restricted rule beyond ±3 SD when ``restricted``."""
-    y, l, m, s = (np.asarray(a, dtype=float) for a in (y, l, m, s))
+    y, lam, m, s = (np.asarray(a, dtype=float) for a in (y, lam, m, s))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        small = np.abs(l) < 1e-10
+        small = np.abs(lam) < 1e-10
         if small.any():
-            l = np.where(small, 1.0, l)
-            z = np.where(small, np.log(y / m) / s, ((y / m) ** l - 1.0) / (l * s))
+            lam = np.where(small, 1.0, lam)
+            z = np.where(small, np.log(y / m) / s, ((y / m) ** lam - 1.0) / (lam * s))
         else:
-            z = ((y / m) ** l - 1.0) / (l * s)
+            z = ((y / m) ** lam - 1.0) / (lam * s)
         if restricted:
             idx = np.flatnonzero(np.abs(z) > 3.0)  # NaN compares False
             if idx.size:
-                yy, ll, mm, ss, zz = y[idx], l[idx], m[idx], s[idx], z[idx]
+                yy, ll, mm, ss, zz = y[idx], lam[idx], m[idx], s[idx], z[idx]
                 sm = small[idx]
 
                 def sd(k: float) -> np.ndarray:
@@ -210,22 +210,28 @@ def _lookup_len(tab: _Table, sex_idx: np.ndarray, h: np.ndarray, ok: np.ndarray,
 
 
 # ----------------------------------------------------------------------------- public API
+BOY_CODES = ("l", "lk", "laki-laki", "laki laki", "laki", "m", "male", "1", "1.0")
+GIRL_CODES = ("p", "pr", "perempuan", "f", "female", "w", "wanita", "2", "2.0")
+LYING_CODES = ("l", "terlentang", "telentang", "berbaring", "lying", "recumbent", "pb", "panjang badan")
+STANDING_CODES = ("h", "berdiri", "standing", "tb", "tinggi badan")
+
+
 def normalise_sex(values: pd.Series | np.ndarray) -> np.ndarray:
     """Map sex codes to 1 (boy) / 2 (girl) / 0 (unknown).
 
     Accepts L/P (Indonesian), M/F, 1/2, laki-laki/perempuan, male/female, any case.
     """
     s = pd.Series(values, dtype="object").astype("string").str.strip().str.lower()
-    boys = s.isin(["l", "lk", "laki-laki", "laki laki", "laki", "m", "male", "1", "1.0"])
-    girls = s.isin(["p", "pr", "perempuan", "f", "female", "w", "wanita", "2", "2.0"])
+    boys = s.isin(BOY_CODES)
+    girls = s.isin(GIRL_CODES)
     return np.where(boys.fillna(False), 1, np.where(girls.fillna(False), 2, 0)).astype(np.int8)
 
 
 def normalise_position(values: pd.Series | np.ndarray) -> np.ndarray:
     """Map measuring position to 'L' (lying), 'H' (standing) or '' (unknown / usual for age)."""
     s = pd.Series(values, dtype="object").astype("string").str.strip().str.lower()
-    lying = s.isin(["l", "terlentang", "telentang", "berbaring", "lying", "recumbent", "pb", "panjang badan"])
-    standing = s.isin(["h", "berdiri", "standing", "tb", "tinggi badan"])
+    lying = s.isin(LYING_CODES)
+    standing = s.isin(STANDING_CODES)
     return np.where(lying.fillna(False), "L", np.where(standing.fillna(False), "H", "")).astype(object)
 
 
@@ -282,11 +288,11 @@ def zscores(
     w_ok = np.isfinite(w)
     h_ok = np.isfinite(h_adj)
     # length/height-for-age (no restriction)
-    l, m, s = _lookup_age(t["lhfa"], sex_idx, age0, base & h_ok)
-    haz = lms_z(h_adj, l, m, s, restricted=False)
+    lam, m, s = _lookup_age(t["lhfa"], sex_idx, age0, base & h_ok)
+    haz = lms_z(h_adj, lam, m, s, restricted=False)
     # weight-for-age
-    l, m, s = _lookup_age(t["wfa"], sex_idx, age0, base & w_ok)
-    waz = lms_z(w, l, m, s, restricted=True)
+    lam, m, s = _lookup_age(t["wfa"], sex_idx, age0, base & w_ok)
+    waz = lms_z(w, lam, m, s, restricted=True)
     # weight-for-length (< 731 days, 45–110 cm) / weight-for-height (>= 731 days, 65–120 cm)
     lms = np.full((3, n), np.nan)
     with np.errstate(invalid="ignore"):
@@ -296,8 +302,8 @@ def zscores(
     # BMI-for-age
     with np.errstate(invalid="ignore", divide="ignore"):
         bmi = w / (h_adj / 100.0) ** 2
-    l, m, s = _lookup_age(t["bmi"], sex_idx, age0, base & np.isfinite(bmi))
-    baz = lms_z(bmi, l, m, s, restricted=True)
+    lam, m, s = _lookup_age(t["bmi"], sex_idx, age0, base & np.isfinite(bmi))
+    baz = lms_z(bmi, lam, m, s, restricted=True)
 
     out = {"height_adj_cm": h_adj, "bmi": bmi, "haz": haz, "waz": waz, "whz": whz, "baz": baz}
     for name, z in (("haz", haz), ("waz", waz), ("whz", whz), ("baz", baz)):

@@ -56,4 +56,6 @@ def connect_scratch() -> duckdb.DuckDBPyConnection:
     Nothing is persisted: there is no file, and spilling to a temp directory is disabled so
     identifying columns read from an export never touch the disk.
     """
-    return duckdb.connect(":memory:", config={"temp_directory": ""})
+    con = duckdb.connect(":memory:", config={"temp_directory": ""})
+    con.execute("SET enable_progress_bar = false")
+    return con

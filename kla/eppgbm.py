@@ -72,9 +72,17 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 PII = ("nik", "nama", "nama_ortu", "alamat", "rt", "rw")
 REQUIRED = ("jk", "tgl_ukur", "berat", "tinggi", "kec", "kel")
 LABELS = {
-    "jk": "JK", "tgl_lahir": "Tgl Lahir", "tgl_ukur": "Tanggal Pengukuran", "berat": "Berat",
-    "tinggi": "Tinggi", "kec": "Kec", "kel": "Desa/Kel", "usia": "Usia Saat Ukur", "nik": "NIK",
-    "cara_ukur": "Cara Ukur", "puskesmas": "Pukesmas",
+    "jk": "JK",
+    "tgl_lahir": "Tgl Lahir",
+    "tgl_ukur": "Tanggal Pengukuran",
+    "berat": "Berat",
+    "tinggi": "Tinggi",
+    "kec": "Kec",
+    "kel": "Desa/Kel",
+    "usia": "Usia Saat Ukur",
+    "nik": "NIK",
+    "cara_ukur": "Cara Ukur",
+    "puskesmas": "Pukesmas",
 }
 
 
@@ -153,7 +161,9 @@ def _check_utf8(path: Path) -> None:
         try:
             dec.decode(b"", final=True)
         except UnicodeDecodeError as exc:
-            raise ValidationError(f"Berkas {path.name} terpotong di tengah karakter UTF-8; tidak ada yang diubah.") from exc
+            raise ValidationError(
+                f"Berkas {path.name} terpotong di tengah karakter UTF-8; tidak ada yang diubah."
+            ) from exc
 
 
 def _csv_header(path: Path) -> list[str]:
@@ -188,13 +198,45 @@ def _require(path: Path, found: dict[str, int], headers: list[str]) -> None:
 
 # ----------------------------------------------------------------------------- SQL parsing
 _MONTHS = [
-    ("januari", "01"), ("februari", "02"), ("pebruari", "02"), ("maret", "03"), ("april", "04"),
-    ("juni", "06"), ("juli", "07"), ("agustus", "08"), ("september", "09"), ("oktober", "10"),
-    ("nopember", "11"), ("november", "11"), ("desember", "12"), ("january", "01"), ("february", "02"),
-    ("march", "03"), ("june", "06"), ("july", "07"), ("august", "08"), ("october", "10"),
-    ("december", "12"), ("mei", "05"), ("may", "05"), ("jan", "01"), ("feb", "02"), ("mar", "03"),
-    ("apr", "04"), ("jun", "06"), ("jul", "07"), ("agu", "08"), ("agt", "08"), ("ags", "08"),
-    ("aug", "08"), ("sep", "09"), ("okt", "10"), ("oct", "10"), ("nov", "11"), ("des", "12"), ("dec", "12"),
+    ("januari", "01"),
+    ("februari", "02"),
+    ("pebruari", "02"),
+    ("maret", "03"),
+    ("april", "04"),
+    ("juni", "06"),
+    ("juli", "07"),
+    ("agustus", "08"),
+    ("september", "09"),
+    ("oktober", "10"),
+    ("nopember", "11"),
+    ("november", "11"),
+    ("desember", "12"),
+    ("january", "01"),
+    ("february", "02"),
+    ("march", "03"),
+    ("june", "06"),
+    ("july", "07"),
+    ("august", "08"),
+    ("october", "10"),
+    ("december", "12"),
+    ("mei", "05"),
+    ("may", "05"),
+    ("jan", "01"),
+    ("feb", "02"),
+    ("mar", "03"),
+    ("apr", "04"),
+    ("jun", "06"),
+    ("jul", "07"),
+    ("agu", "08"),
+    ("agt", "08"),
+    ("ags", "08"),
+    ("aug", "08"),
+    ("sep", "09"),
+    ("okt", "10"),
+    ("oct", "10"),
+    ("nov", "11"),
+    ("des", "12"),
+    ("dec", "12"),
 ]
 
 
@@ -224,40 +266,70 @@ CREATE OR REPLACE TEMP MACRO kla_num(x) AS
 """
 
 
-def _select_sql(found: dict[str, int], col: Callable[[int], str]) -> str:
-    """SELECT list turning raw text columns into typed ones; identifying columns except NIK are
-    never selected, and the NIK only leaves as an HMAC."""
+def _sql_list(values: tuple[str, ...]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def _typed_sql(found: dict[str, int]) -> str:
+    """The query turning raw text into typed columns, inside the scratch engine.
+
+    Identifying columns other than NIK are never in ``raw``; the NIK only leaves as the HMAC from
+    the ``nik_keys`` table. Text columns (sex code, area names) only leave for rows that need a
+    message. Duplicates are found here: same child key and measurement date, or, without a key,
+    the same row content.
+    """
 
     def c(name: str) -> str:
-        return col(found[name]) if name in found else "NULL::VARCHAR"
+        return f"r.c{found[name]}" if name in found else "NULL::VARCHAR"
 
-    nik_digits = f"regexp_replace(coalesce({c('nik')}, ''), '[^0-9]', '', 'g')"
-    hmac = privacy.HMAC_SQL.format(col=nik_digits)
+    digits = f"regexp_replace(coalesce({c('nik')}, ''), '[^0-9]', '', 'g')"
+    usia = f"lower(coalesce({c('usia')}, ''))"
+
+    def part(unit: str) -> str:
+        return f"coalesce(TRY_CAST(regexp_extract({usia}, '(\\d+)\\s*{unit}', 1) AS DOUBLE), 0)"
+
     return f"""
-        row_no,
-        CASE WHEN length({nik_digits}) = 16 THEN {hmac} END AS child_key,
-        CASE WHEN {c('nik')} IS NULL OR trim({c('nik')}) = '' THEN 'kosong'
-             WHEN length({nik_digits}) = 16 THEN 'ok' ELSE 'salah' END AS nik_state,
-        trim({c('jk')}) AS jk,
-        kla_date({c('tgl_lahir')}) AS birth_date,
-        nullif(trim({c('tgl_lahir')}), '') IS NOT NULL AS has_birth,
-        kla_date({c('tgl_ukur')}) AS measure_date,
-        nullif(trim({c('tgl_ukur')}), '') AS tgl_ukur_text,
-        lower({c('usia')}) AS usia,
-        kla_num({c('berat')}) AS weight_kg,
-        nullif(trim({c('berat')}), '') IS NOT NULL AS has_weight,
-        kla_num({c('tinggi')}) AS height_cm,
-        nullif(trim({c('tinggi')}), '') IS NOT NULL AS has_height,
-        trim({c('cara_ukur')}) AS cara_ukur,
-        kla_num({c('lila')}) AS muac_cm,
-        trim({c('kec')}) AS kec,
-        trim({c('kel')}) AS kel,
-        nullif(trim({c('puskesmas')}), '') AS puskesmas,
-        nullif(trim({c('posyandu')}), '') AS posyandu,
-        kla_num({c('zs_tbu')}) AS export_haz,
-        kla_num({c('zs_bbu')}) AS export_waz,
-        kla_num({c('zs_bbtb')}) AS export_whz
-    """
+    WITH t AS (
+      SELECT r.row_no,
+        k.k AS child_key,
+        CASE WHEN {c("nik")} IS NULL OR trim({c("nik")}) = '' THEN 0 WHEN k.k IS NOT NULL THEN 1 ELSE 2 END
+          AS nik_state,
+        CASE WHEN lower(trim({c("jk")})) IN ({_sql_list(anthro.BOY_CODES)}) THEN 1
+             WHEN lower(trim({c("jk")})) IN ({_sql_list(anthro.GIRL_CODES)}) THEN 2 ELSE 0 END AS sex,
+        left(trim(coalesce({c("jk")}, '')), 10) AS jk,
+        kla_date({c("tgl_lahir")}) AS birth_date,
+        nullif(trim({c("tgl_lahir")}), '') IS NOT NULL AS has_birth,
+        kla_date({c("tgl_ukur")}) AS measure_date,
+        CASE WHEN regexp_matches({usia}, '\\d+\\s*(tahun|bulan|hari)')
+             THEN floor({part("tahun")} * 365.25 + {part("bulan")} * {anthro.DAYS_PER_MONTH} + {part("hari")})
+        END AS age_text,
+        kla_num({c("berat")}) AS weight_kg,
+        kla_num({c("tinggi")}) AS height_cm,
+        CASE WHEN lower(trim({c("cara_ukur")})) IN ({_sql_list(anthro.LYING_CODES)}) THEN 'L'
+             WHEN lower(trim({c("cara_ukur")})) IN ({_sql_list(anthro.STANDING_CODES)}) THEN 'H' END AS position,
+        kla_num({c("lila")}) AS muac_cm,
+        a.kec_code, a.kel_code, a.kec, a.kel,
+        nullif(trim({c("puskesmas")}), '') AS puskesmas,
+        nullif(trim({c("posyandu")}), '') AS posyandu,
+        kla_num({c("zs_tbu")}) AS export_haz,
+        kla_num({c("zs_bbu")}) AS export_waz,
+        kla_num({c("zs_bbtb")}) AS export_whz
+      FROM raw r
+      LEFT JOIN nik_keys k ON k.d = {digits}
+      LEFT JOIN area_map a ON a.kec = coalesce(trim({c("kec")}), '') AND a.kel = coalesce(trim({c("kel")}), '')
+    )
+    SELECT row_no, child_key, nik_state::TINYINT AS nik_state, sex::TINYINT AS sex,
+      CASE WHEN sex = 0 THEN jk END AS jk,
+      has_birth, birth_date IS NOT NULL AS birth_ok, measure_date::TIMESTAMP AS measure_date,
+      CASE WHEN birth_date IS NOT NULL THEN date_diff('day', birth_date, measure_date)::DOUBLE
+           WHEN NOT has_birth THEN age_text END AS age_days,
+      weight_kg, height_cm, position, muac_cm, kec_code, kel_code,
+      CASE WHEN kel_code IS NULL THEN kec END AS kec, CASE WHEN kel_code IS NULL THEN kel END AS kel,
+      puskesmas, posyandu, export_haz, export_waz, export_whz,
+      min(row_no) OVER (PARTITION BY measure_date, coalesce(child_key, hash(sex, birth_date, age_text, weight_kg,
+                        height_cm, position, kec_code, kel_code, kec, kel, posyandu)::VARCHAR)) AS first_row
+    FROM t ORDER BY row_no
+    """  # noqa: S608 - identifiers are the fixed c<n> column names
 
 
 def _xlsx_rows(path: Path, sheet: str | None) -> tuple[list[str], pd.DataFrame]:
@@ -308,17 +380,6 @@ def _cell_text(v: object) -> str | None:
 
 
 # ----------------------------------------------------------------------------- main entry
-def _age_from_text(text: pd.Series) -> np.ndarray:
-    """'2 Tahun - 3 Bulan - 5 Hari' -> days (years·365.25 + months·30.4375 + days)."""
-    s = text.astype("string").fillna("")
-    y = pd.to_numeric(s.str.extract(r"(\d+)\s*tahun", expand=False), errors="coerce")
-    m = pd.to_numeric(s.str.extract(r"(\d+)\s*bulan", expand=False), errors="coerce")
-    d = pd.to_numeric(s.str.extract(r"(\d+)\s*hari", expand=False), errors="coerce")
-    anyv = y.notna() | m.notna() | d.notna()
-    days = y.fillna(0) * 365.25 + m.fillna(0) * anthro.DAYS_PER_MONTH + d.fillna(0)
-    return np.where(anyv, np.floor(days.to_numpy(dtype=float)), np.nan)
-
-
 def parse_export(
     path: Path,
     *,
@@ -358,7 +419,8 @@ def parse_export(
             progress(0.1, f"Membaca {name} ({path.stat().st_size / 1e6:,.0f} MB)")
             names = [f"c{i}" for i in range(len(headers))]
             # only the mapped columns are kept; Nama, Nama Ortu, Alamat, RT, RW are never selected
-            keep = ", ".join(f"c{i}" for c, i in sorted(found.items(), key=lambda x: x[1]) if c not in PII or c == "nik")
+            kept = sorted((i, c) for c, i in found.items() if c not in PII or c == "nik")
+            keep = ", ".join(f"c{i}" for i, _ in kept)
             try:
                 con.execute(
                     f"CREATE TEMP TABLE raw AS SELECT row_number() OVER () + 1 AS row_no, {keep} "  # noqa: S608
@@ -385,9 +447,29 @@ def parse_export(
         if n_rows == 0:
             raise ValidationError(f"Berkas {name} hanya berisi judul kolom, tanpa data; tidak ada yang diubah.")
         progress(0.3, f"Mengurai {n_rows:,} baris")
-        sql = f"SELECT {_select_sql(found, lambda i: f'c{i}')} FROM raw ORDER BY row_no"  # noqa: S608 - fixed ids
-        df = con.sql(sql, params={"ipad": ipad, "opad": opad}).to_arrow_table().to_pandas()
+        # areas: each distinct (kecamatan, kelurahan) pair is matched once, in Python
+        kc = f"coalesce(trim(c{found['kec']}), '')"
+        kl = f"coalesce(trim(c{found['kel']}), '')"
+        pairs = con.execute(f"SELECT DISTINCT {kc} AS kec, {kl} AS kel FROM raw").df()  # noqa: S608 - fixed ids
+        pairs["kec_code"] = [matcher.match_kecamatan(k) if k else None for k in pairs["kec"]]
+        pairs["kel_code"] = [
+            matcher.match_kelurahan(k, c) if (c and k) else None
+            for k, c in zip(pairs["kel"], pairs["kec_code"], strict=True)
+        ]
+        con.register("area_src", pairs)
+        con.execute("CREATE TEMP TABLE area_map AS SELECT * FROM area_src")
+        con.unregister("area_src")
+        # the NIK -> HMAC map, over distinct NIKs only (children recur every month)
+        col = f"c{found['nik']}" if "nik" in found else "NULL::VARCHAR"
+        con.execute(
+            f"CREATE TEMP TABLE nik_keys AS SELECT d, {privacy.HMAC_SQL.format(col='d')} AS k FROM "  # noqa: S608
+            f"(SELECT DISTINCT regexp_replace(coalesce({col}, ''), '[^0-9]', '', 'g') AS d FROM raw) "
+            "WHERE length(d) = 16",
+            {"ipad": ipad, "opad": opad},
+        )
+        df = con.sql(_typed_sql(found)).to_arrow_table().to_pandas()
         con.execute("DROP TABLE raw")
+        con.execute("DROP TABLE nik_keys")
     finally:
         con.close()
     t_read = time.perf_counter() - t0
@@ -405,6 +487,7 @@ def _id(x: float) -> str:
 
 
 def _validate_rows(df: pd.DataFrame, name: str, matcher: WilayahMatcher, today: dt.date) -> ParsedExport:
+    """Row checks on the typed frame (vectorised); one problem per rejected row, the first found."""
     n = len(df)
     row_no = df["row_no"].to_numpy()
     bad = np.zeros(n, dtype=bool)
@@ -412,87 +495,82 @@ def _validate_rows(df: pd.DataFrame, name: str, matcher: WilayahMatcher, today: 
 
     def report(mask: np.ndarray, column: str, message: Callable[[int], str] | str) -> None:
         nonlocal bad
-        mask = mask & ~bad  # one problem per row: the first one found
+        mask = np.asarray(mask, dtype=bool) & ~bad
         for i in np.flatnonzero(mask):
             problems.append(Problem(name, int(row_no[i]), column, message(i) if callable(message) else message))
         bad |= mask
 
-    # sex
-    sex = anthro.normalise_sex(df["jk"])
-    jk_text = df["jk"].astype("string").fillna("")
-    report(sex == 0, "JK", lambda i: f"kode jenis kelamin '{jk_text.iloc[i][:10]}' tidak dikenal (pakai L atau P)")
+    sex = df["sex"].to_numpy()
+    jk = df["jk"]
+    report(sex == 0, "JK", lambda i: f"kode jenis kelamin '{jk.iloc[i]}' tidak dikenal (pakai L atau P)")
 
-    # dates and age
-    mdate = pd.to_datetime(df["measure_date"], errors="coerce")
+    mdate = df["measure_date"]
     report(mdate.isna().to_numpy(), "Tanggal Pengukuran", "tanggal pengukuran kosong atau tidak terbaca")
-    too_early = (mdate < pd.Timestamp("2000-01-01")) | (mdate > pd.Timestamp(today))
-    report(too_early.fillna(False).to_numpy(), "Tanggal Pengukuran",
-           lambda i: f"tanggal pengukuran {mdate.iloc[i].date()} di luar rentang 2000 s.d. hari ini")
-    bdate = pd.to_datetime(df["birth_date"], errors="coerce")
-    age = (mdate - bdate).dt.days.to_numpy(dtype=float, na_value=np.nan)
+    out_of_range = ((mdate < pd.Timestamp("2000-01-01")) | (mdate > pd.Timestamp(today))).to_numpy(dtype=bool)
+    report(
+        out_of_range,
+        "Tanggal Pengukuran",
+        lambda i: f"tanggal pengukuran {mdate.iloc[i].date()} di luar rentang 2000 s.d. hari ini",
+    )
     has_birth = df["has_birth"].to_numpy(dtype=bool)
-    report(has_birth & bdate.isna().to_numpy(), "Tgl Lahir", "tanggal lahir tidak terbaca")
-    text_age = _age_from_text(df["usia"])
-    age = np.where(np.isnan(age) & ~has_birth, text_age, age)
+    report(has_birth & ~df["birth_ok"].to_numpy(dtype=bool), "Tgl Lahir", "tanggal lahir tidak terbaca")
+    age = df["age_days"].to_numpy(dtype=float, na_value=np.nan)
     report(np.isnan(age), "Tgl Lahir", "tanggal lahir dan usia saat ukur kosong")
     report(age < 0, "Tgl Lahir", "tanggal lahir sesudah tanggal pengukuran")
-    report(age > anthro.MAX_AGE_DAYS, "Tgl Lahir",
-           lambda i: f"usia {age[i] / anthro.DAYS_PER_MONTH:.0f} bulan: lebih dari 60 bulan (bukan balita)")
+    report(
+        age > anthro.MAX_AGE_DAYS,
+        "Tgl Lahir",
+        lambda i: f"usia {age[i] / anthro.DAYS_PER_MONTH:.0f} bulan: lebih dari 60 bulan (bukan balita)",
+    )
 
-    # weight and height
     w = df["weight_kg"].to_numpy(dtype=float, na_value=np.nan)
     h = df["height_cm"].to_numpy(dtype=float, na_value=np.nan)
     report(np.isnan(w), "Berat", "berat kosong atau bukan angka")
-    report((w <= WEIGHT_RANGE[0]) | (w > WEIGHT_RANGE[1]), "Berat",
-           lambda i: f"berat {_id(w[i])} kg di luar rentang wajar {_id(WEIGHT_RANGE[0])}–{_id(WEIGHT_RANGE[1])} kg")
+    report(
+        (w <= WEIGHT_RANGE[0]) | (w > WEIGHT_RANGE[1]),
+        "Berat",
+        lambda i: f"berat {_id(w[i])} kg di luar rentang wajar {_id(WEIGHT_RANGE[0])}–{_id(WEIGHT_RANGE[1])} kg",
+    )
     report(np.isnan(h), "Tinggi", "tinggi/panjang kosong atau bukan angka")
-    report((h < HEIGHT_RANGE[0]) | (h > HEIGHT_RANGE[1]), "Tinggi",
-           lambda i: f"tinggi {_id(h[i])} cm di luar rentang wajar {_id(HEIGHT_RANGE[0])}–{_id(HEIGHT_RANGE[1])} cm")
+    report(
+        (h < HEIGHT_RANGE[0]) | (h > HEIGHT_RANGE[1]),
+        "Tinggi",
+        lambda i: f"tinggi {_id(h[i])} cm di luar rentang wajar {_id(HEIGHT_RANGE[0])}–{_id(HEIGHT_RANGE[1])} cm",
+    )
 
-    # areas: match each distinct (kec, kel) pair once
-    pairs = df[["kec", "kel"]].astype("string").fillna("")
-    uniq = pairs.drop_duplicates()
-    kec_codes, kel_codes = {}, {}
-    for kec, kel in uniq.itertuples(index=False):
-        kc = matcher.match_kecamatan(kec) if kec else None
-        kec_codes[(kec, kel)] = kc
-        kel_codes[(kec, kel)] = matcher.match_kelurahan(kel, kc) if (kc and kel) else None
-    keys = list(zip(pairs["kec"], pairs["kel"], strict=True))
-    kec_code = np.array([kec_codes[k] for k in keys], dtype=object)
-    kel_code = np.array([kel_codes[k] for k in keys], dtype=object)
-    unknown_kec = pd.isna(kec_code)
-    unknown_kel = ~unknown_kec & pd.isna(kel_code)
+    kec_code = df["kec_code"]
+    kel_code = df["kel_code"]
+    unknown_kec = kec_code.isna().to_numpy()
+    unknown_kel = ~unknown_kec & kel_code.isna().to_numpy()
+    miss = unknown_kec | unknown_kel
     unmatched = (
-        pd.DataFrame({"kecamatan": pairs["kec"], "kelurahan": pairs["kel"], "row": row_no})[unknown_kec | unknown_kel]
+        pd.DataFrame({"kecamatan": df["kec"][miss], "kelurahan": df["kel"][miss], "row": row_no[miss]})
         .groupby(["kecamatan", "kelurahan"], sort=False)["row"]
         .agg(rows="count", first_rows=lambda r: [int(x) for x in r.head(5)])
         .reset_index()
-        .sort_values("rows", ascending=False)
+        .sort_values("rows", ascending=False, kind="stable")
     )
-    report(unknown_kec, "Kec", lambda i: f"kecamatan '{pairs['kec'].iloc[i][:40]}' tidak dikenal")
-    report(unknown_kel, "Desa/Kel",
-           lambda i: f"kelurahan '{pairs['kel'].iloc[i][:40]}' tidak ada di Kecamatan "
-           f"{matcher.names.get(kec_code[i], kec_code[i])}")
+    report(unknown_kec, "Kec", lambda i: f"kecamatan '{str(df['kec'].iloc[i])[:40]}' tidak dikenal")
+    report(
+        unknown_kel,
+        "Desa/Kel",
+        lambda i: (
+            f"kelurahan '{str(df['kel'].iloc[i])[:40]}' tidak ada di Kecamatan "
+            f"{matcher.names.get(kec_code.iloc[i], kec_code.iloc[i])}"
+        ),
+    )
 
-    # duplicates: same child (or same row content without a NIK) measured on the same day
-    ident = pd.DataFrame({
-        "k": df["child_key"].astype("string").fillna("row-without-nik"),
-        "d": df["measure_date"].astype("string"), "w": w, "h": h, "sex": sex, "a": age, "kel": kel_code,
-    })
-    ident.loc[df["child_key"].notna().to_numpy(), ["w", "h", "sex", "a", "kel"]] = np.nan
-    dup = ident.duplicated(keep="first").to_numpy()
-    if dup.any():
-        firsts = pd.Series(row_no).groupby([ident[c] for c in ident.columns], dropna=False, sort=False)
-        firsts = firsts.transform("first").to_numpy()
-        report(dup, "NIK", lambda i: f"duplikat dari baris {int(firsts[i])} (anak dan tanggal ukur sama)")
+    first = df["first_row"].to_numpy()
+    report(first < row_no, "NIK", lambda i: f"duplikat dari baris {int(first[i])} (anak dan tanggal ukur sama)")
 
-    problems.sort(key=lambda p: (p.row or 0))
+    problems.sort(key=lambda p: p.row or 0)
     n_bad = int(bad.sum())
+    nik_state = df["nik_state"].to_numpy()
     stats = {
         "rows_rejected": n_bad,
         "rows_accepted": n - n_bad,
-        "nik_missing": int((df["nik_state"] == "kosong").sum()),
-        "nik_invalid": int((df["nik_state"] == "salah").sum()),
+        "nik_missing": int((nik_state == 0).sum()),
+        "nik_invalid": int((nik_state == 2).sum()),
         "unmatched_areas": unmatched.to_dict("records"),
     }
     if n and n_bad / n > MAX_BAD_SHARE or n_bad == n:
@@ -503,46 +581,51 @@ def _validate_rows(df: pd.DataFrame, name: str, matcher: WilayahMatcher, today: 
         )
 
     ok = ~bad
-    position = anthro.normalise_position(df["cara_ukur"])
-    z = anthro.zscores(sex[ok], age[ok], w[ok], h[ok], position[ok])
-    good = df.loc[ok, ["row_no", "child_key", "puskesmas", "posyandu", "export_haz", "export_waz", "export_whz"]]
-    good = good.reset_index(drop=True)
-    md = mdate[ok].reset_index(drop=True)
-    out = pd.DataFrame({
-        "row_no": good["row_no"].astype("int64"),
-        "child_key": good["child_key"],
-        "sex": np.where(sex[ok] == 1, "L", "P"),
-        "measure_date": md.dt.date,
-        "period": md.dt.to_period("M").dt.start_time.dt.date,
-        "age_days": np.floor(age[ok] + 0.5).astype("int64"),
-        "weight_kg": w[ok],
-        "height_cm": h[ok],
-        "position": pd.Series(position[ok]).replace("", None),
-        "height_adj_cm": z["height_adj_cm"],
-        "muac_cm": df.loc[ok, "muac_cm"].to_numpy(dtype=float, na_value=np.nan),
-        "kecamatan_code": kec_code[ok],
-        "kelurahan_code": kel_code[ok],
-        "puskesmas": good["puskesmas"],
-        "posyandu": good["posyandu"],
-    })
+    g = df.loc[ok].reset_index(drop=True)
+    position = g["position"].fillna("").to_numpy(dtype=object)
+    z = anthro.zscores(sex[ok], age[ok], w[ok], h[ok], position)
+    md = g["measure_date"]
+    out = pd.DataFrame(
+        {
+            "row_no": g["row_no"].astype("int64"),
+            "child_key": g["child_key"],
+            "sex": pd.array(np.where(sex[ok] == 1, "L", "P"), dtype="str"),
+            "measure_date": md.dt.normalize(),
+            "period": md.dt.to_period("M").dt.start_time,
+            "age_days": np.floor(age[ok] + 0.5).astype("int64"),
+            "weight_kg": w[ok],
+            "height_cm": h[ok],
+            "position": g["position"],
+            "height_adj_cm": z["height_adj_cm"],
+            "muac_cm": g["muac_cm"],
+            "kecamatan_code": g["kec_code"],
+            "kelurahan_code": g["kel_code"],
+            "puskesmas": g["puskesmas"],
+            "posyandu": g["posyandu"],
+        }
+    )
     for k in ("haz", "waz", "whz", "baz"):
         out[k] = z[k]
     for k in ("haz", "waz", "whz", "baz"):
         out[f"flag_{k}"] = z[f"flag_{k}"]
     for k in ("haz", "waz", "whz"):
-        out[f"class_{k}"] = z[f"class_{k}"].astype(object).where(z[f"class_{k}"].notna(), None)
+        out[f"class_{k}"] = z[f"class_{k}"].astype("str")
 
     disagree = {}
     for k in ("haz", "waz", "whz"):
-        exp = good[f"export_{k}"].to_numpy(dtype=float, na_value=np.nan)
-        both = np.isfinite(exp) & np.isfinite(z[k].to_numpy())
-        diff = np.abs(exp - z[k].to_numpy())
-        disagree[k] = {"compared": int(both.sum()), "over_0_1": int((both & (diff > ZSCORE_DISAGREE)).sum()),
-                       "max_abs_diff": float(np.nanmax(np.where(both, diff, np.nan))) if both.any() else None}
+        exp = g[f"export_{k}"].to_numpy(dtype=float, na_value=np.nan)
+        mine = z[k].to_numpy()
+        both = np.isfinite(exp) & np.isfinite(mine)
+        diff = np.where(both, np.abs(exp - mine), np.nan)
+        disagree[k] = {
+            "compared": int(both.sum()),
+            "over_0_1": int((diff > ZSCORE_DISAGREE).sum()),
+            "max_abs_diff": float(np.nanmax(diff)) if both.any() else None,
+        }
     stats["export_zscore_disagreement"] = disagree
     stats["implausible"] = {k: int(z[f"flag_{k}"].sum()) for k in ("haz", "waz", "whz")}
-    stats["position_unknown"] = int((position[ok] == "").sum())
-    stats["periods"] = sorted({str(p)[:7] for p in out["period"].unique()})
+    stats["position_unknown"] = int((position == "").sum())
+    stats["periods"] = sorted(pd.DatetimeIndex(out["period"].unique()).strftime("%Y-%m"))
     return ParsedExport(out, problems, stats)
 
 

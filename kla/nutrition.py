@@ -122,7 +122,7 @@ WITH m AS (
     QUALIFY child_key IS NULL
          OR row_number() OVER (PARTITION BY child_key, period ORDER BY measure_date DESC, row_no DESC) = 1
 )
-SELECT 'kelurahan' AS level, m.kelurahan_code AS area_key, w.name AS area_name, m.kecamatan_code, period,"""
+SELECT 'kelurahan' AS level, m.kelurahan_code AS area_key, w.name AS area_name, m.kecamatan_code, period,"""  # noqa: S608 - {rel} is fixed
     + _COUNTS
     + """
 FROM m LEFT JOIN wilayah w ON w.code = m.kelurahan_code
@@ -176,9 +176,14 @@ class ImportReport:
 
     def as_dict(self, problem_limit: int = 200) -> dict:
         return {
-            "file": self.file, "sha256": self.sha256, "status": self.status, "source_id": self.source_id,
-            "rows_total": self.rows_total, "rows_imported": self.rows_imported,
-            "rows_rejected": self.rows_rejected, "seconds": round(self.seconds, 3),
+            "file": self.file,
+            "sha256": self.sha256,
+            "status": self.status,
+            "source_id": self.source_id,
+            "rows_total": self.rows_total,
+            "rows_imported": self.rows_imported,
+            "rows_rejected": self.rows_rejected,
+            "seconds": round(self.seconds, 3),
             "problems": [
                 {"row": p.row, "column": p.column, "message": p.message} for p in self.problems[:problem_limit]
             ],
@@ -235,18 +240,23 @@ def import_eppgbm(
     if done is not None:
         return ImportReport(path.name, sha, "already-imported", done, seconds=time.perf_counter() - t0)
     parsed: ParsedExport = parse_export(
-        path, matcher=matcher, key=key or privacy.get_key(), sheet=sheet,
+        path,
+        matcher=matcher,
+        key=key or privacy.get_key(),
+        sheet=sheet,
         progress=lambda f, m: progress(f * 0.7, m),
     )
     frame = _with_pkm_key(parsed.frame)
     progress(0.72, f"Menulis {len(frame):,} pengukuran ke basis data")
     with store.staged(db) as con:
+        con.execute("SET enable_progress_bar = false")
         note = (
             f"e-PPGBM: {len(frame)} baris diterima, {parsed.stats['rows_rejected']} ditolak; "
             f"periode {', '.join(parsed.stats['periods'][:3])}{'…' if len(parsed.stats['periods']) > 3 else ''}"
         )
-        sid = store.add_provenance(con, path=path.name, sha256=sha, rows=len(frame), kind="imported",
-                                   table_name="measurement", note=note)
+        sid = store.add_provenance(
+            con, path=path.name, sha256=sha, rows=len(frame), kind="imported", table_name="measurement", note=note
+        )
         con.register("m_src", frame)
         con.execute(
             """INSERT INTO measurement
@@ -266,8 +276,16 @@ def import_eppgbm(
     progress(1.0, "Selesai")
     st = parsed.stats
     return ImportReport(
-        path.name, sha, "imported", sid, rows_total=st["rows_total"], rows_imported=len(frame),
-        rows_rejected=st["rows_rejected"], seconds=time.perf_counter() - t0, problems=parsed.problems, stats=st,
+        path.name,
+        sha,
+        "imported",
+        sid,
+        rows_total=st["rows_total"],
+        rows_imported=len(frame),
+        rows_rejected=st["rows_rejected"],
+        seconds=time.perf_counter() - t0,
+        problems=parsed.problems,
+        stats=st,
     )
 
 
@@ -297,8 +315,16 @@ def import_rekap(path: Path, db: Path | None = None, *, progress: Progress | Non
     parsed = rekap.parse_rekap(path, matcher=matcher)
     rows = parsed.frame
     with store.staged(db) as con:
-        sid = store.add_provenance(con, path=path.name, sha256=sha, rows=len(rows), kind="imported",
-                                   table_name="rekap", note=f"rekap bulanan tingkat {parsed.stats['level']}")
+        con.execute("SET enable_progress_bar = false")
+        sid = store.add_provenance(
+            con,
+            path=path.name,
+            sha256=sha,
+            rows=len(rows),
+            kind="imported",
+            table_name="rekap",
+            note=f"rekap bulanan tingkat {parsed.stats['level']}",
+        )
         con.register("r_src", rows)
         con.execute(
             """INSERT INTO rekap SELECT ?, row_no, period, kecamatan_code, kelurahan_code, puskesmas, sasaran, diukur,
@@ -309,9 +335,16 @@ def import_rekap(path: Path, db: Path | None = None, *, progress: Progress | Non
         _insert_base(con, rekap.base_from_rekap(rows, matcher), sid, "rekap")
     progress(1.0, "Selesai")
     return ImportReport(
-        path.name, sha, "imported", sid, rows_total=parsed.stats["rows_total"], rows_imported=len(rows),
-        rows_rejected=parsed.stats["rows_rejected"], seconds=time.perf_counter() - t0,
-        problems=parsed.problems, stats=parsed.stats,
+        path.name,
+        sha,
+        "imported",
+        sid,
+        rows_total=parsed.stats["rows_total"],
+        rows_imported=len(rows),
+        rows_rejected=parsed.stats["rows_rejected"],
+        seconds=time.perf_counter() - t0,
+        problems=parsed.problems,
+        stats=parsed.stats,
     )
 
 
@@ -325,7 +358,11 @@ def load_sample(con: duckdb.DuckDBPyConnection, ctx: store.BuildContext) -> None
     frame = pd.read_csv(path, dtype={"area_key": str, "kecamatan_code": str}, keep_default_na=True)
     frame["period"] = pd.to_datetime(frame["period"]).dt.date
     sid = store.add_provenance(
-        con, path=ctx.rel(path), sha256=store.file_sha256(path), rows=len(frame), kind="sample",
+        con,
+        path=ctx.rel(path),
+        sha256=store.file_sha256(path),
+        rows=len(frame),
+        kind="sample",
         table_name="nutrition_base",
         note=f"{SAMPLE_LABEL}: agregat e-PPGBM sintetis dari kla/sample_nutrition.py (bukan data Dinkes)",
         built_at=ctx.built_at,
@@ -381,33 +418,59 @@ def survey_trend_figure(pub: pd.DataFrame, *, city_code: str, city_name: str):
     fig = go.Figure()
     colours = [OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["grey"]]
     province = city_code.split(".")[0]
-    for (code, label), colour in zip(((city_code, city_name), (province, "Provinsi"), ("ID", "Nasional")), colours,
-                                     strict=True):
+    for (code, label), colour in zip(
+        ((city_code, city_name), (province, "Provinsi"), ("ID", "Nasional")), colours, strict=True
+    ):
         d = sv[sv["area_code"] == code].sort_values("year")
         if d.empty:
             continue
-        fig.add_trace(go.Scatter(
-            x=d["year"], y=d["value_num"], mode="lines+markers+text" if code == city_code else "lines+markers",
-            name=f"{label} (survei)", line=dict(color=colour, width=3 if code == city_code else 1.5),
-            text=[f"{v:.1f}%" for v in d["value_num"]], textposition="top center",
-            customdata=d[["source_kind", "status"]].to_numpy(),
-            hovertemplate="%{x}: %{y:.1f}%<br>%{customdata[0]} (%{customdata[1]})<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=d["year"],
+                y=d["value_num"],
+                mode="lines+markers+text" if code == city_code else "lines+markers",
+                name=f"{label} (survei)",
+                line=dict(color=colour, width=3 if code == city_code else 1.5),
+                text=[f"{v:.1f}%" for v in d["value_num"]],
+                textposition="top center",
+                customdata=d[["source_kind", "status"]].to_numpy(),
+                hovertemplate="%{x}: %{y:.1f}%<br>%{customdata[0]} (%{customdata[1]})<extra></extra>",
+            )
+        )
     for (label, pts, _src), dash in zip(TARGETS, ("dot", "dash"), strict=True):
         xs = sorted(pts)
-        fig.add_trace(go.Scatter(x=xs, y=[pts[x] for x in xs], mode="lines+markers", name=label,
-                                 line=dict(color=OKABE_ITO["vermillion"], dash=dash, width=2),
-                                 marker=dict(symbol="diamond")))
-    fig.add_hline(y=WHO_HIGH, line_dash="longdash", line_color=OKABE_ITO["purple"],
-                  annotation_text="WHO: ≥ 20% = tinggi", annotation_position="top left")
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=[pts[x] for x in xs],
+                mode="lines+markers",
+                name=label,
+                line=dict(color=OKABE_ITO["vermillion"], dash=dash, width=2),
+                marker=dict(symbol="diamond"),
+            )
+        )
+    fig.add_hline(
+        y=WHO_HIGH,
+        line_dash="longdash",
+        line_color=OKABE_ITO["purple"],
+        annotation_text="WHO: ≥ 20% = tinggi",
+        annotation_position="top left",
+    )
     fig.update_yaxes(title="prevalensi stunting (%)", rangemode="tozero", gridcolor="#eee")
     fig.update_xaxes(dtick=1, gridcolor="#f4f4f4")
     fig.update_layout(legend=dict(orientation="h", y=-0.2))
     years = sv.loc[sv["area_code"] == city_code, "period"]
-    return apply_stamp(fig, _stamp(
-        "Stunting balita menurut survei (SSGI/SKI) dan target", "SSGI/SKI via berita & databoks (lihat tabel sumber); "
-        "target: RPJMN/Perpres 72/2021", years.max() if len(years) else "-", False,
-        extra="survei ≠ e-PPGBM rutin"), height=380)
+    return apply_stamp(
+        fig,
+        _stamp(
+            "Stunting balita menurut survei (SSGI/SKI) dan target",
+            "SSGI/SKI via berita & databoks (lihat tabel sumber); target: RPJMN/Perpres 72/2021",
+            years.max() if len(years) else "-",
+            False,
+            extra="survei ≠ e-PPGBM rutin",
+        ),
+        height=380,
+    )
 
 
 def routine_trend_figure(rows: pd.DataFrame, *, measure: str, area_name: str, source_label: str, sample: bool):
@@ -421,24 +484,45 @@ def routine_trend_figure(rows: pd.DataFrame, *, measure: str, area_name: str, so
     d = rows.sort_values("period")
     x = d["period"]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=list(x) + list(x[::-1]), y=list(d[f"{measure}_hi"]) + list(d[f"{measure}_lo"][::-1]),
-                             fill="toself", fillcolor="rgba(0,114,178,0.15)", line=dict(width=0),
-                             name="IK 95% (Wilson)", hoverinfo="skip"))
+    fig.add_trace(
+        go.Scatter(
+            x=list(x) + list(x[::-1]),
+            y=list(d[f"{measure}_hi"]) + list(d[f"{measure}_lo"][::-1]),
+            fill="toself",
+            fillcolor="rgba(0,114,178,0.15)",
+            line=dict(width=0),
+            name="IK 95% (Wilson)",
+            hoverinfo="skip",
+        )
+    )
     flags = _flag_text(d)
-    fig.add_trace(go.Scatter(
-        x=x, y=d[f"{measure}_pct"], mode="lines+markers", name=f"{label} ({source_label})",
-        line=dict(color=OKABE_ITO["blue"], width=2),
-        marker=dict(size=8, symbol=["circle-open" if f else "circle" for f in flags]),
-        customdata=np.column_stack([d[MEASURES[measure][0]], d[MEASURES[measure][1]], d["coverage_pct"], flags]),
-        hovertemplate="%{x|%b %Y}: %{y:.1f}%<br>%{customdata[0]} dari %{customdata[1]} anak"
-                      "<br>cakupan %{customdata[2]:.0f}%<br>%{customdata[3]}<extra></extra>",
-    ))
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=d[f"{measure}_pct"],
+            mode="lines+markers",
+            name=f"{label} ({source_label})",
+            line=dict(color=OKABE_ITO["blue"], width=2),
+            marker=dict(size=8, symbol=["circle-open" if f else "circle" for f in flags]),
+            customdata=np.column_stack([d[MEASURES[measure][0]], d[MEASURES[measure][1]], d["coverage_pct"], flags]),
+            hovertemplate="%{x|%b %Y}: %{y:.1f}%<br>%{customdata[0]} dari %{customdata[1]} anak"
+            "<br>cakupan %{customdata[2]:.0f}%<br>%{customdata[3]}<extra></extra>",
+        )
+    )
     fig.update_yaxes(title=f"{label.split(' (')[0]} (%)", rangemode="tozero", gridcolor="#eee")
     fig.update_layout(legend=dict(orientation="h", y=-0.2))
     last = d["period"].max()
-    return apply_stamp(fig, _stamp(f"{label} per bulan: {area_name}", f"{source_label} (rutin, bukan survei)",
-                                   f"{last:%b %Y}" if pd.notna(last) else "-", sample,
-                                   extra="titik berongga = ada catatan mutu data"), height=360)
+    return apply_stamp(
+        fig,
+        _stamp(
+            f"{label} per bulan: {area_name}",
+            f"{source_label} (rutin, bukan survei)",
+            f"{last:%b %Y}" if pd.notna(last) else "-",
+            sample,
+            extra="titik berongga = ada catatan mutu data",
+        ),
+        height=360,
+    )
 
 
 def coverage_figure(rows: pd.DataFrame, *, area_name: str, source_label: str, sample: bool):
@@ -448,22 +532,37 @@ def coverage_figure(rows: pd.DataFrame, *, area_name: str, source_label: str, sa
     from kla.charts import OKABE_ITO, apply_stamp
 
     d = rows.sort_values("period")
-    fig = go.Figure(go.Bar(x=d["period"], y=d["coverage_pct"], name="cakupan pengukuran",
-                           marker_color=[OKABE_ITO["orange"] if c < COVERAGE_TARGET * 100 else OKABE_ITO["green"]
-                                         for c in d["coverage_pct"].fillna(0)],
-                           customdata=np.column_stack([d["measured"], d["sasaran"].astype("Float64")]),
-                           hovertemplate="%{x|%b %Y}: %{y:.0f}%<br>%{customdata[0]} diukur dari sasaran "
-                                         "%{customdata[1]}<extra></extra>"))
-    fig.add_hline(y=COVERAGE_TARGET * 100, line_dash="dash", line_color=OKABE_ITO["vermillion"],
-                  annotation_text="target input 95%", annotation_position="bottom right")
+    fig = go.Figure(
+        go.Bar(
+            x=d["period"],
+            y=d["coverage_pct"],
+            name="cakupan pengukuran",
+            marker_color=[
+                OKABE_ITO["orange"] if c < COVERAGE_TARGET * 100 else OKABE_ITO["green"]
+                for c in d["coverage_pct"].fillna(0)
+            ],
+            customdata=np.column_stack([d["measured"], d["sasaran"].astype("Float64")]),
+            hovertemplate="%{x|%b %Y}: %{y:.0f}%<br>%{customdata[0]} diukur dari sasaran "
+            "%{customdata[1]}<extra></extra>",
+        )
+    )
+    fig.add_hline(
+        y=COVERAGE_TARGET * 100,
+        line_dash="dash",
+        line_color=OKABE_ITO["vermillion"],
+        annotation_text="target input 95%",
+        annotation_position="bottom right",
+    )
     fig.update_yaxes(title="balita diukur / sasaran (%)", rangemode="tozero", gridcolor="#eee")
     last = d["period"].max()
-    return apply_stamp(fig, _stamp(f"Cakupan pengukuran: {area_name}", source_label,
-                                   f"{last:%b %Y}" if pd.notna(last) else "-", sample), height=300)
+    return apply_stamp(
+        fig,
+        _stamp(f"Cakupan pengukuran: {area_name}", source_label, f"{last:%b %Y}" if pd.notna(last) else "-", sample),
+        height=300,
+    )
 
 
-def ranking_figure(rows: pd.DataFrame, *, measure: str, level_label: str, month: str, source_label: str,
-                   sample: bool):
+def ranking_figure(rows: pd.DataFrame, *, measure: str, level_label: str, month: str, source_label: str, sample: bool):
     """Areas ranked by prevalence for one month, with CI whiskers and coverage in the label."""
     import plotly.graph_objects as go
 
@@ -473,20 +572,43 @@ def ranking_figure(rows: pd.DataFrame, *, measure: str, level_label: str, month:
     d = rows.dropna(subset=[f"{measure}_pct"]).sort_values(f"{measure}_pct")
     flags = _flag_text(d)
     cov = d["coverage_pct"]
-    text = [f"{p:.1f}% · n={n:,} · cakupan {c:.0f}%" if pd.notna(c) else f"{p:.1f}% · n={n:,}"
-            for p, n, c in zip(d[f"{measure}_pct"], d[MEASURES[measure][1]], cov, strict=True)]
-    fig = go.Figure(go.Bar(
-        y=d["area_name"], x=d[f"{measure}_pct"], orientation="h", text=text, textposition="outside",
-        marker_color=[OKABE_ITO["grey"] if f else OKABE_ITO["blue"] for f in flags],
-        error_x=dict(type="data", symmetric=False, array=d[f"{measure}_hi"] - d[f"{measure}_pct"],
-                     arrayminus=d[f"{measure}_pct"] - d[f"{measure}_lo"], color="#555", thickness=1),
-        customdata=np.array(flags, dtype=object), hovertemplate="%{y}: %{x:.1f}%<br>%{customdata}<extra></extra>",
-    ))
+    text = [
+        f"{p:.1f}% · n={n:,} · cakupan {c:.0f}%" if pd.notna(c) else f"{p:.1f}% · n={n:,}"
+        for p, n, c in zip(d[f"{measure}_pct"], d[MEASURES[measure][1]], cov, strict=True)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            y=d["area_name"],
+            x=d[f"{measure}_pct"],
+            orientation="h",
+            text=text,
+            textposition="outside",
+            marker_color=[OKABE_ITO["grey"] if f else OKABE_ITO["blue"] for f in flags],
+            error_x=dict(
+                type="data",
+                symmetric=False,
+                array=d[f"{measure}_hi"] - d[f"{measure}_pct"],
+                arrayminus=d[f"{measure}_pct"] - d[f"{measure}_lo"],
+                color="#555",
+                thickness=1,
+            ),
+            customdata=np.array(flags, dtype=object),
+            hovertemplate="%{y}: %{x:.1f}%<br>%{customdata}<extra></extra>",
+        )
+    )
     fig.update_xaxes(title=f"{label.split(' (')[0]} (%), garis = IK 95%", rangemode="tozero", gridcolor="#eee")
     fig.update_layout(bargap=0.25)
-    return apply_stamp(fig, _stamp(f"Peringkat {level_label}: {label}, {month}", f"{source_label} (rutin)", month,
-                                   sample, extra="abu-abu = ada catatan mutu data"),
-                       height=max(300, 28 * len(d) + 120))
+    return apply_stamp(
+        fig,
+        _stamp(
+            f"Peringkat {level_label}: {label}, {month}",
+            f"{source_label} (rutin)",
+            month,
+            sample,
+            extra="abu-abu = ada catatan mutu data",
+        ),
+        height=max(300, 28 * len(d) + 120),
+    )
 
 
 FLAG_LABELS = {
@@ -508,19 +630,21 @@ def ranking_table(rows: pd.DataFrame, *, measure: str) -> pd.DataFrame:
     """Ranking as a table: area, prevalence and CI, numerator, denominator, coverage, flags."""
     num, den, _ = MEASURES[measure]
     d = rows.sort_values(f"{measure}_pct", ascending=False)
-    return pd.DataFrame({
-        "Wilayah": d["area_name"],
-        "Prevalensi (%)": d[f"{measure}_pct"].round(1),
-        "IK 95% bawah": d[f"{measure}_lo"].round(1),
-        "IK 95% atas": d[f"{measure}_hi"].round(1),
-        "Jumlah kasus": d[num],
-        "Anak dengan z-score sah": d[den],
-        "Diukur": d["measured"],
-        "Sasaran": d["sasaran"],
-        "Cakupan (%)": d["coverage_pct"].round(0),
-        "Nilai tak masuk akal (dikeluarkan)": d["implausible_haz"] + d["implausible_whz"] + d["implausible_waz"],
-        "Catatan mutu data": _flag_text(d),
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "Wilayah": d["area_name"],
+            "Prevalensi (%)": d[f"{measure}_pct"].round(1),
+            "IK 95% bawah": d[f"{measure}_lo"].round(1),
+            "IK 95% atas": d[f"{measure}_hi"].round(1),
+            "Jumlah kasus": d[num],
+            "Anak dengan z-score sah": d[den],
+            "Diukur": d["measured"],
+            "Sasaran": d["sasaran"],
+            "Cakupan (%)": d["coverage_pct"].round(0),
+            "Nilai tak masuk akal (dikeluarkan)": d["implausible_haz"] + d["implausible_whz"] + d["implausible_waz"],
+            "Catatan mutu data": _flag_text(d),
+        }
+    ).reset_index(drop=True)
 
 
 def shareable(table: pd.DataFrame) -> pd.DataFrame:
@@ -541,7 +665,8 @@ LEVEL_LABELS = {"kota": "Kota", "kecamatan": "Kecamatan", "kelurahan": "Keluraha
 def area_options(agg: pd.DataFrame, source_type: str) -> list[tuple[str, str]]:
     """(code, label) for the area picker: the city, then each kecamatan followed by its kelurahan."""
     d = agg[agg["source_type"] == source_type][["level", "area_code", "area_name", "parent_code"]].drop_duplicates(
-        "area_code")
+        "area_code"
+    )
     out = [(r.area_code, r.area_name) for r in d[d.level == "kota"].itertuples()]
     for kec in d[d.level == "kecamatan"].sort_values("area_name").itertuples():
         out.append((kec.area_code, f"Kec. {kec.area_name}"))
@@ -569,18 +694,31 @@ def children(agg: pd.DataFrame, source_type: str, area_code: str, period: pd.Tim
 
 def flag_summary(rows: pd.DataFrame) -> pd.DataFrame:
     """How many areas carry each data-quality flag."""
-    return pd.DataFrame({"Catatan mutu data": list(FLAG_LABELS.values()),
-                         "Jumlah wilayah": [int(rows[c].fillna(False).sum()) for c in FLAG_LABELS]})
+    return pd.DataFrame(
+        {
+            "Catatan mutu data": list(FLAG_LABELS.values()),
+            "Jumlah wilayah": [int(rows[c].fillna(False).sum()) for c in FLAG_LABELS],
+        }
+    )
 
 
 def published_table(pub: pd.DataFrame) -> pd.DataFrame:
     """Published figures for display, survey and routine labelled apart."""
     kind = np.where(pub["indicator"].str.contains("survey"), "survei (SSGI/SKI)", "rutin (Dinkes/e-PPGBM)")
-    return pd.DataFrame({
-        "Jenis": kind, "Indikator": pub["indicator"], "Wilayah": pub["area_name"], "Periode": pub["period"],
-        "Nilai": pub["value"], "Satuan": pub["unit"], "Sumber": pub["source_kind"], "Status": pub["status"],
-        "Tautan": pub["source_url"], "Catatan": pub["note"],
-    })
+    return pd.DataFrame(
+        {
+            "Jenis": kind,
+            "Indikator": pub["indicator"],
+            "Wilayah": pub["area_name"],
+            "Periode": pub["period"],
+            "Nilai": pub["value"],
+            "Satuan": pub["unit"],
+            "Sumber": pub["source_kind"],
+            "Status": pub["status"],
+            "Tautan": pub["source_url"],
+            "Catatan": pub["note"],
+        }
+    )
 
 
 def report_json(report: ImportReport) -> str:
@@ -592,6 +730,15 @@ def today() -> dt.date:
 
 
 __all__ = [
-    "MEASURES", "ImportReport", "KlaError", "add_rates", "agg_frame", "import_eppgbm", "import_rekap",
-    "load_sample", "published_frame", "suppress_small", "wilson",
+    "MEASURES",
+    "ImportReport",
+    "KlaError",
+    "add_rates",
+    "agg_frame",
+    "import_eppgbm",
+    "import_rekap",
+    "load_sample",
+    "published_frame",
+    "suppress_small",
+    "wilson",
 ]

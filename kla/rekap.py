@@ -51,10 +51,18 @@ OTHER_COLUMNS = {
     "puskesmas": ("puskesmas", "pukesmas", "pkm"),
 }
 LABEL = {
-    "sasaran": "Sasaran Balita", "diukur": "Balita Diukur", "pendek": "Pendek", "sangat_pendek": "Sangat Pendek",
-    "gizi_kurang": "Gizi Kurang", "gizi_buruk": "Gizi Buruk", "bb_kurang": "BB Kurang",
-    "bb_sangat_kurang": "BB Sangat Kurang", "periode": "Periode", "kecamatan": "Kecamatan",
-    "kelurahan": "Kelurahan", "puskesmas": "Puskesmas",
+    "sasaran": "Sasaran Balita",
+    "diukur": "Balita Diukur",
+    "pendek": "Pendek",
+    "sangat_pendek": "Sangat Pendek",
+    "gizi_kurang": "Gizi Kurang",
+    "gizi_buruk": "Gizi Buruk",
+    "bb_kurang": "BB Kurang",
+    "bb_sangat_kurang": "BB Sangat Kurang",
+    "periode": "Periode",
+    "kecamatan": "Kecamatan",
+    "kelurahan": "Kelurahan",
+    "puskesmas": "Puskesmas",
 }
 _EXPECTED = {a for v in (*COUNT_COLUMNS.values(), *OTHER_COLUMNS.values()) for a in v}
 
@@ -133,7 +141,10 @@ def parse_rekap(path: Path, *, matcher: WilayahMatcher) -> ParsedRekap:
 
     periods: list[dt.date | None] = []
     for i in range(n):
-        text = raw.at[i, found["periode"]] if found["periode"] else f"{raw.at[i, found['bulan']]} {raw.at[i, found['tahun']]}"
+        if found["periode"]:
+            text = raw.at[i, found["periode"]]
+        else:
+            text = f"{raw.at[i, found['bulan']]} {raw.at[i, found['tahun']]}"
         p = parse_period(text)
         periods.append(p)
         if p is None:
@@ -150,7 +161,8 @@ def parse_rekap(path: Path, *, matcher: WilayahMatcher) -> ParsedRekap:
                     if k == "diukur":
                         report(i, LABEL[k], "jumlah balita diukur kosong")
                     continue
-                v = tabular.parse_number(t.replace(".", "")) if re.fullmatch(r"\d{1,3}(\.\d{3})+", t) else tabular.parse_number(t)
+                thousands = re.fullmatch(r"\d{1,3}(\.\d{3})+", t)  # "1.234" is one thousand two hundred…
+                v = tabular.parse_number(t.replace(".", "") if thousands else t)
                 if v is None or v < 0 or v != int(v):
                     report(i, LABEL[k], f"'{t[:15]}' bukan bilangan bulat tidak negatif")
                     continue
@@ -158,16 +170,21 @@ def parse_rekap(path: Path, *, matcher: WilayahMatcher) -> ParsedRekap:
         counts[k] = vals
 
     d = counts["diukur"]
-    for a, b, label in (("pendek", "sangat_pendek", "pendek + sangat pendek"),
-                        ("gizi_kurang", "gizi_buruk", "gizi kurang + gizi buruk"),
-                        ("bb_kurang", "bb_sangat_kurang", "BB kurang + BB sangat kurang")):
+    for a, b, label in (
+        ("pendek", "sangat_pendek", "pendek + sangat pendek"),
+        ("gizi_kurang", "gizi_buruk", "gizi kurang + gizi buruk"),
+        ("bb_kurang", "bb_sangat_kurang", "BB kurang + BB sangat kurang"),
+    ):
         tot = np.nan_to_num(counts[a]) + np.nan_to_num(counts[b])
         for i in np.flatnonzero(tot > d):
             report(i, LABEL[a], f"{label} = {tot[i]:.0f} melebihi balita diukur ({d[i]:.0f})")
     s = counts["sasaran"]
     for i in np.flatnonzero(np.isfinite(s) & (d > s * (1 + SASARAN_TOLERANCE))):
-        report(i, LABEL["diukur"], f"balita diukur {d[i]:.0f} melebihi sasaran {s[i]:.0f} lebih dari "
-               f"{SASARAN_TOLERANCE:.0%}")
+        report(
+            i,
+            LABEL["diukur"],
+            f"balita diukur {d[i]:.0f} melebihi sasaran {s[i]:.0f} lebih dari {SASARAN_TOLERANCE:.0%}",
+        )
 
     kec_code: list[str | None] = []
     kel_code: list[str | None] = []
@@ -182,8 +199,12 @@ def parse_rekap(path: Path, *, matcher: WilayahMatcher) -> ParsedRekap:
             kel_code.append(kl)
             pkm.append(raw.at[i, found["puskesmas"]] or None if found["puskesmas"] else None)
             if kc and kl is None:
-                report(i, "Kelurahan", f"kelurahan '{str(raw.at[i, found['kelurahan']])[:40]}' tidak ada di "
-                       f"Kecamatan {matcher.names.get(kc, kc)}")
+                report(
+                    i,
+                    "Kelurahan",
+                    f"kelurahan '{str(raw.at[i, found['kelurahan']])[:40]}' tidak ada di "
+                    f"Kecamatan {matcher.names.get(kc, kc)}",
+                )
         else:
             kel_code.append(None)
             p = str(raw.at[i, found["puskesmas"]]).strip()
@@ -210,17 +231,26 @@ def parse_rekap(path: Path, *, matcher: WilayahMatcher) -> ParsedRekap:
             problems,
         )
     ok = ~bad
-    frame = pd.DataFrame({
-        "row_no": row_no[ok],
-        "period": [p for p, good in zip(periods, ok, strict=True) if good],
-        "kecamatan_code": np.array(kec_code, dtype=object)[ok],
-        "kelurahan_code": np.array(kel_code, dtype=object)[ok],
-        "puskesmas": np.array(pkm, dtype=object)[ok],
-        **{k: pd.array(np.where(np.isfinite(v[ok]), v[ok], np.nan), dtype="Float64").astype("Int64")
-           for k, v in counts.items()},
-    })
-    stats = {"rows_total": n, "rows_rejected": n_bad, "rows_accepted": int(ok.sum()), "level": level,
-             "periods": sorted({str(p)[:7] for p in frame["period"]})}
+    frame = pd.DataFrame(
+        {
+            "row_no": row_no[ok],
+            "period": [p for p, good in zip(periods, ok, strict=True) if good],
+            "kecamatan_code": np.array(kec_code, dtype=object)[ok],
+            "kelurahan_code": np.array(kel_code, dtype=object)[ok],
+            "puskesmas": np.array(pkm, dtype=object)[ok],
+            **{
+                k: pd.array(np.where(np.isfinite(v[ok]), v[ok], np.nan), dtype="Float64").astype("Int64")
+                for k, v in counts.items()
+            },
+        }
+    )
+    stats = {
+        "rows_total": n,
+        "rows_rejected": n_bad,
+        "rows_accepted": int(ok.sum()),
+        "level": level,
+        "periods": sorted({str(p)[:7] for p in frame["period"]}),
+    }
     return ParsedRekap(frame, problems, stats)
 
 
@@ -228,23 +258,32 @@ def base_from_rekap(rows: pd.DataFrame, matcher: WilayahMatcher) -> pd.DataFrame
     """Recap rows as ``nutrition_base`` rows. Recap sheets carry no implausible counts (0)."""
     z = lambda c: rows[c].fillna(0).astype("int64")  # noqa: E731
     kel = rows["kelurahan_code"].notna()
-    base = pd.DataFrame({
-        "level": np.where(kel, "kelurahan", "puskesmas"),
-        "area_key": np.where(kel, rows["kelurahan_code"], [puskesmas_key(p) if p else None for p in rows["puskesmas"]]),
-        "area_name": np.where(kel, [matcher.names.get(c, c) for c in rows["kelurahan_code"]],
-                              ["Puskesmas " + str(p) for p in rows["puskesmas"]]),
-        "kecamatan_code": rows["kecamatan_code"],
-        "period": rows["period"],
-        "sasaran": rows["sasaran"],
-        "measured": rows["diukur"].astype("int64"),
-        "n_haz": rows["diukur"].astype("int64"),
-        "stunted": z("pendek") + z("sangat_pendek"),
-        "severe_stunted": z("sangat_pendek"),
-        "n_whz": rows["diukur"].astype("int64"),
-        "wasted": z("gizi_kurang") + z("gizi_buruk"),
-        "severe_wasted": z("gizi_buruk"),
-        "n_waz": rows["diukur"].astype("int64"),
-        "underweight": z("bb_kurang") + z("bb_sangat_kurang"),
-        "implausible_haz": 0, "implausible_whz": 0, "implausible_waz": 0,
-    })
+    base = pd.DataFrame(
+        {
+            "level": np.where(kel, "kelurahan", "puskesmas"),
+            "area_key": np.where(
+                kel, rows["kelurahan_code"], [puskesmas_key(p) if p else None for p in rows["puskesmas"]]
+            ),
+            "area_name": np.where(
+                kel,
+                [matcher.names.get(c, c) for c in rows["kelurahan_code"]],
+                ["Puskesmas " + str(p) for p in rows["puskesmas"]],
+            ),
+            "kecamatan_code": rows["kecamatan_code"],
+            "period": rows["period"],
+            "sasaran": rows["sasaran"],
+            "measured": rows["diukur"].astype("int64"),
+            "n_haz": rows["diukur"].astype("int64"),
+            "stunted": z("pendek") + z("sangat_pendek"),
+            "severe_stunted": z("sangat_pendek"),
+            "n_whz": rows["diukur"].astype("int64"),
+            "wasted": z("gizi_kurang") + z("gizi_buruk"),
+            "severe_wasted": z("gizi_buruk"),
+            "n_waz": rows["diukur"].astype("int64"),
+            "underweight": z("bb_kurang") + z("bb_sangat_kurang"),
+            "implausible_haz": 0,
+            "implausible_whz": 0,
+            "implausible_waz": 0,
+        }
+    )
     return base

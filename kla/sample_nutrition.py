@@ -46,14 +46,74 @@ from kla.db import connect_scratch
 from kla.eppgbm import puskesmas_key
 
 EXPORT_COLUMNS = [
-    "NIK", "Nama", "JK", "Tgl Lahir", "BB Lahir", "TB Lahir", "Nama Ortu", "Prov", "Kab/Kota", "Kec",
-    "Pukesmas", "Desa/Kel", "Posyandu", "RT", "RW", "Alamat", "Usia Saat Ukur", "Tanggal Pengukuran",
-    "Bulan Pengukuran", "Status Bulan", "status tahun", "Berat", "Tinggi", "Cara Ukur", "LiLA", "BB/U",
-    "ZS BB/U", "TB/U", "ZS TB/U", "BB/TB", "ZS BB/TB", "Naik Berat Badan", "PMT Diterima (kg)",
-    "Jml Vit A", "KPSP", "KIA", "Detail Status", "status desa",
+    "NIK",
+    "Nama",
+    "JK",
+    "Tgl Lahir",
+    "BB Lahir",
+    "TB Lahir",
+    "Nama Ortu",
+    "Prov",
+    "Kab/Kota",
+    "Kec",
+    "Pukesmas",
+    "Desa/Kel",
+    "Posyandu",
+    "RT",
+    "RW",
+    "Alamat",
+    "Usia Saat Ukur",
+    "Tanggal Pengukuran",
+    "Bulan Pengukuran",
+    "Status Bulan",
+    "status tahun",
+    "Berat",
+    "Tinggi",
+    "Cara Ukur",
+    "LiLA",
+    "BB/U",
+    "ZS BB/U",
+    "TB/U",
+    "ZS TB/U",
+    "BB/TB",
+    "ZS BB/TB",
+    "Naik Berat Badan",
+    "PMT Diterima (kg)",
+    "Jml Vit A",
+    "KPSP",
+    "KIA",
+    "Detail Status",
+    "status desa",
 ]
-_SYL = np.array(["an", "di", "ra", "sa", "ti", "nu", "ma", "ya", "fa", "ri", "ka", "lu", "ni", "wa", "de", "si",
-                 "ha", "zi", "ba", "ta", "mi", "lia", "put", "ar", "ham"])
+_SYL = np.array(
+    [
+        "an",
+        "di",
+        "ra",
+        "sa",
+        "ti",
+        "nu",
+        "ma",
+        "ya",
+        "fa",
+        "ri",
+        "ka",
+        "lu",
+        "ni",
+        "wa",
+        "de",
+        "si",
+        "ha",
+        "zi",
+        "ba",
+        "ta",
+        "mi",
+        "lia",
+        "put",
+        "ar",
+        "ham",
+    ]
+)
 
 
 def scenario_path() -> Path:
@@ -73,16 +133,16 @@ def _months(start: str, end: str) -> pd.DatetimeIndex:
     return pd.date_range(pd.Timestamp(start + "-01"), pd.Timestamp(end + "-01"), freq="MS")
 
 
-def _inverse_lms(z: np.ndarray, l: np.ndarray, m: np.ndarray, s: np.ndarray, restricted: bool) -> np.ndarray:
+def _inverse_lms(z: np.ndarray, lam: np.ndarray, m: np.ndarray, s: np.ndarray, restricted: bool) -> np.ndarray:
     def sd(k):
-        return m * (1 + l * s * k) ** (1 / l)
+        return m * (1 + lam * s * k) ** (1 / lam)
 
-    y = m * (1 + l * s * np.clip(z, -3, 3)) ** (1 / l)
+    y = m * (1 + lam * s * np.clip(z, -3, 3)) ** (1 / lam)
     if restricted:
         y = np.where(z > 3, sd(3) + (z - 3) * (sd(3) - sd(2)), y)
         y = np.where(z < -3, sd(-3) + (z + 3) * (sd(-2) - sd(-3)), y)
     else:
-        y = m * (1 + l * s * z) ** (1 / l)
+        y = m * (1 + lam * s * z) ** (1 / lam)
     return y
 
 
@@ -155,11 +215,18 @@ def generate(
         idx = np.flatnonzero(el)
         decline = (1 + r["stunting_yearly_change"]) ** yrs
         shift = -2.0 - inv(np.clip(p_st * decline, 0.002, 0.5)) - mu_h
-        rows.append(pd.DataFrame({
-            "child": idx, "t": t, "measure_date": mday[idx], "age": age[idx],
-            "haz": haz_c[idx] + shift[child_kel[idx]] + rng.normal(0, 0.15, len(idx)),
-            "whz": whz_c[idx] + rng.normal(0, 0.3, len(idx)),
-        }))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "child": idx,
+                    "t": t,
+                    "measure_date": mday[idx],
+                    "age": age[idx],
+                    "haz": haz_c[idx] + shift[child_kel[idx]] + rng.normal(0, 0.15, len(idx)),
+                    "whz": whz_c[idx] + rng.normal(0, 0.3, len(idx)),
+                }
+            )
+        )
     m = pd.concat(rows, ignore_index=True)
     if max_rows is not None:
         m = m.iloc[:max_rows].copy()
@@ -186,19 +253,21 @@ def generate(
         lms_w[sel] = tb.lms[sidx[sel], row]
     w = _inverse_lms(m["whz"].to_numpy(), lms_w[:, 0], lms_w[:, 1], lms_w[:, 2], restricted=True)
     w = np.round(np.clip(w, 1.0, 40), 1)
-    out = pd.DataFrame({
-        "child": ch,
-        "kelurahan_code": kel.code.to_numpy()[child_kel[ch]],
-        "kecamatan_code": kel.parent_code.to_numpy()[child_kel[ch]],
-        "kelurahan_name": kel.name.to_numpy()[child_kel[ch]],
-        "puskesmas": pkm_of[child_kel[ch]],
-        "sex": sx,
-        "birth": birth[ch],
-        "measure_date": m["measure_date"].to_numpy(),
-        "weight_kg": w,
-        "height_cm": h_rec,
-        "position": pos,
-    })
+    out = pd.DataFrame(
+        {
+            "child": ch,
+            "kelurahan_code": kel.code.to_numpy()[child_kel[ch]],
+            "kecamatan_code": kel.parent_code.to_numpy()[child_kel[ch]],
+            "kelurahan_name": kel.name.to_numpy()[child_kel[ch]],
+            "puskesmas": pkm_of[child_kel[ch]],
+            "sex": sx,
+            "birth": birth[ch],
+            "measure_date": m["measure_date"].to_numpy(),
+            "weight_kg": w,
+            "height_cm": h_rec,
+            "position": pos,
+        }
+    )
     out.attrs["sasaran"] = dict(zip(kel.code, n_kel, strict=True))
     return out
 
@@ -209,33 +278,59 @@ def aggregate(*, scale: float = 1.0, seed: int | None = None) -> pd.DataFrame:
     from kla.nutrition import base_counts
 
     g = generate(scale=scale, seed=seed)
-    z = anthro.zscores(g["sex"].to_numpy(), (g["measure_date"] - g["birth"]).dt.days.to_numpy(),
-                       g["weight_kg"].to_numpy(), g["height_cm"].to_numpy(), g["position"].to_numpy())
-    rel = pd.DataFrame({
-        "child_key": g["child"].astype(str),
-        "row_no": np.arange(len(g)),
-        "measure_date": g["measure_date"],
-        "period": g["measure_date"].dt.to_period("M").dt.start_time,
-        "kelurahan_code": g["kelurahan_code"],
-        "kecamatan_code": g["kecamatan_code"],
-        "puskesmas": g["puskesmas"],
-        "puskesmas_key": [puskesmas_key(p) for p in g["puskesmas"]],
-        **{k: z[k] for k in ("haz", "waz", "whz", "flag_haz", "flag_waz", "flag_whz")},
-    })
+    z = anthro.zscores(
+        g["sex"].to_numpy(),
+        (g["measure_date"] - g["birth"]).dt.days.to_numpy(),
+        g["weight_kg"].to_numpy(),
+        g["height_cm"].to_numpy(),
+        g["position"].to_numpy(),
+    )
+    rel = pd.DataFrame(
+        {
+            "child_key": g["child"].astype(str),
+            "row_no": np.arange(len(g)),
+            "measure_date": g["measure_date"],
+            "period": g["measure_date"].dt.to_period("M").dt.start_time,
+            "kelurahan_code": g["kelurahan_code"],
+            "kecamatan_code": g["kecamatan_code"],
+            "puskesmas": g["puskesmas"],
+            "puskesmas_key": [puskesmas_key(p) for p in g["puskesmas"]],
+            **{k: z[k] for k in ("haz", "waz", "whz", "flag_haz", "flag_waz", "flag_whz")},
+        }
+    )
     con = connect_scratch()
     con.register("wilayah", _wilayah())
     con.register("sample_src", rel)
     base = base_counts(con, "sample_src")
     con.close()
     sas = g.attrs["sasaran"]
-    base["sasaran"] = [sas.get(k) if lv == "kelurahan" else None for k, lv in zip(base.area_key, base.level, strict=True)]
+    base["sasaran"] = [
+        sas.get(k) if lv == "kelurahan" else None for k, lv in zip(base.area_key, base.level, strict=True)
+    ]
     pkm_sas = base[base.level == "kelurahan"].groupby("kecamatan_code")["sasaran"].sum()
     base["period"] = pd.to_datetime(base["period"]).dt.strftime("%Y-%m-%d")
     base["sasaran"] = base["sasaran"].astype("Int64")
     del pkm_sas
-    cols = ["level", "area_key", "area_name", "kecamatan_code", "period", "sasaran", "measured", "n_haz", "stunted",
-            "severe_stunted", "n_whz", "wasted", "severe_wasted", "n_waz", "underweight", "implausible_haz",
-            "implausible_whz", "implausible_waz"]
+    cols = [
+        "level",
+        "area_key",
+        "area_name",
+        "kecamatan_code",
+        "period",
+        "sasaran",
+        "measured",
+        "n_haz",
+        "stunted",
+        "severe_stunted",
+        "n_whz",
+        "wasted",
+        "severe_wasted",
+        "n_waz",
+        "underweight",
+        "implausible_haz",
+        "implausible_whz",
+        "implausible_waz",
+    ]
     return base[cols].sort_values(["level", "area_key", "period"]).reset_index(drop=True)
 
 
@@ -265,8 +360,9 @@ def to_export(g: pd.DataFrame, *, messy: bool = False, seed: int = 7) -> pd.Data
     parent_child = _fake_names(crng, len(uniq), 2)
     addr_child = np.char.add("Jl. ", _fake_names(crng, len(uniq), 1).astype(str))
     age = (g["measure_date"] - g["birth"]).dt.days.to_numpy()
-    z = anthro.zscores(g["sex"].to_numpy(), age, g["weight_kg"].to_numpy(), g["height_cm"].to_numpy(),
-                       g["position"].to_numpy())
+    z = anthro.zscores(
+        g["sex"].to_numpy(), age, g["weight_kg"].to_numpy(), g["height_cm"].to_numpy(), g["position"].to_numpy()
+    )
     yrs, rem = age // 365, age % 365
     mons = (rem / anthro.DAYS_PER_MONTH).astype(int)
     days = (rem - mons * anthro.DAYS_PER_MONTH).astype(int).clip(0)
@@ -276,29 +372,49 @@ def to_export(g: pd.DataFrame, *, messy: bool = False, seed: int = 7) -> pd.Data
         return s.to_numpy()
 
     md = pd.to_datetime(g["measure_date"])
-    out = pd.DataFrame({
-        "NIK": nik_child[inv], "Nama": name_child[inv], "JK": np.where(g["sex"] == 1, "L", "P"),
-        "Tgl Lahir": pd.to_datetime(g["birth"]).dt.strftime("%Y-%m-%d").to_numpy(),
-        "BB Lahir": dec(rng.normal(3.1, 0.4, n)), "TB Lahir": dec(rng.normal(49, 2, n)),
-        "Nama Ortu": parent_child[inv], "Prov": "BANTEN", "Kab/Kota": "KOTA SERANG",
-        "Kec": [kec_name[c].upper() for c in g["kecamatan_code"]], "Pukesmas": g["puskesmas"].to_numpy(),
-        "Desa/Kel": g["kelurahan_name"].str.upper().to_numpy(),
-        "Posyandu": np.char.add("Posyandu ", rng.integers(1, 25, n).astype(str)),
-        "RT": np.char.zfill(rng.integers(1, 15, n).astype(str), 3), "RW": np.char.zfill(rng.integers(1, 9, n).astype(str), 3),
-        "Alamat": addr_child[inv],
-        "Usia Saat Ukur": [f"{a} Tahun - {b} Bulan - {c} Hari" for a, b, c in zip(yrs, mons, days, strict=True)],
-        "Tanggal Pengukuran": md.dt.strftime("%Y-%m-%d").to_numpy(),
-        "Bulan Pengukuran": md.dt.month.astype(str).to_numpy(), "Status Bulan": "", "status tahun": md.dt.year.astype(str).to_numpy(),
-        "Berat": dec(g["weight_kg"].to_numpy()), "Tinggi": dec(g["height_cm"].to_numpy()),
-        "Cara Ukur": np.where(g["position"] == "L", "Terlentang", "Berdiri"),
-        "LiLA": dec(rng.normal(14.5, 1.2, n)),
-        "BB/U": z["class_waz"].astype(str).to_numpy(), "ZS BB/U": dec(z["waz"].to_numpy(), 2),
-        "TB/U": z["class_haz"].astype(str).to_numpy(), "ZS TB/U": dec(z["haz"].to_numpy(), 2),
-        "BB/TB": z["class_whz"].astype(str).to_numpy(), "ZS BB/TB": dec(z["whz"].to_numpy(), 2),
-        "Naik Berat Badan": rng.choice(["Ya", "Tidak", "-"], n), "PMT Diterima (kg)": "0",
-        "Jml Vit A": rng.integers(0, 3, n).astype(str), "KPSP": "", "KIA": rng.choice(["Ya", "Tidak"], n),
-        "Detail Status": "", "status desa": "",
-    }, columns=EXPORT_COLUMNS)
+    out = pd.DataFrame(
+        {
+            "NIK": nik_child[inv],
+            "Nama": name_child[inv],
+            "JK": np.where(g["sex"] == 1, "L", "P"),
+            "Tgl Lahir": pd.to_datetime(g["birth"]).dt.strftime("%Y-%m-%d").to_numpy(),
+            "BB Lahir": dec(rng.normal(3.1, 0.4, n)),
+            "TB Lahir": dec(rng.normal(49, 2, n)),
+            "Nama Ortu": parent_child[inv],
+            "Prov": "BANTEN",
+            "Kab/Kota": "KOTA SERANG",
+            "Kec": [kec_name[c].upper() for c in g["kecamatan_code"]],
+            "Pukesmas": g["puskesmas"].to_numpy(),
+            "Desa/Kel": g["kelurahan_name"].str.upper().to_numpy(),
+            "Posyandu": np.char.add("Posyandu ", rng.integers(1, 25, n).astype(str)),
+            "RT": np.char.zfill(rng.integers(1, 15, n).astype(str), 3),
+            "RW": np.char.zfill(rng.integers(1, 9, n).astype(str), 3),
+            "Alamat": addr_child[inv],
+            "Usia Saat Ukur": [f"{a} Tahun - {b} Bulan - {c} Hari" for a, b, c in zip(yrs, mons, days, strict=True)],
+            "Tanggal Pengukuran": md.dt.strftime("%Y-%m-%d").to_numpy(),
+            "Bulan Pengukuran": md.dt.month.astype(str).to_numpy(),
+            "Status Bulan": "",
+            "status tahun": md.dt.year.astype(str).to_numpy(),
+            "Berat": dec(g["weight_kg"].to_numpy()),
+            "Tinggi": dec(g["height_cm"].to_numpy()),
+            "Cara Ukur": np.where(g["position"] == "L", "Terlentang", "Berdiri"),
+            "LiLA": dec(rng.normal(14.5, 1.2, n)),
+            "BB/U": z["class_waz"].astype(str).to_numpy(),
+            "ZS BB/U": dec(z["waz"].to_numpy(), 2),
+            "TB/U": z["class_haz"].astype(str).to_numpy(),
+            "ZS TB/U": dec(z["haz"].to_numpy(), 2),
+            "BB/TB": z["class_whz"].astype(str).to_numpy(),
+            "ZS BB/TB": dec(z["whz"].to_numpy(), 2),
+            "Naik Berat Badan": rng.choice(["Ya", "Tidak", "-"], n),
+            "PMT Diterima (kg)": "0",
+            "Jml Vit A": rng.integers(0, 3, n).astype(str),
+            "KPSP": "",
+            "KIA": rng.choice(["Ya", "Tidak"], n),
+            "Detail Status": "",
+            "status desa": "",
+        },
+        columns=EXPORT_COLUMNS,
+    )
     if messy and n >= 50:
         k = max(1, n // 200)
         pick = lambda: rng.choice(n, k, replace=False)  # noqa: E731
@@ -314,9 +430,24 @@ def to_export(g: pd.DataFrame, *, messy: bool = False, seed: int = 7) -> pd.Data
         i = pick()
         out.loc[i, "Tanggal Pengukuran"] = md.iloc[i].dt.strftime("%d/%m/%Y").to_numpy()
         i = pick()
-        months_id = np.array(["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
-                              "Oktober", "November", "Desember"])
-        out.loc[i, "Tgl Lahir"] = [f"{d.day} {months_id[d.month - 1]} {d.year}" for d in pd.to_datetime(g["birth"].iloc[i])]
+        months_id = np.array(
+            [
+                "Januari",
+                "Februari",
+                "Maret",
+                "April",
+                "Mei",
+                "Juni",
+                "Juli",
+                "Agustus",
+                "September",
+                "Oktober",
+                "November",
+                "Desember",
+            ]
+        )
+        births = pd.to_datetime(g["birth"].iloc[i])
+        out.loc[i, "Tgl Lahir"] = [f"{d.day} {months_id[d.month - 1]} {d.year}" for d in births]
         # missing NIK, export z-scores off
         out.loc[pick(), "NIK"] = ""
         i = pick()

@@ -263,6 +263,9 @@ class GiziKeys:
     MEASURE = "gizi_ukuran"
     PERIOD = "gizi_bulan"
     AREA = "gizi_wilayah"
+    UPLOAD_KIND = "gizi_impor_jenis"
+    UPLOAD = "gizi_impor_berkas"
+    UPLOAD_GO = "gizi_impor_mulai"
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -279,3 +282,45 @@ def load_nutrition_published(fp: Fingerprint) -> pd.DataFrame:
     from kla import nutrition
 
     return nutrition.published_frame(_connection(fp))
+
+
+def nutrition_import_panel(fp: Fingerprint) -> None:
+    """Upload an e-PPGBM export or a recap sheet and import it with a progress bar.
+
+    The file goes to a private temp folder (deleted afterwards) and through the same
+    build-then-swap import as the CLI; the page then reconnects to the new database.
+    """
+    import tempfile
+
+    from kla import nutrition
+
+    with st.expander("Impor ekspor e-PPGBM atau rekap bulanan"):
+        kind = st.radio("Jenis berkas", ["eppgbm", "rekap"], horizontal=True, key=GiziKeys.UPLOAD_KIND,
+                        format_func=nutrition.SOURCE_LABELS.get)
+        up = st.file_uploader("Berkas CSV (pemisah ';') atau XLSX", type=["csv", "xlsx"], key=GiziKeys.UPLOAD)
+        if up is None or not st.button("Impor sekarang", key=GiziKeys.UPLOAD_GO):
+            return
+        bar = st.progress(0.0, text="Menyiapkan…")
+        with tempfile.TemporaryDirectory(prefix="kla-impor-") as tmp:
+            path = Path(tmp) / Path(up.name).name
+            path.write_bytes(up.getbuffer())
+            try:
+                if kind == "eppgbm":
+                    report = nutrition.import_eppgbm(
+                        path, Path(fp[0]), progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+                else:
+                    report = nutrition.import_rekap(path, Path(fp[0]))
+            except KlaError as exc:
+                bar.empty()
+                st.error(str(exc))
+                return
+        bar.empty()
+        if report.status == "already-imported":
+            st.info(f"{report.file} sudah pernah diimpor; tidak ada perubahan.")
+            return
+        st.success(f"Diimpor {report.rows_imported:,} dari {report.rows_total:,} baris ({report.rows_rejected:,} "
+                   f"ditolak) dalam {report.seconds:.1f} s.")
+        if report.problems:
+            st.dataframe(pd.DataFrame([{"baris": p.row, "kolom": p.column, "masalah": p.message}
+                                       for p in report.problems[:500]]), hide_index=True)
+        st.cache_data.clear()

@@ -30,52 +30,57 @@ def who_row(table: str, sex: str, key: float) -> tuple[float, float, float]:
     return t["l"][i], t["m"][i], t["s"][i]
 
 
-def plain_z(y: float, l: float, m: float, s: float) -> float:
-    return ((y / m) ** l - 1) / (l * s)
+def plain_z(y: float, lam: float, m: float, s: float) -> float:
+    return ((y / m) ** lam - 1) / (lam * s)
 
 
 def one(sex: int, age: float, w: float, h: float, pos: str = "") -> pd.Series:
-    return anthro.zscores(np.array([sex]), np.array([age], float), np.array([w], float), np.array([h], float),
-                          np.array([pos], dtype=object)).iloc[0]
+    return anthro.zscores(
+        np.array([sex]),
+        np.array([age], float),
+        np.array([w], float),
+        np.array([h], float),
+        np.array([pos], dtype=object),
+    ).iloc[0]
 
 
 def test_boy_at_birth_49_9_cm_is_median_length() -> None:
-    l, m, s = who_row("lhfa", "M", 0)
+    lam, m, s = who_row("lhfa", "M", 0)
     assert m == pytest.approx(49.8842)
     r = one(1, 0, 3.3464, 49.9, "L")
-    assert r.haz == pytest.approx(plain_z(49.9, l, m, s), abs=1e-12)
+    assert r.haz == pytest.approx(plain_z(49.9, lam, m, s), abs=1e-12)
     assert abs(r.haz) < 0.01
     assert r.waz == pytest.approx(0.0, abs=1e-9)  # 3.3464 kg is the WFA median on day 0
     assert r.class_haz == "Normal" and r.class_waz == "Berat badan normal"
 
 
 def test_girl_one_year_plus_two_sd_length() -> None:
-    l, m, s = who_row("lhfa", "F", 365)
+    lam, m, s = who_row("lhfa", "F", 365)
     h = m * (1 + 2 * s)  # L = 1: +2 SD is M(1 + 2S)
     assert one(2, 365, 9.0, h, "L").haz == pytest.approx(2.0, abs=1e-9)
 
 
 def test_weight_for_age_restricted_beyond_three_sd() -> None:
-    l, m, s = who_row("wfa", "M", 500)
-    sd = lambda k: m * (1 + l * s * k) ** (1 / l)  # noqa: E731
+    lam, m, s = who_row("wfa", "M", 500)
+    sd = lambda k: m * (1 + lam * s * k) ** (1 / lam)  # noqa: E731
     y_hi = sd(3) + 2.0 * (sd(3) - sd(2))
     y_lo = sd(-3) - 0.5 * (sd(-2) - sd(-3))
     assert one(1, 500, y_hi, 80).waz == pytest.approx(5.0, abs=1e-9)
     assert one(1, 500, y_lo, 80).waz == pytest.approx(-3.5, abs=1e-9)
     # the plain LMS formula would give something else: the restriction really is applied
-    assert abs(plain_z(y_hi, l, m, s) - 5.0) > 0.05
+    assert abs(plain_z(y_hi, lam, m, s) - 5.0) > 0.05
 
 
 def test_weight_for_length_interpolates_between_rows() -> None:
     a = who_row("wfl", "F", 60.0)
     b = who_row("wfl", "F", 60.1)
-    l, m, s = ((x + y) / 2 for x, y in zip(a, b, strict=True))
-    assert one(2, 100, 5.8, 60.05, "L").whz == pytest.approx(plain_z(5.8, l, m, s), abs=1e-9)
+    lam, m, s = ((x + y) / 2 for x, y in zip(a, b, strict=True))
+    assert one(2, 100, 5.8, 60.05, "L").whz == pytest.approx(plain_z(5.8, lam, m, s), abs=1e-9)
 
 
 def test_weight_for_height_used_from_731_days() -> None:
-    l, m, s = who_row("wfh", "M", 90.0)
-    assert one(1, 800, 13.0, 90.0, "H").whz == pytest.approx(plain_z(13.0, l, m, s), abs=1e-9)
+    lam, m, s = who_row("wfh", "M", 90.0)
+    assert one(1, 800, 13.0, 90.0, "H").whz == pytest.approx(plain_z(13.0, lam, m, s), abs=1e-9)
     l2, m2, s2 = who_row("wfl", "M", 90.0)
     assert one(1, 700, 13.0, 90.0, "L").whz == pytest.approx(plain_z(13.0, l2, m2, s2), abs=1e-9)
 
@@ -113,13 +118,25 @@ def test_no_zscores_beyond_sixty_months_or_unknown_sex() -> None:
 @pytest.mark.parametrize(
     ("indicator", "z", "expected"),
     [
-        ("haz", -3.0001, "Sangat pendek"), ("haz", -3.0, "Pendek"), ("haz", -2.0001, "Pendek"),
-        ("haz", -2.0, "Normal"), ("haz", 3.0, "Normal"), ("haz", 3.0001, "Tinggi"),
-        ("waz", -3.01, "Berat badan sangat kurang"), ("waz", -2.5, "Berat badan kurang"),
-        ("waz", 1.0, "Berat badan normal"), ("waz", 1.01, "Risiko berat badan lebih"),
-        ("whz", -3.01, "Gizi buruk"), ("whz", -3.0, "Gizi kurang"), ("whz", -2.0, "Gizi baik"),
-        ("whz", 1.0, "Gizi baik"), ("whz", 1.01, "Berisiko gizi lebih"), ("whz", 2.0, "Berisiko gizi lebih"),
-        ("whz", 2.01, "Gizi lebih"), ("whz", 3.0, "Gizi lebih"), ("whz", 3.01, "Obesitas"),
+        ("haz", -3.0001, "Sangat pendek"),
+        ("haz", -3.0, "Pendek"),
+        ("haz", -2.0001, "Pendek"),
+        ("haz", -2.0, "Normal"),
+        ("haz", 3.0, "Normal"),
+        ("haz", 3.0001, "Tinggi"),
+        ("waz", -3.01, "Berat badan sangat kurang"),
+        ("waz", -2.5, "Berat badan kurang"),
+        ("waz", 1.0, "Berat badan normal"),
+        ("waz", 1.01, "Risiko berat badan lebih"),
+        ("whz", -3.01, "Gizi buruk"),
+        ("whz", -3.0, "Gizi kurang"),
+        ("whz", -2.0, "Gizi baik"),
+        ("whz", 1.0, "Gizi baik"),
+        ("whz", 1.01, "Berisiko gizi lebih"),
+        ("whz", 2.0, "Berisiko gizi lebih"),
+        ("whz", 2.01, "Gizi lebih"),
+        ("whz", 3.0, "Gizi lebih"),
+        ("whz", 3.01, "Obesitas"),
     ],
 )
 def test_permenkes_cutoffs(indicator: str, z: float, expected: str) -> None:
@@ -137,8 +154,17 @@ def test_derived_indicators() -> None:
 
 @pytest.mark.parametrize(
     ("name", "z", "flagged"),
-    [("haz", -6.01, True), ("haz", -5.99, False), ("haz", 6.01, True), ("waz", 5.01, True), ("waz", -5.99, False),
-     ("waz", -6.01, True), ("whz", 5.01, True), ("whz", -5.01, True), ("whz", 4.99, False)],
+    [
+        ("haz", -6.01, True),
+        ("haz", -5.99, False),
+        ("haz", 6.01, True),
+        ("waz", 5.01, True),
+        ("waz", -5.99, False),
+        ("waz", -6.01, True),
+        ("whz", 5.01, True),
+        ("whz", -5.01, True),
+        ("whz", 4.99, False),
+    ],
 )
 def test_who_flag_limits(name: str, z: float, flagged: bool) -> None:
     lo, hi = anthro.FLAG_LIMITS[name]
@@ -146,7 +172,7 @@ def test_who_flag_limits(name: str, z: float, flagged: bool) -> None:
 
 
 def test_flagged_values_get_no_category() -> None:
-    l, m, s = who_row("lhfa", "M", 400)
+    lam, m, s = who_row("lhfa", "M", 400)
     h = m * (1 - 6.5 * s)  # HAZ -6.5
     r = one(1, 400, 9.0, h, "L")
     assert r.haz == pytest.approx(-6.5, abs=1e-9)
@@ -163,8 +189,15 @@ def test_agrees_with_anthro_package_scalar_compute() -> None:
     pos = np.where(age < 731, "L", "H")  # usual positions: both implementations use the same method
     mine = anthro.zscores(sex, age, w, h, pos)
     for i in range(n):
-        ref = anthro_pkg.compute({"sex": "m" if sex[i] == 1 else "f", "age_days": int(age[i]),
-                                  "weight_kg": float(w[i]), "height_cm": float(h[i]), "measure": pos[i]})
+        ref = anthro_pkg.compute(
+            {
+                "sex": "m" if sex[i] == 1 else "f",
+                "age_days": int(age[i]),
+                "weight_kg": float(w[i]),
+                "height_cm": float(h[i]),
+                "measure": pos[i],
+            }
+        )
         assert mine.haz[i] == pytest.approx(ref["z_lhfa"], abs=0.01)
         assert mine.waz[i] == pytest.approx(ref["z_wfa"], abs=0.01)
         if ref["z_wflh"] is not None and not math.isnan(mine.whz[i]):
@@ -176,22 +209,27 @@ def test_zscore_cli_plain_table(tmp_path) -> None:
     src.write_text(
         "sex,birth_date,measure_date,weight_kg,height_cm,position\n"
         "L,2024-01-01,2024-01-01,3.3464,49.9,L\n"
-        "P,2022-01-01,2024-03-01,\"9,0\",78.0,berdiri\n"
+        'P,2022-01-01,2024-03-01,"9,0",78.0,berdiri\n'
         "X,2024-01-01,2024-02-01,4,52,\n"
         "M,2018-01-01,2024-01-01,18,110,H\n",
         encoding="utf-8",
     )
     out = tmp_path / "out.csv"
-    res = subprocess.run([sys.executable, "-m", "kla", "zscore", str(src), "--out", str(out)],
-                         capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-m", "kla", "zscore", str(src), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stderr
     df = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert list(df.columns[:6]) == ["sex", "birth_date", "measure_date", "weight_kg", "height_cm", "position"]
     for c in ("haz", "waz", "whz", "flag_haz", "flag_waz", "flag_whz", "class_haz", "class_waz", "class_whz"):
         assert c in df.columns
     assert abs(float(df.haz[0])) < 0.01 and df.class_haz[0] == "Normal"
-    l, m, s = who_row("lhfa", "F", 790)  # 2022-01-01 -> 2024-03-01 is 790 days; measured standing as usual
-    expected = plain_z(78.0, l, m, s)
+    lam, m, s = who_row("lhfa", "F", 790)  # 2022-01-01 -> 2024-03-01 is 790 days; measured standing as usual
+    expected = plain_z(78.0, lam, m, s)
     assert float(df.haz[1]) == pytest.approx(expected, abs=0.001)
     assert df.class_haz[1] == ("Sangat pendek" if expected < -3 else "Pendek")
     assert df.haz[2] == "" and df.class_haz[2] == ""  # unknown sex: no z-score
@@ -202,8 +240,13 @@ def test_zscore_cli_plain_table(tmp_path) -> None:
 def test_zscore_cli_missing_column_message(tmp_path) -> None:
     src = tmp_path / "in.csv"
     src.write_text("sex,weight_kg\nL,3\n", encoding="utf-8")
-    res = subprocess.run([sys.executable, "-m", "kla", "zscore", str(src), "--out", str(tmp_path / "o.csv")],
-                         capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-m", "kla", "zscore", str(src), "--out", str(tmp_path / "o.csv")],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+    )
     assert res.returncode == 2
     assert "kolom wajib tidak ada" in res.stderr and "height_cm" in res.stderr
     assert "Traceback" not in res.stderr

@@ -54,8 +54,10 @@ def test_import_real_layout_and_variants(db_copy: Path, tmp_path: Path) -> None:
     assert rep.status == "imported" and rep.rows_imported == 24 and rep.rows_rejected == 0
     con = duckdb.connect(str(db_copy), read_only=True)
     got = con.execute(
-        "SELECT row_no, kelurahan_code, kecamatan_code, age_days, measure_date::VARCHAR AS measure_date, position, height_cm "
-        "FROM measurement WHERE source_id = ? ORDER BY row_no", [rep.source_id]).df()
+        "SELECT row_no, kelurahan_code, kecamatan_code, age_days, measure_date::VARCHAR AS measure_date, position, "
+        "height_cm FROM measurement WHERE source_id = ? ORDER BY row_no",
+        [rep.source_id],
+    ).df()
     con.close()
     by_row = got.set_index("row_no")
     assert by_row.loc[22, "kelurahan_code"] == "36.73.06.1005"  # Kalanganyar via alias
@@ -184,8 +186,9 @@ def test_unmatched_areas_counted_with_rows(db_copy: Path, tmp_path: Path) -> Non
     for i in (3, 9, 15):
         rows[i][11] = "Kebon Antah"
     rep = import_eppgbm(write_csv(tmp_path / "x.csv", rows), db_copy)
-    assert rep.stats["unmatched_areas"] == [{"kecamatan": "SERANG", "kelurahan": "Kebon Antah", "rows": 3,
-                                             "first_rows": [5, 11, 17]}]
+    assert rep.stats["unmatched_areas"] == [
+        {"kecamatan": "SERANG", "kelurahan": "Kebon Antah", "rows": 3, "first_rows": [5, 11, 17]}
+    ]
 
 
 def test_duplicated_rows(db_copy: Path, tmp_path: Path) -> None:
@@ -209,8 +212,9 @@ def _file_level(tmp_path: Path) -> dict[str, tuple[Path, str]]:
         "kolom wajib tidak ditemukan: Berat, Tinggi",
     )
     cases["windows-1252"] = (
-        write_csv(tmp_path / "ansi.csv", good_rows(3) + [row(9, kel="KAGUNGAN", pkm="Puskesmas Ciruas é")],
-                  encoding="cp1252"),
+        write_csv(
+            tmp_path / "ansi.csv", good_rows(3) + [row(9, kel="KAGUNGAN", pkm="Puskesmas Ciruas é")], encoding="cp1252"
+        ),
         "bukan teks UTF-8 (byte tak dikenal di baris 5",
     )
     empty = tmp_path / "kosong.csv"
@@ -225,8 +229,10 @@ def _file_level(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     return cases
 
 
-@pytest.mark.parametrize("case", ["wrong delimiter", "missing columns", "windows-1252", "empty file", "header only",
-                                  "2 GB file", "not a csv"])
+@pytest.mark.parametrize(
+    "case",
+    ["wrong delimiter", "missing columns", "windows-1252", "empty file", "header only", "2 GB file", "not a csv"],
+)
 def test_file_level_problems_change_nothing(case: str, db_copy: Path, tmp_path: Path) -> None:
     path, message = _file_level(tmp_path)[case]
     before = digest(db_copy)
@@ -280,8 +286,9 @@ def test_kill_9_during_import_leaves_db_identical(db_copy: Path, tmp_path: Path)
             time.sleep(120)
         import_eppgbm(Path({str(path)!r}), Path({str(db_copy)!r}), _after_write=pause)
     """)
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         line = proc.stdout.readline()
         assert line.strip() == "WRITTEN", proc.stderr.read()
@@ -301,14 +308,26 @@ def test_cli_import_json_and_messages(db_copy: Path, tmp_path: Path) -> None:
     rows[2][21] = "0"
     path = write_csv(tmp_path / "cli.csv", rows)
     env = {**os.environ, "KLA_DB": str(db_copy)}
-    res = subprocess.run([sys.executable, "-m", "kla", "import", "eppgbm", str(path), "--json"], capture_output=True,
-                         text=True, cwd=PROJECT_ROOT, env=env, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-m", "kla", "import", "eppgbm", str(path), "--json"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stderr
     import json
 
     out = json.loads(res.stdout)
     assert out["rows_imported"] == 29 and out["problems"][0]["row"] == 4 and out["problems"][0]["column"] == "Berat"
     bad = write_csv(tmp_path / "koma.csv", good_rows(3), sep=",")
-    res = subprocess.run([sys.executable, "-m", "kla", "import", "eppgbm", str(bad)], capture_output=True, text=True,
-                         cwd=PROJECT_ROOT, env=env, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-m", "kla", "import", "eppgbm", str(bad)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        timeout=120,
+    )
     assert res.returncode == 2 and "GAGAL" in res.stderr and "Traceback" not in res.stderr

@@ -53,7 +53,7 @@ def agg(db: Path) -> pd.DataFrame:
 
 
 def _who_height(sex: int, age: int, z: float) -> float:
-    l, m, s = anthro.tables()["lhfa"].lms[sex - 1, age]
+    lam, m, s = anthro.tables()["lhfa"].lms[sex - 1, age]
     return round(m * (1 + s * z), 1)
 
 
@@ -70,13 +70,31 @@ def test_counts_by_level_match_an_independent_count(db_copy: Path, tmp_path: Pat
     for kec, kel, code, kcode, zs in plan:
         for z in zs:
             h = _who_height(1, age, z)
-            rows.append(row(i, kec=kec, kel=kel, lahir="2022-07-11", ukur="2024-06-10", tinggi=f"{h}".replace(".", ","),
-                            cara="Terlentang", berat="10,5"))
+            rows.append(
+                row(
+                    i,
+                    kec=kec,
+                    kel=kel,
+                    lahir="2022-07-11",
+                    ukur="2024-06-10",
+                    tinggi=f"{h}".replace(".", ","),
+                    cara="Terlentang",
+                    berat="10,5",
+                )
+            )
             expect.append((code, kcode, z))
             i += 1
     # the same child measured again later that month: counted once (the later measurement)
-    again = row(0, kec="SERANG", kel="KAGUNGAN", lahir="2022-07-11", ukur="2024-06-25",
-                tinggi=f"{_who_height(1, 715, 0.1)}".replace(".", ","), cara="Terlentang", berat="10,5")
+    again = row(
+        0,
+        kec="SERANG",
+        kel="KAGUNGAN",
+        lahir="2022-07-11",
+        ukur="2024-06-25",
+        tinggi=f"{_who_height(1, 715, 0.1)}".replace(".", ","),
+        cara="Terlentang",
+        berat="10,5",
+    )
     rows.append(again)
     expect[0] = ("36.73.01.1012", "36.73.01", 0.1)
     rep = import_eppgbm(write_csv(tmp_path / "known.csv", rows), db_copy)
@@ -125,8 +143,9 @@ def test_rekap_sasaran_gives_coverage_and_conflicts_are_flagged(db_copy: Path, t
     assert e.sasaran == 100 and e.coverage_pct == pytest.approx(40.0) and e.flag_low_coverage
     assert not e.flag_conflict  # same measured count, same stunted count
     rekap2 = tmp_path / "rekap2.csv"
-    rekap2.write_text(rekap.read_text().splitlines()[0] + "\n2024-06;Serang;Kagungan;100;70;12;3;0;0;0;0\n",
-                      encoding="utf-8")
+    rekap2.write_text(
+        rekap.read_text().splitlines()[0] + "\n2024-06;Serang;Kagungan;100;70;12;3;0;0;0;0\n", encoding="utf-8"
+    )
     import_rekap(rekap2, db_copy)
     a = agg(db_copy)
     flagged = a[(a.area_code == "36.73.01.1012") & (a.period == "2024-06-01")]
@@ -157,8 +176,9 @@ def test_zero_filled_recap_flagged(db_copy: Path, tmp_path: Path) -> None:
 
 def test_sample_is_labelled_and_counts_from_shipped_aggregate(built_db: Path) -> None:
     con = duckdb.connect(str(built_db), read_only=True)
-    kinds = con.execute("SELECT DISTINCT p.kind, p.note FROM nutrition_base JOIN provenance p USING (source_id)"
-                        ).fetchall()
+    kinds = con.execute(
+        "SELECT DISTINCT p.kind, p.note FROM nutrition_base JOIN provenance p USING (source_id)"
+    ).fetchall()
     con.close()
     assert kinds and all(k == "sample" and note.startswith("DATA CONTOH") for k, note in kinds)
     a = agg(built_db)
@@ -175,8 +195,9 @@ def test_rebuild_keeps_imported_measurements(db_copy: Path, tmp_path: Path, monk
     con = duckdb.connect(str(db_copy), read_only=True)
     n = con.execute("SELECT count(*) FROM measurement").fetchall()[0][0]
     prov = con.execute("SELECT count(*) FROM provenance WHERE sha256 = ?", [rep.sha256]).fetchall()[0][0]
-    base = con.execute("SELECT count(*) FROM nutrition_base b JOIN provenance p USING (source_id) "
-                       "WHERE p.kind = 'imported'").fetchall()[0][0]
+    base = con.execute(
+        "SELECT count(*) FROM nutrition_base b JOIN provenance p USING (source_id) WHERE p.kind = 'imported'"
+    ).fetchall()[0][0]
     con.close()
     assert n == 35 and prov == 1 and base > 0
 

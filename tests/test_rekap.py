@@ -13,8 +13,10 @@ from kla.errors import ValidationError
 from kla.nutrition import import_rekap
 from kla.rekap import parse_period
 
-HEAD = ("Periode;Kecamatan;Kelurahan;Sasaran Balita;Balita Diukur;Pendek;Sangat Pendek;Gizi Kurang;Gizi Buruk;"
-        "BB Kurang;BB Sangat Kurang")
+HEAD = (
+    "Periode;Kecamatan;Kelurahan;Sasaran Balita;Balita Diukur;Pendek;Sangat Pendek;Gizi Kurang;Gizi Buruk;"
+    "BB Kurang;BB Sangat Kurang"
+)
 GOOD = [
     "2024-06;Serang;Kagungan;1200;1000;40;12;30;4;35;5",
     "2024-06;Serang;Cipare;900;700;30;9;20;2;22;3",
@@ -42,8 +44,17 @@ def write(tmp: Path, lines: list[str], name: str = "rekap.csv") -> Path:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("2024-06", "2024-06-01"), ("06/2024", "2024-06-01"), ("Juni 2024", "2024-06-01"), ("jun 2024", "2024-06-01"),
-     ("2024-13", None), ("00/2024", None), ("1999-05", None), ("Mei", None), ("2099-01", None)],
+    [
+        ("2024-06", "2024-06-01"),
+        ("06/2024", "2024-06-01"),
+        ("Juni 2024", "2024-06-01"),
+        ("jun 2024", "2024-06-01"),
+        ("2024-13", None),
+        ("00/2024", None),
+        ("1999-05", None),
+        ("Mei", None),
+        ("2099-01", None),
+    ],
 )
 def test_parse_period(text: str, expected: str | None) -> None:
     got = parse_period(text)
