@@ -509,8 +509,21 @@ def routine_trend_figure(rows: pd.DataFrame, *, measure: str, area_name: str, so
             "<br>cakupan %{customdata[2]:.0f}%<br>%{customdata[3]}<extra></extra>",
         )
     )
+    fig.add_trace(
+        go.Bar(
+            x=x,
+            y=d[MEASURES[measure][0]],
+            name="jumlah kasus (sumbu kanan)",
+            marker_color="rgba(230,159,0,0.35)",
+            yaxis="y2",
+            hovertemplate="%{x|%b %Y}: %{y:,} kasus<extra></extra>",
+        )
+    )
     fig.update_yaxes(title=f"{label.split(' (')[0]} (%)", rangemode="tozero", gridcolor="#eee")
-    fig.update_layout(legend=dict(orientation="h", y=-0.2))
+    fig.update_layout(
+        legend=dict(orientation="h", y=-0.2),
+        yaxis2=dict(title="jumlah kasus", overlaying="y", side="right", rangemode="tozero", showgrid=False),
+    )
     last = d["period"].max()
     return apply_stamp(
         fig,
@@ -569,17 +582,22 @@ def ranking_figure(rows: pd.DataFrame, *, measure: str, level_label: str, month:
     from kla.charts import OKABE_ITO, apply_stamp
 
     label = MEASURES[measure][2]
-    d = rows.dropna(subset=[f"{measure}_pct"]).sort_values(f"{measure}_pct")
+    num_col, den_col, _ = MEASURES[measure]
+    d = rows.dropna(subset=[f"{measure}_pct"])
+    # counts of 1-4 cases are not shown (the bar and its rate would reveal them): listed last, by name
+    small = (d[num_col] > 0) & (d[num_col] < SUPPRESS_BELOW)
+    d = pd.concat([d[small].sort_values("area_name", ascending=False), d[~small].sort_values(f"{measure}_pct")])
+    small = ((d[num_col] > 0) & (d[num_col] < SUPPRESS_BELOW)).to_numpy()
     flags = _flag_text(d)
-    cov = d["coverage_pct"]
-    text = [
-        f"{p:.1f}% · n={n:,} · cakupan {c:.0f}%" if pd.notna(c) else f"{p:.1f}% · n={n:,}"
-        for p, n, c in zip(d[f"{measure}_pct"], d[MEASURES[measure][1]], cov, strict=True)
-    ]
+    pct = d[f"{measure}_pct"].mask(small)
+    text = []
+    for p, n, c, hidden in zip(d[f"{measure}_pct"], d[den_col], d["coverage_pct"], small, strict=True):
+        head = f"< {SUPPRESS_BELOW} kasus (disamarkan)" if hidden else f"{p:.1f}%"
+        text.append(f"{head} · n={n:,} · cakupan {c:.0f}%" if pd.notna(c) else f"{head} · n={n:,}")
     fig = go.Figure(
         go.Bar(
             y=d["area_name"],
-            x=d[f"{measure}_pct"],
+            x=pct,
             orientation="h",
             text=text,
             textposition="outside",
@@ -587,8 +605,8 @@ def ranking_figure(rows: pd.DataFrame, *, measure: str, level_label: str, month:
             error_x=dict(
                 type="data",
                 symmetric=False,
-                array=d[f"{measure}_hi"] - d[f"{measure}_pct"],
-                arrayminus=d[f"{measure}_pct"] - d[f"{measure}_lo"],
+                array=(d[f"{measure}_hi"] - d[f"{measure}_pct"]).mask(small, 0),
+                arrayminus=(d[f"{measure}_pct"] - d[f"{measure}_lo"]).mask(small, 0),
                 color="#555",
                 thickness=1,
             ),

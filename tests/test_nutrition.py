@@ -246,3 +246,68 @@ def test_page_warm_render_time(app_env: Path) -> None:
     print(f"Gizi Anak warm render: median {sorted(times)[1]:.3f} s")
     assert sorted(times)[1] < 3.0
     st.cache_data.clear()
+
+
+# ----------------------------------------------------------------------------- the sample generator
+def test_sample_generator_is_deterministic_and_realistic() -> None:
+    from kla import sample_nutrition as sn
+
+    a = sn.generate(scale=0.02)
+    b = sn.generate(scale=0.02)
+    pd.testing.assert_frame_equal(a, b)
+    assert a["kelurahan_code"].nunique() == 67
+    months = a["measure_date"].dt.to_period("M")
+    assert str(months.min()) == "2023-01" and str(months.max()) == "2025-12"
+    age = (a["measure_date"] - a["birth"]).dt.days
+    assert age.between(0, anthro.MAX_AGE_DAYS).all()
+    z = anthro.zscores(
+        a["sex"].to_numpy(),
+        age.to_numpy(),
+        a["weight_kg"].to_numpy(),
+        a["height_cm"].to_numpy(),
+        a["position"].to_numpy(),
+    )
+    stunting = anthro.stunted(z["class_haz"]).mean()
+    assert 0.02 < stunting < 0.10  # routine e-PPGBM level (about 4%), far below the survey's 22%
+
+
+def test_messy_sample_export_imports_with_problems_reported(db_copy: Path, tmp_path: Path) -> None:
+    from kla import sample_nutrition as sn
+
+    g = sn.generate(scale=0.01, max_rows=3000)
+    ex = sn.to_export(g, messy=True)
+    path = tmp_path / "contoh.csv"
+    sn.write_csv(ex, path)
+    rep = import_eppgbm(path, db_copy)
+    assert rep.rows_total == len(ex)
+    assert 0 < rep.rows_rejected < 0.05 * len(ex)
+    assert rep.stats["nik_missing"] > 0 and rep.stats["implausible"]["haz"] > 0
+    assert any(u["kelurahan"] == "KELURAHAN ANTAH BERANTAH" for u in rep.stats["unmatched_areas"])
+    assert rep.stats["export_zscore_disagreement"]["haz"]["over_0_1"] > 0  # the export's own ZS TB/U was altered
+    raw = db_copy.read_bytes()
+    for value in ex["NIK"].head(200):
+        if value:
+            assert value.encode() not in raw
+    for value in ex["Nama"].head(200):
+        assert value.encode() not in raw
+
+
+def test_ranking_figure_hides_counts_under_five() -> None:
+    rows = pd.DataFrame({
+        "area_name": ["A", "B", "C"], "stunted": [3, 40, 0], "n_haz": [100, 400, 50], "measured": [100, 400, 50],
+        "sasaran": [120, 420, 60], "severe_stunted": [0, 5, 0], "n_whz": [100, 400, 50], "wasted": [0, 0, 0],
+        "severe_wasted": [0, 0, 0], "n_waz": [100, 400, 50], "underweight": [0, 0, 0],
+        "flag_low_coverage": [True, False, True], "flag_small_n": [False, False, False],
+        "flag_conflict": [False, False, False], "flag_zero": [False, False, False],
+        "implausible_haz": [0, 0, 0], "implausible_whz": [0, 0, 0], "implausible_waz": [0, 0, 0],
+    })
+    fig = nutrition.ranking_figure(nutrition.add_rates(rows), measure="stunting", level_label="kelurahan",
+                                   month="Jun 2024", source_label="e-PPGBM", sample=False)
+    bar = fig.data[0]
+    by_name = dict(zip(bar.y, bar.x, strict=True))
+    assert by_name["A"] is None or np.isnan(by_name["A"])  # 3 cases: hidden
+    assert by_name["B"] == pytest.approx(10.0) and by_name["C"] == pytest.approx(0.0)
+    assert any("< 5 kasus" in t for t in bar.text)
+    shared = nutrition.shareable(nutrition.ranking_table(nutrition.add_rates(rows), measure="stunting"))
+    a = shared[shared["Wilayah"] == "A"].iloc[0]
+    assert pd.isna(a["Jumlah kasus"]) and pd.isna(a["Prevalensi (%)"])
