@@ -16,7 +16,7 @@ from pathlib import Path
 from kla import config, store
 from kla.errors import KlaError
 
-CLI_MODULES: list[str] = []
+CLI_MODULES: list[str] = ["geo.cli"]
 
 
 def _progress(fraction: float, message: str) -> None:
@@ -167,7 +167,5 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-CLI_MODULES.append("kla.nutrition_cli")  # python -m kla import eppgbm|rekap, zscore, bench (issue 3)
-
-
 CLI_MODULES.append("kla.plan_cli")  # python -m kla plan (KLA analysis, issue 5)
+CLI_MODULES.append("kla.nutrition_cli")  # python -m kla import eppgbm|rekap, zscore, bench (issue 3)

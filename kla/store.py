@@ -257,7 +257,7 @@ BUILD_STEPS: list[Callable[[duckdb.DuckDBPyConnection, BuildContext], None]] = [
 ]
 
 # Tables whose rows from *imported* sources survive a rebuild (copied from the old database).
-CARRIED_TABLES: list[str] = ["kla_score"]
+CARRIED_TABLES: list[str] = ["kla_score", "boundary"]
 
 
 # --------------------------------------------------------------------------- validation
@@ -309,9 +309,24 @@ def _schema_sql() -> list[str]:
     return [(folder / n).read_text(encoding="utf-8") for n in names]
 
 
+def _remove_stale_temps(db: Path) -> None:
+    """Delete temp files left by writers that were killed (their process no longer exists)."""
+    for path in db.parent.glob(f"{db.name}.tmp-*"):
+        pid_text = path.name.rsplit("-", 1)[-1].split(".")[0]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid_text), 0)  # signal 0: "does this process exist?"
+        except ProcessLookupError:
+            _remove(path)
+        except PermissionError:  # exists, owned by someone else: leave it
+            continue
+
+
 @contextlib.contextmanager
 def _swap_in(db: Path, *, copy_from_existing: bool) -> Iterator[duckdb.DuckDBPyConnection]:
     db.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(db)
     tmp = _tmp_path(db)
     _remove(tmp)
     con = None
@@ -437,8 +452,10 @@ def needs_build(db: Path | None = None) -> bool:
     if not db.exists() or not _is_duckdb(db):
         return True
     built = db.stat().st_mtime
-    city = config.load_city()
-    sources = city.source_paths() + [Path(str(p)) for p in _schema_files()]
+    # Every text source in the data folder counts (build steps added later read files of their
+    # own there), plus the city's listed sources wherever they live, plus the schema.
+    data_files = [p for p in config.data_dir().rglob("*") if p.is_file() and ".duckdb" not in p.name]
+    sources = data_files + config.load_city().source_paths() + _schema_files()
     return any(p.exists() and p.stat().st_mtime > built for p in sources)
 
 
@@ -448,21 +465,6 @@ def _schema_files() -> list[Path]:
 
 def warn(message: str) -> None:
     print(message, file=sys.stderr)
-
-
-# --------------------------------------------------------------------------- child nutrition (issue 3)
-
-
-def load_nutrition_sample(con: duckdb.DuckDBPyConnection, ctx: BuildContext) -> None:
-    """Sample child-nutrition aggregate (DATA CONTOH); see kla.nutrition.load_sample."""
-    from kla.nutrition import load_sample  # lazy: kla.nutrition imports this module
-
-    load_sample(con, ctx)
-
-
-load_nutrition_sample.label = "Memuat DATA CONTOH gizi anak"  # type: ignore[attr-defined]
-BUILD_STEPS.append(load_nutrition_sample)
-CARRIED_TABLES.extend(["measurement", "rekap", "nutrition_base"])
 
 
 # --------------------------------------------------------------------------- KLA analysis (issue 5)
@@ -484,3 +486,18 @@ def load_crosswalk(con: duckdb.DuckDBPyConnection, ctx: BuildContext) -> None:
 load_crosswalk.label = "Memuat aturan crosswalk kesehatan"  # type: ignore[attr-defined]
 BUILD_STEPS.insert(BUILD_STEPS.index(load_rulebook_step) + 1, load_crosswalk)
 CARRIED_TABLES.append("kla_scenario")
+
+
+# --------------------------------------------------------------------------- child nutrition (issue 3)
+
+
+def load_nutrition_sample(con: duckdb.DuckDBPyConnection, ctx: BuildContext) -> None:
+    """Sample child-nutrition aggregate (DATA CONTOH); see kla.nutrition.load_sample."""
+    from kla.nutrition import load_sample  # lazy: kla.nutrition imports this module
+
+    load_sample(con, ctx)
+
+
+load_nutrition_sample.label = "Memuat DATA CONTOH gizi anak"  # type: ignore[attr-defined]
+BUILD_STEPS.append(load_nutrition_sample)
+CARRIED_TABLES.extend(["measurement", "rekap", "nutrition_base"])

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
 from kla import config, repository, store
 from kla.db import connect_readonly, fingerprint
@@ -53,10 +54,34 @@ class Keys:
     XWALK_VALUE = "crosswalk_nilai"
 
 
+# Sidebar menu in Indonesian. Streamlit's own pages/ menu would label the entry page "app"
+# (its file name), so it is switched off in .streamlit/config.toml and drawn here instead;
+# the pages/ mechanism itself is unchanged (no st.navigation).
+NAV: tuple[tuple[str, str, str], ...] = (
+    ("app.py", "Ringkasan", "🏙️"),
+    ("pages/1_Klaster.py", "Klaster KLA", "🕸️"),
+    ("pages/2_Peta.py", "Peta wilayah", "🗺️"),
+    ("pages/3_Gizi_Anak.py", "Gizi anak", "🧒"),
+    ("pages/4_Jalan_ke_Madya.py", "Jalan ke Madya", "🧭"),
+    ("pages/5_Simulasi.py", "Simulasi (what-if)", "🎚️"),
+    ("pages/6_OPD.py", "Per OPD", "🏛️"),
+    ("pages/7_Kecamatan.py", "Per kecamatan", "🏘️"),
+    ("pages/8_Riwayat.py", "Riwayat", "📈"),
+    ("pages/9_Sumber_Data.py", "Sumber data", "🧾"),
+)
+
+
 def page_setup(title: str, icon: str = "📊") -> None:
-    """First call of every page: config, and the sidebar note on what the data is."""
+    """First call of every page: config and the sidebar menu."""
     st.set_page_config(page_title=f"{title} · Dasbor KLA", page_icon=icon, layout="wide")
     st.session_state.setdefault(Keys.AREA, None)
+    with st.sidebar:
+        try:
+            for path, label, nav_icon in NAV:
+                st.page_link(path, label=label, icon=nav_icon)
+        except StreamlitPageNotFoundError:
+            log.info("page started on its own, not through app.py: no menu")
+        st.divider()
 
 
 def fail(message: str, *, hint: str | None = None) -> None:
@@ -251,6 +276,73 @@ def area_picker(fp: Fingerprint, codes: list[str], *, label: str = "Wilayah") ->
                                   format_func=lambda c: f"{areas.get(c, c)} ({c})")
     st.session_state[Keys.AREA] = chosen
     return chosen
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_published_figures(fp: Fingerprint) -> pd.DataFrame:
+    """Every published figure with its source URL (Sumber Data page)."""
+    return repository.published_all(_connection(fp))
+
+
+# --------------------------------------------------------------------------- Peta (issue 4: maps)
+
+
+class MapKeys:
+    """Widget and state keys of the Peta page (the chosen area itself is ``Keys.AREA``)."""
+
+    MEASURE = "peta_ukuran"
+    LEVEL = "peta_tingkat"
+    MODE = "peta_tampilan"  # "nilai" | "perubahan"
+    PERIOD = "peta_periode"
+    PERIOD_FROM = "peta_periode_awal"
+    AREA_PICK = "peta_wilayah_pilih"  # widget mirroring Keys.AREA on the map page
+    CHART = "peta_choropleth"
+    BAR = "peta_peringkat"
+    LAST_CLICK = "peta_klik_terakhir"  # last processed map selection, so a rerun does not re-apply it
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_boundary_levels(fp: Fingerprint) -> dict[str, int]:
+    """``{level: count}`` of stored boundaries (empty: the page explains how to fetch them)."""
+    from geo import store as geostore
+
+    return geostore.boundary_levels(_connection(fp))
+
+
+@st.cache_resource(max_entries=4)
+def load_boundaries(fp: Fingerprint, level: str) -> tuple[dict, pd.DataFrame]:
+    """Parsed boundaries of one level: (GeoJSON FeatureCollection, ``code, name, parent_code``).
+
+    ``cache_resource`` because the parsed GeoJSON is large and only ever read (never mutated);
+    the fingerprint argument drops it when the database is rebuilt.
+    """
+    from geo import store as geostore
+
+    frame = geostore.load_boundaries(_connection(fp), level)
+    return geostore.feature_collection(frame), frame[["code", "name", "parent_code"]].reset_index(drop=True)
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def load_map_inputs(fp: Fingerprint) -> object:
+    """Everything the map's measures are computed from (:class:`kla.maps.MapInputs`)."""
+    from geo import mapdata
+    from kla.maps import MapInputs
+
+    con = _connection(fp)
+    return MapInputs(mapdata.nutrition(con), mapdata.published(con), mapdata.kla_achievement(con))
+
+
+def plot_selectable(fig: object, key: str) -> list[dict]:
+    """Render a figure whose areas can be clicked; returns the selected points (may be empty)."""
+    event = st.plotly_chart(
+        fig,
+        key=key,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="points",
+        config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2, "filename": key}},
+    )
+    return list(getattr(getattr(event, "selection", None), "points", None) or [])
 
 
 # --------------------------------------------------------------------------- child nutrition (issue 3)

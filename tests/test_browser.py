@@ -175,3 +175,33 @@ def test_overview_shows_sample_label_and_category(server, browser) -> None:
         )
     finally:
         context.close()
+
+
+KECAMATAN = ("Serang", "Kasemen", "Walantaka", "Curug", "Cipocok Jaya", "Taktakan")
+
+
+def test_peta_draws_the_six_named_kecamatan_offline_and_a_click_opens_the_detail(server, browser) -> None:
+    """Issue 4: the map renders the six kecamatan with their names, makes no request outside
+    localhost (no tiles, no CDN TopoJSON), and clicking an area opens its drill-down."""
+    url, _ = server
+    context, page, external = open_page(browser, f"{url}/Peta", "peta")
+    try:
+        plot = page.locator(".js-plotly-plot").first
+        labels = plot.locator("text").all_text_contents()  # SVG text has no innerText
+        for name in KECAMATAN:
+            assert any(name in t for t in labels), (name, labels)
+        assert plot.locator("path.choroplethlocation").count() >= 6
+        assert "Sumber:" in plot.inner_html()  # source and data date drawn inside the figure
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "peta_kecamatan.png"), full_page=False)
+        box = plot.locator("text", has_text="Kasemen").first.bounding_box()
+        assert box is not None
+        # Just below the label is still inside Kasemen (the label sits at the area's widest point).
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] + 12)
+        page.wait_for_selector("h3:has-text('Kecamatan Kasemen')", timeout=30_000)
+        page.wait_for_timeout(1500)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert external == [], f"requests outside localhost: {external}"
+        page.screenshot(path=str(ARTIFACTS / "peta_rincian.png"), full_page=True)
+    finally:
+        context.close()

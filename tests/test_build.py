@@ -144,3 +144,15 @@ def test_build_to_explicit_path_with_db_flag(data_copy: Path, tmp_path: Path) ->
     proc = run_cli("build", "--db", str(out))
     assert proc.returncode == 0, proc.stderr
     assert out.exists() and not (data_copy / "kla.duckdb").exists()
+
+
+def test_temp_file_of_a_killed_writer_is_cleaned_up_by_the_next_write(data_copy: Path) -> None:
+    db = data_copy / "kla.duckdb"
+    store.build(db)
+    # a pid that cannot be running: above the kernel's pid_max
+    stale = data_copy / "kla.duckdb.tmp-99999999"
+    stale.write_bytes(b"half-written")
+    (data_copy / "kla.duckdb.tmp-99999999.wal").write_bytes(b"wal")
+    store.build(db)
+    assert not stale.exists()
+    assert not (data_copy / "kla.duckdb.tmp-99999999.wal").exists()
