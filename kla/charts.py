@@ -194,17 +194,30 @@ def _short(text: str, width: int = 48) -> str:
 
 def source_status_bar(counts: Sequence[tuple[str, str, int]], *, stamp: Stamp) -> go.Figure:
     """Stacked bars: how many published figures per indicator are verified, as quoted, or in conflict."""
-    colours = {"verified": OKABE_ITO["green"], "as quoted by Dinkes": OKABE_ITO["sky"], "as quoted": OKABE_ITO["sky"],
-               "conflict": OKABE_ITO["vermillion"]}
-    labels = {"verified": "terverifikasi", "as quoted by Dinkes": "sesuai kutipan", "as quoted": "sesuai kutipan",
-              "conflict": "bertentangan"}
+    colours = {
+        "verified": OKABE_ITO["green"],
+        "as quoted by Dinkes": OKABE_ITO["sky"],
+        "as quoted": OKABE_ITO["sky"],
+        "conflict": OKABE_ITO["vermillion"],
+    }
+    labels = {
+        "verified": "terverifikasi",
+        "as quoted by Dinkes": "sesuai kutipan",
+        "as quoted": "sesuai kutipan",
+        "conflict": "bertentangan",
+    }
     fig = go.Figure()
     for status in dict.fromkeys(s for _, s, _ in counts):
         rows = [(ind, n) for ind, s, n in counts if s == status]
-        fig.add_trace(go.Bar(
-            y=[r[0] for r in rows], x=[r[1] for r in rows], orientation="h", name=labels.get(status, status),
-            marker_color=colours.get(status, OKABE_ITO["grey"]),
-        ))
+        fig.add_trace(
+            go.Bar(
+                y=[r[0] for r in rows],
+                x=[r[1] for r in rows],
+                orientation="h",
+                name=labels.get(status, status),
+                marker_color=colours.get(status, OKABE_ITO["grey"]),
+            )
+        )
     fig.update_layout(barmode="stack", legend=dict(orientation="h", y=-0.15))
     fig.update_xaxes(title="jumlah angka terbitan", gridcolor="#eee")
     fig.update_yaxes(automargin=True)

@@ -34,8 +34,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     for note in report.notes:
         print(f"Catatan: {note}", file=sys.stderr)
     summary = ", ".join(f"{t}={n}" for t, n in report.tables.items())
-    print(f"Basis data dibangun: {db} ({time.perf_counter() - start:.2f} s; {summary}; "
-          f"sumber impor dibawa: {report.carried_sources})", file=sys.stderr)
+    print(
+        f"Basis data dibangun: {db} ({time.perf_counter() - start:.2f} s; {summary}; "
+        f"sumber impor dibawa: {report.carried_sources})",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -88,8 +91,15 @@ def cmd_import_scores(args: argparse.Namespace) -> int:
         if dup:
             print(f"{path.name} sudah pernah diimpor untuk tahun {args.year}; tidak ada perubahan.", file=sys.stderr)
             return 0
-        sid = store.add_provenance(con, path=path.name, sha256=sha, rows=len(rows), kind="imported",
-                                   table_name="kla_score", note=f"tahun {args.year}")
+        sid = store.add_provenance(
+            con,
+            path=path.name,
+            sha256=sha,
+            rows=len(rows),
+            kind="imported",
+            table_name="kla_score",
+            note=f"tahun {args.year}",
+        )
         store.insert_scores(con, rows, sid)
     print(f"Diimpor {len(rows)} nilai indikator dari {path.name} untuk tahun {args.year}.", file=sys.stderr)
     return 0

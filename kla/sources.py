@@ -26,10 +26,9 @@ def ledger(provenance: pd.DataFrame) -> pd.DataFrame:
     out = provenance.copy()
     out["jenis"] = out["kind"].map(KIND_LABELS).fillna(out["kind"])
     out["sha256 (awal)"] = out["sha256"].str[:12]
-    return out.rename(columns={"path": "berkas", "table_name": "tabel", "rows": "baris", "built_at": "masuk (UTC)",
-                               "note": "catatan"})[
-        ["berkas", "jenis", "tabel", "baris", "sha256 (awal)", "masuk (UTC)", "catatan"]
-    ]
+    return out.rename(
+        columns={"path": "berkas", "table_name": "tabel", "rows": "baris", "built_at": "masuk (UTC)", "note": "catatan"}
+    )[["berkas", "jenis", "tabel", "baris", "sha256 (awal)", "masuk (UTC)", "catatan"]]
 
 
 def status_counts(published: pd.DataFrame) -> list[tuple[str, str, int]]:

@@ -132,8 +132,13 @@ def load_wilayah(con: duckdb.DuckDBPyConnection, ctx: BuildContext) -> None:
     if problems:
         raise ValidationError(f"{path.name} tidak valid", problems)
     sid = add_provenance(
-        con, path=ctx.rel(path), sha256=file_sha256(path), rows=len(frame), kind="reference",
-        table_name="wilayah", note=f"sumber: {frame['source'].iloc[0] if 'source' in frame else ''}",
+        con,
+        path=ctx.rel(path),
+        sha256=file_sha256(path),
+        rows=len(frame),
+        kind="reference",
+        table_name="wilayah",
+        note=f"sumber: {frame['source'].iloc[0] if 'source' in frame else ''}",
         built_at=ctx.built_at,
     )
     con.register("wilayah_src", frame)
@@ -151,8 +156,13 @@ def load_wilayah(con: duckdb.DuckDBPyConnection, ctx: BuildContext) -> None:
     if bad:
         raise ValidationError(f"{apath.name} tidak valid", bad)
     sid = add_provenance(
-        con, path=ctx.rel(apath), sha256=file_sha256(apath), rows=len(aliases), kind="reference",
-        table_name="wilayah_alias", built_at=ctx.built_at,
+        con,
+        path=ctx.rel(apath),
+        sha256=file_sha256(apath),
+        rows=len(aliases),
+        kind="reference",
+        table_name="wilayah_alias",
+        built_at=ctx.built_at,
     )
     con.register("alias_src", aliases)
     con.execute("INSERT INTO wilayah_alias SELECT alias, code, ? FROM alias_src", [sid])
@@ -163,8 +173,19 @@ def load_published(con: duckdb.DuckDBPyConnection, ctx: BuildContext) -> None:
     """Published figures, each with its source URL (kind = published)."""
     path = ctx.city.published_figures
     frame = _read_csv(path)
-    cols = ["indicator", "area_code", "area_name", "period", "value", "unit", "denominator",
-            "source_kind", "status", "source_url", "note"]
+    cols = [
+        "indicator",
+        "area_code",
+        "area_name",
+        "period",
+        "value",
+        "unit",
+        "denominator",
+        "source_kind",
+        "status",
+        "source_url",
+        "note",
+    ]
     _require_columns(frame, path, cols)
     problems = [
         Problem(path.name, i, "source_url", "angka terbitan wajib punya URL sumber")
@@ -174,12 +195,18 @@ def load_published(con: duckdb.DuckDBPyConnection, ctx: BuildContext) -> None:
     if problems:
         raise ValidationError(f"{path.name} tidak valid", problems)
     frame = frame[cols].copy()
-    frame["value_num"] = [parse_number(v) if v.replace(".", "", 1).replace("-", "", 1).isdigit() else None
-                          for v in frame["value"]]
+    frame["value_num"] = [
+        parse_number(v) if v.replace(".", "", 1).replace("-", "", 1).isdigit() else None for v in frame["value"]
+    ]
     frame["denominator_num"] = [parse_number(v) for v in frame["denominator"]]
     sid = add_provenance(
-        con, path=ctx.rel(path), sha256=file_sha256(path), rows=len(frame), kind="published",
-        table_name="published_figure", built_at=ctx.built_at,
+        con,
+        path=ctx.rel(path),
+        sha256=file_sha256(path),
+        rows=len(frame),
+        kind="published",
+        table_name="published_figure",
+        built_at=ctx.built_at,
     )
     con.register("pub_src", frame)
     con.execute(
@@ -197,11 +224,18 @@ def load_rulebook_step(con: duckdb.DuckDBPyConnection, ctx: BuildContext) -> Non
     rb = load_rulebook(ctx.city.rulebook)
     ctx.rulebook = rb
     sid = add_provenance(
-        con, path=ctx.rel(ctx.city.rulebook), sha256=file_sha256(ctx.city.rulebook),
-        rows=len(rb.indicators), kind="reference", table_name="kla_indicator",
-        note=rb.weights_label, built_at=ctx.built_at,
+        con,
+        path=ctx.rel(ctx.city.rulebook),
+        sha256=file_sha256(ctx.city.rulebook),
+        rows=len(rb.indicators),
+        kind="reference",
+        table_name="kla_indicator",
+        note=rb.weights_label,
+        built_at=ctx.built_at,
     )
-    con.execute("INSERT INTO rulebook VALUES (?, ?, ?, ?, ?)", [rb.id, rb.title, rb.weights_official, rb.weights_label, sid])
+    con.execute(
+        "INSERT INTO rulebook VALUES (?, ?, ?, ?, ?)", [rb.id, rb.title, rb.weights_official, rb.weights_label, sid]
+    )
     con.executemany(
         "INSERT INTO kla_group VALUES (?, ?, ?, ?, ?)",
         [[rb.id, g.code, g.label, g.title, n] for n, g in enumerate(rb.groups)],
@@ -209,8 +243,10 @@ def load_rulebook_step(con: duckdb.DuckDBPyConnection, ctx: BuildContext) -> Non
     con.executemany("INSERT INTO kla_band VALUES (?, ?, ?, ?)", [[rb.id, b.name, b.min, b.max] for b in rb.bands])
     con.executemany(
         "INSERT INTO kla_indicator VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [[rb.id, i.code, i.number, i.name, i.group, i.opd, i.max_points, i.status, list(i.levels)]
-         for i in rb.indicators],
+        [
+            [rb.id, i.code, i.number, i.name, i.group, i.opd, i.max_points, i.status, list(i.levels)]
+            for i in rb.indicators
+        ],
     )
     con.execute("INSERT OR REPLACE INTO meta VALUES ('rulebook_id', ?)", [rb.id])
 
@@ -218,9 +254,7 @@ def load_rulebook_step(con: duckdb.DuckDBPyConnection, ctx: BuildContext) -> Non
 def insert_scores(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source_id: int) -> None:
     """Store validated score rows, replacing earlier scores for the same year and areas."""
     con.register("score_src", rows)
-    con.execute(
-        """DELETE FROM kla_score WHERE (year, area_code) IN (SELECT DISTINCT year, area_code FROM score_src)"""
-    )
+    con.execute("""DELETE FROM kla_score WHERE (year, area_code) IN (SELECT DISTINCT year, area_code FROM score_src)""")
     con.execute(
         """INSERT INTO kla_score
            SELECT year, area_code, indicator_code, points, evidence_status, note, ? FROM score_src""",
@@ -237,8 +271,14 @@ def load_kla_scores(con: duckdb.DuckDBPyConnection, ctx: BuildContext) -> None:
         rows = parse_scores(src.path, ctx.rulebook, year=src.year, city_code=ctx.city.code, known_areas=areas)
         note = "DATA CONTOH: nilai ilustratif, bukan hasil evaluasi resmi" if src.kind == "sample" else ""
         sid = add_provenance(
-            con, path=ctx.rel(src.path), sha256=file_sha256(src.path), rows=len(rows), kind=src.kind,
-            table_name="kla_score", note=note, built_at=ctx.built_at,
+            con,
+            path=ctx.rel(src.path),
+            sha256=file_sha256(src.path),
+            rows=len(rows),
+            kind=src.kind,
+            table_name="kla_score",
+            note=note,
+            built_at=ctx.built_at,
         )
         insert_scores(con, rows, sid)
 
@@ -395,11 +435,13 @@ def _carry_imports(con: duckdb.DuckDBPyConnection, old_db: Path, ctx: BuildConte
             "SELECT source_id, path, sha256, rows, kind, table_name, note, built_at FROM old.provenance "
             "WHERE kind = 'imported' ORDER BY source_id"
         ).fetchall()
-        old_tables = {r[0] for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'old'").fetchall()}
+        old_tables = {
+            r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'old'").fetchall()
+        }
         for old_id, path, sha, rows, kind, table, note, built_at in imported:
-            new_id = add_provenance(con, path=path, sha256=sha, rows=rows, kind=kind, table_name=table,
-                                    note=note or "", built_at=built_at)
+            new_id = add_provenance(
+                con, path=path, sha256=sha, rows=rows, kind=kind, table_name=table, note=note or "", built_at=built_at
+            )
             for name in CARRIED_TABLES:
                 if name in old_tables:
                     # Identifiers come from the fixed CARRIED_TABLES list, never from input.
@@ -422,15 +464,20 @@ def build(db: Path | None = None, *, progress: Progress = _quiet) -> BuildReport
     """Build the whole store from the text sources in the data folder, then swap it in."""
     db = Path(db or config.db_path())
     city = config.load_city()
-    ctx = BuildContext(city=city, data_dir=config.data_dir(), built_at=datetime.now(UTC).replace(tzinfo=None),
-                       progress=progress)
+    ctx = BuildContext(
+        city=city, data_dir=config.data_dir(), built_at=datetime.now(UTC).replace(tzinfo=None), progress=progress
+    )
     with _swap_in(db, copy_from_existing=False) as con:
         for sql in _schema_sql():
             con.execute(sql)
         con.executemany(
             "INSERT INTO meta VALUES (?, ?)",
-            [["schema_version", SCHEMA_VERSION], ["city_code", city.code], ["city_name", city.name],
-             ["built_at", ctx.built_at.isoformat(timespec="seconds")]],
+            [
+                ["schema_version", SCHEMA_VERSION],
+                ["city_code", city.code],
+                ["city_name", city.name],
+                ["built_at", ctx.built_at.isoformat(timespec="seconds")],
+            ],
         )
         for n, step in enumerate(BUILD_STEPS):
             progress(n / (len(BUILD_STEPS) + 1), getattr(step, "label", step.__name__))
@@ -439,8 +486,9 @@ def build(db: Path | None = None, *, progress: Progress = _quiet) -> BuildReport
         carried = _carry_imports(con, db, ctx)
         tables = {
             t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608 - names from catalog
-            for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
-                                    " ORDER BY 1").fetchall()
+            for (t,) in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() ORDER BY 1"
+            ).fetchall()
         }
     progress(1.0, "Selesai")
     return BuildReport(db=db, tables=tables, carried_sources=carried, notes=ctx.notes)
@@ -478,8 +526,20 @@ def load_crosswalk(con: duckdb.DuckDBPyConnection, ctx: BuildContext) -> None:
         return
     con.executemany(
         "INSERT INTO kla_crosswalk VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [[rb.id, n, r.indicator, r.measure, [t for t, _ in r.steps], [p for _, p in r.steps], r.otherwise,
-          r.illustrative, r.source] for n, r in enumerate(rb.crosswalk)],
+        [
+            [
+                rb.id,
+                n,
+                r.indicator,
+                r.measure,
+                [t for t, _ in r.steps],
+                [p for _, p in r.steps],
+                r.otherwise,
+                r.illustrative,
+                r.source,
+            ]
+            for n, r in enumerate(rb.crosswalk)
+        ],
     )
 
 

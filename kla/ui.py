@@ -272,8 +272,9 @@ def area_picker(fp: Fingerprint, codes: list[str], *, label: str = "Wilayah") ->
     def _sync() -> None:
         st.session_state[Keys.AREA] = st.session_state[Keys.AREA_PICK]
 
-    chosen = st.sidebar.selectbox(label, codes, key=Keys.AREA_PICK, on_change=_sync,
-                                  format_func=lambda c: f"{areas.get(c, c)} ({c})")
+    chosen = st.sidebar.selectbox(
+        label, codes, key=Keys.AREA_PICK, on_change=_sync, format_func=lambda c: f"{areas.get(c, c)} ({c})"
+    )
     st.session_state[Keys.AREA] = chosen
     return chosen
 
@@ -387,8 +388,13 @@ def nutrition_import_panel(fp: Fingerprint) -> None:
     from kla import nutrition
 
     with st.expander("Impor ekspor e-PPGBM atau rekap bulanan"):
-        kind = st.radio("Jenis berkas", ["eppgbm", "rekap"], horizontal=True, key=GiziKeys.UPLOAD_KIND,
-                        format_func=nutrition.SOURCE_LABELS.get)
+        kind = st.radio(
+            "Jenis berkas",
+            ["eppgbm", "rekap"],
+            horizontal=True,
+            key=GiziKeys.UPLOAD_KIND,
+            format_func=nutrition.SOURCE_LABELS.get,
+        )
         up = st.file_uploader("Berkas CSV (pemisah ';') atau XLSX", type=["csv", "xlsx"], key=GiziKeys.UPLOAD)
         if up is None or not st.button("Impor sekarang", key=GiziKeys.UPLOAD_GO):
             return
@@ -399,7 +405,8 @@ def nutrition_import_panel(fp: Fingerprint) -> None:
             try:
                 if kind == "eppgbm":
                     report = nutrition.import_eppgbm(
-                        path, Path(fp[0]), progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+                        path, Path(fp[0]), progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m)
+                    )
                 else:
                     report = nutrition.import_rekap(path, Path(fp[0]))
             except KlaError as exc:
@@ -410,9 +417,15 @@ def nutrition_import_panel(fp: Fingerprint) -> None:
         if report.status == "already-imported":
             st.info(f"{report.file} sudah pernah diimpor; tidak ada perubahan.")
             return
-        st.success(f"Diimpor {report.rows_imported:,} dari {report.rows_total:,} baris ({report.rows_rejected:,} "
-                   f"ditolak) dalam {report.seconds:.1f} s.")
+        st.success(
+            f"Diimpor {report.rows_imported:,} dari {report.rows_total:,} baris ({report.rows_rejected:,} "
+            f"ditolak) dalam {report.seconds:.1f} s."
+        )
         if report.problems:
-            st.dataframe(pd.DataFrame([{"baris": p.row, "kolom": p.column, "masalah": p.message}
-                                       for p in report.problems[:500]]), hide_index=True)
+            st.dataframe(
+                pd.DataFrame(
+                    [{"baris": p.row, "kolom": p.column, "masalah": p.message} for p in report.problems[:500]]
+                ),
+                hide_index=True,
+            )
         st.cache_data.clear()

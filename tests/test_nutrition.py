@@ -293,16 +293,36 @@ def test_messy_sample_export_imports_with_problems_reported(db_copy: Path, tmp_p
 
 
 def test_ranking_figure_hides_counts_under_five() -> None:
-    rows = pd.DataFrame({
-        "area_name": ["A", "B", "C"], "stunted": [3, 40, 0], "n_haz": [100, 400, 50], "measured": [100, 400, 50],
-        "sasaran": [120, 420, 60], "severe_stunted": [0, 5, 0], "n_whz": [100, 400, 50], "wasted": [0, 0, 0],
-        "severe_wasted": [0, 0, 0], "n_waz": [100, 400, 50], "underweight": [0, 0, 0],
-        "flag_low_coverage": [True, False, True], "flag_small_n": [False, False, False],
-        "flag_conflict": [False, False, False], "flag_zero": [False, False, False],
-        "implausible_haz": [0, 0, 0], "implausible_whz": [0, 0, 0], "implausible_waz": [0, 0, 0],
-    })
-    fig = nutrition.ranking_figure(nutrition.add_rates(rows), measure="stunting", level_label="kelurahan",
-                                   month="Jun 2024", source_label="e-PPGBM", sample=False)
+    rows = pd.DataFrame(
+        {
+            "area_name": ["A", "B", "C"],
+            "stunted": [3, 40, 0],
+            "n_haz": [100, 400, 50],
+            "measured": [100, 400, 50],
+            "sasaran": [120, 420, 60],
+            "severe_stunted": [0, 5, 0],
+            "n_whz": [100, 400, 50],
+            "wasted": [0, 0, 0],
+            "severe_wasted": [0, 0, 0],
+            "n_waz": [100, 400, 50],
+            "underweight": [0, 0, 0],
+            "flag_low_coverage": [True, False, True],
+            "flag_small_n": [False, False, False],
+            "flag_conflict": [False, False, False],
+            "flag_zero": [False, False, False],
+            "implausible_haz": [0, 0, 0],
+            "implausible_whz": [0, 0, 0],
+            "implausible_waz": [0, 0, 0],
+        }
+    )
+    fig = nutrition.ranking_figure(
+        nutrition.add_rates(rows),
+        measure="stunting",
+        level_label="kelurahan",
+        month="Jun 2024",
+        source_label="e-PPGBM",
+        sample=False,
+    )
     bar = fig.data[0]
     by_name = dict(zip(bar.y, bar.x, strict=True))
     assert by_name["A"] is None or np.isnan(by_name["A"])  # 3 cases: hidden
