@@ -54,20 +54,20 @@ class Keys:
     XWALK_VALUE = "crosswalk_nilai"
 
 
-# Sidebar menu in Indonesian. Streamlit's own pages/ menu would label the entry page "app"
+# Sidebar menu in Indonesian, with Material icons (bundled with Streamlit: no emoji font or CDN needed). Streamlit's own pages/ menu would label the entry page "app"
 # (its file name), so it is switched off in .streamlit/config.toml and drawn here instead;
 # the pages/ mechanism itself is unchanged (no st.navigation).
 NAV: tuple[tuple[str, str, str], ...] = (
-    ("app.py", "Ringkasan", "🏙️"),
-    ("pages/1_Klaster.py", "Klaster KLA", "🕸️"),
-    ("pages/2_Peta.py", "Peta wilayah", "🗺️"),
-    ("pages/3_Gizi_Anak.py", "Gizi anak", "🧒"),
-    ("pages/4_Jalan_ke_Madya.py", "Jalan ke Madya", "🧭"),
-    ("pages/5_Simulasi.py", "Simulasi (what-if)", "🎚️"),
-    ("pages/6_OPD.py", "Per OPD", "🏛️"),
-    ("pages/7_Kecamatan.py", "Per kecamatan", "🏘️"),
-    ("pages/8_Riwayat.py", "Riwayat", "📈"),
-    ("pages/9_Sumber_Data.py", "Sumber data", "🧾"),
+    ("app.py", "Ringkasan", ":material/dashboard:"),
+    ("pages/1_Klaster.py", "Klaster KLA", ":material/radar:"),
+    ("pages/2_Peta.py", "Peta wilayah", ":material/map:"),
+    ("pages/3_Gizi_Anak.py", "Gizi anak", ":material/child_care:"),
+    ("pages/4_Jalan_ke_Madya.py", "Jalan ke Madya", ":material/route:"),
+    ("pages/5_Simulasi.py", "Simulasi (what-if)", ":material/tune:"),
+    ("pages/6_OPD.py", "Per OPD", ":material/apartment:"),
+    ("pages/7_Kecamatan.py", "Per kecamatan", ":material/holiday_village:"),
+    ("pages/8_Riwayat.py", "Riwayat", ":material/timeline:"),
+    ("pages/9_Sumber_Data.py", "Sumber data", ":material/receipt_long:"),
 )
 
 

@@ -98,3 +98,12 @@ def test_no_boundary_geometry_is_committed() -> None:
     files = subprocess.run(["git", "ls-files"], capture_output=True, text=True, cwd=ROOT, check=True).stdout.split()
     geometry = [f for f in files if f.endswith((".geojson", ".gpkg", ".shp", ".topojson", ".parquet"))]
     assert geometry == []
+
+
+def test_sidebar_menu_lists_every_page_exactly_once() -> None:
+    from kla.ui import NAV
+
+    listed = [path for path, _, _ in NAV]
+    on_disk = ["app.py", *sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))]
+    assert sorted(listed) == sorted(on_disk)
+    assert len(set(listed)) == len(listed)
