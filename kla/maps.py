@@ -35,6 +35,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from kla.charts import FONT, Stamp
+from kla.privacy import SUPPRESS_BELOW
 
 NO_DATA_COLOUR = "#d0d0d0"
 FLAG_LINE = "#111111"
@@ -258,7 +259,6 @@ VALUE_COLUMNS = (
     "flag",
     "value_text",  # overrides the printed value, e.g. "< 5" for a suppressed small count
 )
-SUPPRESS_BELOW = 5  # counts 1..4 print as "< 5" in anything made for sharing (nutrition issue's rule)
 _TEXT_COLUMNS = ("name", "source", "period", "flag", "value_text")
 
 
@@ -602,7 +602,7 @@ def _nutrition_values(inputs: MapInputs, choice: Choice, level: str, period: str
         }
     )
     if choice.kind == "count":
-        out["value_text"] = ["< 5" if 0 < v < SUPPRESS_BELOW else "" for v in out["value"]]
+        out["value_text"] = [f"< {SUPPRESS_BELOW}" if 0 < v < SUPPRESS_BELOW else "" for v in out["value"]]
     return complete_values(out, areas)
 
 

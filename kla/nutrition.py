@@ -32,6 +32,7 @@ import pandas as pd
 from kla import config, privacy, store
 from kla.eppgbm import ParsedExport, parse_export, puskesmas_key
 from kla.errors import KlaError, Problem
+from kla.privacy import SUPPRESS_BELOW
 from kla.wilayah import WilayahMatcher
 
 Progress = Callable[[float, str], None]
@@ -49,7 +50,6 @@ MEASURES: dict[str, tuple[str, str, str]] = {
 }
 SMALL_N = 30
 COVERAGE_TARGET = 0.95
-SUPPRESS_BELOW = 5  # counts under 5 are hidden in anything made for sharing
 
 
 # ----------------------------------------------------------------------------- statistics
@@ -481,13 +481,21 @@ def routine_trend_figure(rows: pd.DataFrame, *, measure: str, area_name: str, so
     from kla.charts import OKABE_ITO, apply_stamp
 
     label = MEASURES[measure][2]
+    num_col, den_col, _ = MEASURES[measure]
     d = rows.sort_values("period")
     x = d["period"]
+    # A month with 1-4 cases shows neither its count nor its rate (the rate and n would reveal it).
+    small = (d[num_col] > 0) & (d[num_col] < SUPPRESS_BELOW)
+    pct, lo, hi = (d[f"{measure}{s}"].mask(small) for s in ("_pct", "_lo", "_hi"))
+    cases = d[num_col].astype("float").mask(small)
+    case_text = [
+        f"< {SUPPRESS_BELOW} (disamarkan)" if h else f"{int(n):,}" for n, h in zip(d[num_col], small, strict=True)
+    ]
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
             x=list(x) + list(x[::-1]),
-            y=list(d[f"{measure}_hi"]) + list(d[f"{measure}_lo"][::-1]),
+            y=list(hi) + list(lo[::-1]),
             fill="toself",
             fillcolor="rgba(0,114,178,0.15)",
             line=dict(width=0),
@@ -499,12 +507,12 @@ def routine_trend_figure(rows: pd.DataFrame, *, measure: str, area_name: str, so
     fig.add_trace(
         go.Scatter(
             x=x,
-            y=d[f"{measure}_pct"],
+            y=pct,
             mode="lines+markers",
             name=f"{label} ({source_label})",
             line=dict(color=OKABE_ITO["blue"], width=2),
             marker=dict(size=8, symbol=["circle-open" if f else "circle" for f in flags]),
-            customdata=np.column_stack([d[MEASURES[measure][0]], d[MEASURES[measure][1]], d["coverage_pct"], flags]),
+            customdata=np.column_stack([case_text, d[den_col], d["coverage_pct"], flags]),
             hovertemplate="%{x|%b %Y}: %{y:.1f}%<br>%{customdata[0]} dari %{customdata[1]} anak"
             "<br>cakupan %{customdata[2]:.0f}%<br>%{customdata[3]}<extra></extra>",
         )
@@ -512,7 +520,7 @@ def routine_trend_figure(rows: pd.DataFrame, *, measure: str, area_name: str, so
     fig.add_trace(
         go.Bar(
             x=x,
-            y=d[MEASURES[measure][0]],
+            y=cases,
             name="jumlah kasus (sumbu kanan)",
             marker_color="rgba(230,159,0,0.35)",
             yaxis="y2",

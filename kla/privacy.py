@@ -24,6 +24,10 @@ from pathlib import Path
 from kla import config
 from kla.errors import KlaError
 
+#: Counts from 1 to SUPPRESS_BELOW - 1 are hidden in anything made for sharing (tables, maps,
+#: charts with a PNG download): small numbers of children can identify them in a kelurahan.
+SUPPRESS_BELOW = 5
+
 ENV_VAR = "KLA_SECRET_KEY"
 SECRETS_KEY = "nik_hmac_key"
 _BLOCK = 64  # SHA-256 block size in bytes

@@ -54,7 +54,8 @@ class Keys:
     XWALK_VALUE = "crosswalk_nilai"
 
 
-# Sidebar menu in Indonesian, with Material icons (bundled with Streamlit: no emoji font or CDN needed). Streamlit's own pages/ menu would label the entry page "app"
+# Sidebar menu in Indonesian, with Material icons (bundled with Streamlit: no emoji font or CDN
+# needed). Streamlit's own pages/ menu would label the entry page "app"
 # (its file name), so it is switched off in .streamlit/config.toml and drawn here instead;
 # the pages/ mechanism itself is unchanged (no st.navigation).
 NAV: tuple[tuple[str, str, str], ...] = (

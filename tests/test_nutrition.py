@@ -331,3 +331,35 @@ def test_ranking_figure_hides_counts_under_five() -> None:
     shared = nutrition.shareable(nutrition.ranking_table(nutrition.add_rates(rows), measure="stunting"))
     a = shared[shared["Wilayah"] == "A"].iloc[0]
     assert pd.isna(a["Jumlah kasus"]) and pd.isna(a["Prevalensi (%)"])
+
+
+def test_routine_trend_hides_months_with_one_to_four_cases() -> None:
+    """A downloadable chart must not reveal counts under 5: neither the count nor its rate."""
+    import pandas as pd
+
+    from kla import nutrition
+
+    periods = pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01"])
+    rows = pd.DataFrame(
+        {
+            "period": periods,
+            "severe_wasted": [3, 12, 0],
+            "n_whz": [200, 210, 190],
+        }
+    )
+    rows = nutrition.add_rates(
+        rows.assign(
+            stunted=0, severe_stunted=0, wasted=0, underweight=0, n_haz=200, n_waz=200, measured=200, sasaran=220
+        )
+    )
+    for flag in nutrition.FLAG_LABELS:
+        rows[flag] = False
+    fig = nutrition.routine_trend_figure(
+        rows, measure="severe_wasting", area_name="Kilasah", source_label="uji", sample=True
+    )
+    line = next(t for t in fig.data if t.type == "scatter" and t.mode == "lines+markers")
+    bars = next(t for t in fig.data if t.type == "bar")
+    assert pd.isna(line.y[0]) and pd.isna(bars.y[0]), "3 cases: no rate, no bar"
+    assert line.y[1] == pytest.approx(100 * 12 / 210) and bars.y[1] == 12
+    assert line.y[2] == 0 and bars.y[2] == 0, "zero is not suppressed"
+    assert "3" not in str(line.customdata[0][0]) and "disamarkan" in str(line.customdata[0][0])
