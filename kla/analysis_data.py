@@ -74,12 +74,29 @@ def published(con: duckdb.DuckDBPyConnection, *, area: str) -> pd.DataFrame:
     return repository.query(con, "analysis_published", area=area)
 
 
+MEASURE_COLUMNS = [
+    "measure",
+    "series",
+    "source",
+    "area_code",
+    "area_name",
+    "area_level",
+    "period",
+    "value",
+    "n",
+    "sample",
+    "flags",
+    "source_url",
+]
+
+
 def measure_values(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every crosswalk measure value we hold, one row per measure, area, series and period.
 
-    Columns: ``measure, series (survei|rutin), source, area_code, area_name, area_level, period,
-    value, n, sample, flags, source_url``. Survey and routine stay separate rows (``series``).
+    Columns: :data:`MEASURE_COLUMNS`. Survey and routine stay separate rows (``series``).
     """
+    from kla.nutrition import flag_text  # lazy: the nutrition module pulls in the import machinery
+
     frames = []
     lookup = {ind: (code, series) for code, m in MEASURES.items() for ind, series in m.published.items()}
     pub = repository.query(con, "analysis_measures_published", indicators=list(lookup))
@@ -89,24 +106,7 @@ def measure_values(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         pub["source"] = "angka terbitan: " + pub["source_kind"].fillna("")
         pub["sample"] = False
         pub["flags"] = pub["status"].fillna("")
-        frames.append(
-            pub[
-                [
-                    "measure",
-                    "series",
-                    "source",
-                    "area_code",
-                    "area_name",
-                    "area_level",
-                    "period",
-                    "value",
-                    "n",
-                    "sample",
-                    "flags",
-                    "source_url",
-                ]
-            ]
-        )
+        frames.append(pub[MEASURE_COLUMNS])
     if _has(con, "nutrition_agg"):
         nut = repository.query(con, "analysis_measures_nutrition")
         if not nut.empty:
@@ -116,53 +116,11 @@ def measure_values(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             )
             nut["area_level"] = nut["level"]
             nut["sample"] = nut["source_kind"] == "sample"
-            flags = []
-            for r in nut.itertuples(index=False):
-                f = []
-                if r.flag_low_coverage:
-                    f.append("cakupan < 95%")
-                if r.flag_small_n:
-                    f.append("n kecil")
-                if r.flag_conflict:
-                    f.append("angka bertentangan")
-                flags.append(", ".join(f))
-            nut["flags"] = flags
+            nut["flags"] = flag_text(nut)
             nut["source_url"] = ""
-            frames.append(
-                nut[
-                    [
-                        "measure",
-                        "series",
-                        "source",
-                        "area_code",
-                        "area_name",
-                        "area_level",
-                        "period",
-                        "value",
-                        "n",
-                        "sample",
-                        "flags",
-                        "source_url",
-                    ]
-                ]
-            )
+            frames.append(nut[MEASURE_COLUMNS])
     if not frames:
-        return pd.DataFrame(
-            columns=[
-                "measure",
-                "series",
-                "source",
-                "area_code",
-                "area_name",
-                "area_level",
-                "period",
-                "value",
-                "n",
-                "sample",
-                "flags",
-                "source_url",
-            ]
-        )
+        return pd.DataFrame(columns=MEASURE_COLUMNS)
     return pd.concat(frames, ignore_index=True)
 
 

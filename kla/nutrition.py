@@ -503,7 +503,7 @@ def routine_trend_figure(rows: pd.DataFrame, *, measure: str, area_name: str, so
             hoverinfo="skip",
         )
     )
-    flags = _flag_text(d)
+    flags = flag_text(d)
     fig.add_trace(
         go.Scatter(
             x=x,
@@ -596,7 +596,7 @@ def ranking_figure(rows: pd.DataFrame, *, measure: str, level_label: str, month:
     small = (d[num_col] > 0) & (d[num_col] < SUPPRESS_BELOW)
     d = pd.concat([d[small].sort_values("area_name", ascending=False), d[~small].sort_values(f"{measure}_pct")])
     small = ((d[num_col] > 0) & (d[num_col] < SUPPRESS_BELOW)).to_numpy()
-    flags = _flag_text(d)
+    flags = flag_text(d)
     pct = d[f"{measure}_pct"].mask(small)
     text = []
     for p, n, c, hidden in zip(d[f"{measure}_pct"], d[den_col], d["coverage_pct"], small, strict=True):
@@ -645,7 +645,8 @@ FLAG_LABELS = {
 }
 
 
-def _flag_text(d: pd.DataFrame) -> list[str]:
+def flag_text(d: pd.DataFrame) -> list[str]:
+    """One readable note per row naming its data-quality flags (empty when none)."""
     out = []
     for rec in d[list(FLAG_LABELS)].fillna(False).itertuples(index=False):
         out.append(", ".join(lbl for lbl, on in zip(FLAG_LABELS.values(), rec, strict=True) if on))
@@ -668,7 +669,7 @@ def ranking_table(rows: pd.DataFrame, *, measure: str) -> pd.DataFrame:
             "Sasaran": d["sasaran"],
             "Cakupan (%)": d["coverage_pct"].round(0),
             "Nilai tak masuk akal (dikeluarkan)": d["implausible_haz"] + d["implausible_whz"] + d["implausible_waz"],
-            "Catatan mutu data": _flag_text(d),
+            "Catatan mutu data": flag_text(d),
         }
     ).reset_index(drop=True)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -430,3 +431,40 @@ def nutrition_import_panel(fp: Fingerprint) -> None:
                 hide_index=True,
             )
         st.cache_data.clear()
+
+
+@dataclass(frozen=True)
+class ScoreChoice:
+    """The area and year a KLA page shows, chosen in the sidebar."""
+
+    area: str
+    area_label: str
+    year: int
+    years: list[int]  # every scored year of the area, oldest first
+    scored_areas: list[str]  # the city first, then kecamatan, each with at least one scored year
+    names: dict[str, str]  # code -> name for every area
+
+
+def choose_scored_area_and_year(fp: Fingerprint, *, year_label: str = "Tahun penilaian") -> ScoreChoice:
+    """Sidebar choice of an area with KLA scores (kept in ``Keys.AREA``) and one of its years.
+
+    Stops the page with an Indonesian message when there are no scores at all.
+    """
+    city = load_meta(fp)["city_code"]
+    areas = load_areas(fp)
+    names = areas.set_index("code")["name"].to_dict()
+    candidates = [city, *areas.loc[areas["level"] == "kecamatan", "code"].tolist()]
+    scored = [c for c in candidates if not load_score_years(fp, c).empty]
+    if not scored:
+        fail(
+            "Belum ada nilai KLA di basis data.",
+            hint="Impor dengan: python -m kla import kla-scores BERKAS --year TAHUN",
+        )
+    area = area_picker(fp, scored)
+    years = load_score_years(fp, area)["year"].tolist()
+    if st.session_state.get(Keys.YEAR) not in years:
+        st.session_state[Keys.YEAR] = years[-1]
+    year = st.sidebar.selectbox(year_label, years[::-1], key=Keys.YEAR)
+    return ScoreChoice(
+        area=area, area_label=names.get(area, area), year=year, years=years, scored_areas=scored, names=names
+    )

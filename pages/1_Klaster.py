@@ -6,34 +6,21 @@ from kla import analysis, analysis_charts, charts, overview, ui
 
 ui.page_setup("Klaster", "🧭")
 fp = ui.database_fingerprint()
-meta = ui.load_meta(fp)
 rulebook = ui.load_rulebook_crosswalk(fp)
-city = meta["city_code"]
-areas = ui.load_areas(fp)
-names = areas.set_index("code")["name"].to_dict()
 
 st.title("Klaster dan indikator KLA")
-area_codes = [city, *areas.loc[areas["level"] == "kecamatan", "code"].tolist()]
-scored_codes = [c for c in area_codes if not ui.load_score_years(fp, c).empty]
-if not scored_codes:
-    ui.fail(
-        "Belum ada nilai KLA di basis data.", hint="Impor dengan: python -m kla import kla-scores BERKAS --year TAHUN"
-    )
-area = ui.area_picker(fp, scored_codes)
-years = ui.load_score_years(fp, area)["year"].tolist()
-if st.session_state.get(ui.Keys.YEAR) not in years:
-    st.session_state[ui.Keys.YEAR] = years[-1]
-year = st.sidebar.selectbox("Tahun penilaian", years[::-1], key=ui.Keys.YEAR)
+choice = ui.choose_scored_area_and_year(fp)
+area, year, area_label, names = choice.area, choice.year, choice.area_label, choice.names
+scored_codes = choice.scored_areas
 
 frame = ui.load_scores(fp, year, area)
 summary = overview.summary_for(frame, rulebook, year=year, area=area)
 source, sample = overview.score_stamp_source(frame, rulebook)
-area_label = names.get(area, area)
 if sample:
     st.warning(f"Nilai {area_label} {year} adalah **DATA CONTOH** (ilustratif), bukan hasil evaluasi resmi.")
 
 # Comparison: another year of the same area, or another area in the same year.
-others_year = [f"tahun:{y}" for y in years if y != year]
+others_year = [f"tahun:{y}" for y in choice.years if y != year]
 others_area = [
     f"wilayah:{c}" for c in scored_codes if c != area and year in ui.load_score_years(fp, c)["year"].tolist()
 ]

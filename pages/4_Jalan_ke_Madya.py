@@ -10,25 +10,11 @@ from kla.repository import points_by_code
 
 ui.page_setup("Jalan ke Madya", "🛣️")
 fp = ui.database_fingerprint()
-meta = ui.load_meta(fp)
 rulebook = ui.load_rulebook_crosswalk(fp)
-city = meta["city_code"]
-areas = ui.load_areas(fp)
-names = areas.set_index("code")["name"].to_dict()
 
 st.title("Jalan ke Madya: rencana upaya terkecil")
-area_codes = [city, *areas.loc[areas["level"] == "kecamatan", "code"].tolist()]
-scored_codes = [c for c in area_codes if not ui.load_score_years(fp, c).empty]
-if not scored_codes:
-    ui.fail(
-        "Belum ada nilai KLA di basis data.", hint="Impor dengan: python -m kla import kla-scores BERKAS --year TAHUN"
-    )
-area = ui.area_picker(fp, scored_codes)
-years = ui.load_score_years(fp, area)["year"].tolist()
-if st.session_state.get(ui.Keys.YEAR) not in years:
-    st.session_state[ui.Keys.YEAR] = years[-1]
-year = st.sidebar.selectbox("Tahun penilaian", years[::-1], key=ui.Keys.YEAR)
-area_label = names.get(area, area)
+choice = ui.choose_scored_area_and_year(fp)
+area, year, area_label = choice.area, choice.year, choice.area_label
 
 frame = ui.load_scores(fp, year, area)
 points = points_by_code(frame)
