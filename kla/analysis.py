@@ -321,8 +321,16 @@ def nutrition_series(
     out = []
     for ind, (label, kind, series) in NUTRITION_SERIES.items():
         rows = published[(published["indicator"] == ind) & published["value"].notna()].sort_values("period")
-        if not rows.empty:
-            out.append((label, kind, series, rows["period"].astype(str).tolist(), rows["value"].astype(float).tolist()))
+        periods = rows["period"].astype(str)
+        # A year's total ("2021") and a count quoted for one month ("2021-06") are different
+        # measures: drawing one line through both would invent a trend, so they are two series.
+        for granularity, suffix in ((4, ", total tahunan"), (7, ", angka sesaat per bulan")):
+            part = rows[periods.str.len() == granularity]
+            if part.empty:
+                continue
+            mixed = periods.str.len().nunique() > 1
+            name = label.replace(" (", f"{suffix} (", 1) if mixed else label
+            out.append((name, kind, series, part["period"].astype(str).tolist(), part["value"].astype(float).tolist()))
     if routine is not None and not routine.empty:
         for (source, sample), part in routine.sort_values("period").groupby(["source", "sample"]):
             tag = " — DATA CONTOH" if sample else ""

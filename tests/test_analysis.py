@@ -163,3 +163,24 @@ def test_plan_cli_bad_difficulty_file(built_db: Path, tmp_path: Path) -> None:
     f.write_text("kode_indikator,kesulitan\nI11,9\nX1,2\n", encoding="utf-8")
     out = _cli("--year", "2025", "--difficulty", str(f), db=built_db)
     assert out.returncode == 2 and "di luar 1–5" in out.stderr and "X1" in out.stderr
+
+
+def test_yearly_totals_and_monthly_snapshots_are_never_one_line() -> None:
+    import pandas as pd
+
+    from kla.analysis import nutrition_series
+
+    published = pd.DataFrame(
+        {
+            "indicator": ["stunting_cases_routine"] * 4 + ["stunting_prevalence_survey"],
+            "period": ["2021", "2022", "2021-06", "2024-07", "2023"],
+            "value": [1951.0, 1536.0, 2794.0, 732.0, 22.3],
+        }
+    )
+    series = {label: (periods, values) for label, _kind, _ser, periods, values in nutrition_series(published)}
+    yearly = next(k for k in series if "total tahunan" in k)
+    monthly = next(k for k in series if "sesaat per bulan" in k)
+    assert series[yearly] == (["2021", "2022"], [1951.0, 1536.0])
+    assert series[monthly] == (["2021-06", "2024-07"], [2794.0, 732.0])
+    survey = [k for k in series if "survei" in k]
+    assert len(survey) == 1 and "tahunan" not in survey[0], "a series with one granularity keeps its plain label"
