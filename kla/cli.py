@@ -116,11 +116,17 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def cmd_sample_scores(args: argparse.Namespace) -> int:
-    from kla.rulebook import load_rulebook
-    from kla.sample_kla import write_samples
+    import pandas as pd
 
-    rb = load_rulebook(config.load_city().rulebook)
-    for p in write_samples(rb, Path(args.out_dir)):
+    from kla.rulebook import load_rulebook
+    from kla.sample_kla import write_kecamatan_sample, write_samples
+
+    city = config.load_city()
+    rb = load_rulebook(city.rulebook)
+    wilayah = pd.read_csv(city.wilayah, dtype=str)
+    kecamatan = wilayah.loc[wilayah["level"] == "kecamatan", "code"].tolist()
+    out_dir = Path(args.out_dir)
+    for p in [*write_samples(rb, out_dir), write_kecamatan_sample(rb, out_dir, kecamatan)]:
         print(f"DATA CONTOH ditulis: {p}", file=sys.stderr)
     return 0
 

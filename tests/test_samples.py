@@ -1,0 +1,26 @@
+"""The committed DATA CONTOH files are exactly what the generators in the repo produce."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from kla.config import PROJECT_ROOT
+
+
+def test_kla_sample_scores_are_reproducible_by_the_script(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "kla", "sample", "--out-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == ["kla_scores_2023.csv", "kla_scores_2025.csv", "kla_scores_kecamatan_2025.csv"]
+    for name in written:
+        committed = (PROJECT_ROOT / "data" / "sample" / name).read_bytes()
+        assert (tmp_path / name).read_bytes() == committed, f"{name} differs from its generator's output"
+        assert b"DATA CONTOH" in committed
