@@ -24,3 +24,17 @@ def test_kla_sample_scores_are_reproducible_by_the_script(tmp_path: Path) -> Non
         committed = (PROJECT_ROOT / "data" / "sample" / name).read_bytes()
         assert (tmp_path / name).read_bytes() == committed, f"{name} differs from its generator's output"
         assert b"DATA CONTOH" in committed
+
+
+def test_nutrition_sample_aggregate_is_reproducible_by_the_script(tmp_path: Path) -> None:
+    """The committed aggregate comes from the full synthetic city run through the real pipeline."""
+    out = tmp_path / "gizi_contoh_agregat.csv"
+    proc = subprocess.run(
+        [sys.executable, "-m", "kla.sample_nutrition", "aggregate", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes() == (PROJECT_ROOT / "data" / "sample" / "gizi_contoh_agregat.csv").read_bytes()
