@@ -430,9 +430,13 @@ def parse_export(
                     [str(path), {n: "VARCHAR" for n in names}],
                 )
             except duckdb.Error as exc:
-                msg = str(exc).splitlines()[0][:200]
+                # DuckDB's reader errors can quote the offending line, which may hold a name or
+                # NIK: only the line number is passed on, never the text.
+                line = re.search(r"line (\d+)", str(exc), flags=re.IGNORECASE)
+                where = f" di sekitar baris {line.group(1)}" if line else ""
                 raise ValidationError(
-                    f"Berkas {name} tidak bisa dibaca sebagai CSV e-PPGBM ({msg}); tidak ada yang diubah."
+                    f"Berkas {name} tidak bisa dibaca sebagai CSV e-PPGBM{where} "
+                    f"({type(exc).__name__}); tidak ada yang diubah."
                 ) from None
         else:
             headers, frame = _xlsx_rows(path, sheet)
