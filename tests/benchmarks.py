@@ -8,7 +8,6 @@ Timings are medians of several runs because the machines are shared and noisy.
 from __future__ import annotations
 
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -73,28 +72,16 @@ def bench_pages(db: Path, runs: int = 5) -> None:
 
 def bench_startup(db: Path, runs: int = 3) -> None:
     """From `streamlit run` to the first full render (title + chart) in headless Chromium."""
-    import socket
 
     from playwright.sync_api import sync_playwright
 
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, free_port
+
     samples = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         for _ in range(runs):
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
+            port = free_port()
             env = {**os.environ, "KLA_DB": str(db), "KLA_AUTO_BUILD": "0"}
             t = time.perf_counter()
             proc = subprocess.Popen(
