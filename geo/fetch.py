@@ -185,15 +185,21 @@ def download_verified(
     source = resolve_source(source)
     if not entries:
         return []
-    with ThreadPoolExecutor(max_workers=min(_WORKERS, len(entries))) as pool:
-        futures = [pool.submit(_obtain, e, source, tmp, timeout) for e in entries]
-        results: list[FetchedFile] = []
+    # The first file alone, as a probe: offline or with a wrong mirror every file fails the same
+    # way, and `make run` should learn that after one attempt, not after the whole manifest.
+    results: list[FetchedFile] = [_obtain(entries[0], source, tmp, timeout)]
+    rest = entries[1:]
+    if not rest:
+        return results
+    with ThreadPoolExecutor(max_workers=min(_WORKERS, len(rest))) as pool:
+        futures = [pool.submit(_obtain, e, source, tmp, timeout) for e in rest]
         first_error: BaseException | None = None
         for fut in futures:
             try:
                 results.append(fut.result())
             except BaseException as exc:  # keep the first; the rest are usually the same cause
                 first_error = first_error or exc
+                pool.shutdown(wait=False, cancel_futures=True)
     if first_error is not None:
         raise first_error
     return results
