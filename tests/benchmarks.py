@@ -1,6 +1,6 @@
 """Benchmarks for the issue targets. Measures and prints; asserts nothing (tests check behaviour).
 
-    .venv/bin/python tests/benchmarks.py [build] [pages] [startup]
+    .venv/bin/python tests/benchmarks.py [build] [pages] [startup] [makerun]
 
 Timings are medians of several runs because the machines are shared and noisy.
 """
@@ -117,10 +117,49 @@ def bench_startup(db: Path, runs: int = 3) -> None:
     print(f"streamlit run -> first full render in Chromium: {median_ms(samples)}")
 
 
+def bench_make_run(runs: int = 3) -> None:
+    """From `make run` (set-up already done) to the first full render of the overview."""
+    import signal
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, free_port
+
+    samples = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        for _ in range(runs):
+            port = free_port()
+            t = time.perf_counter()
+            proc = subprocess.Popen(
+                ["make", "run", f"PORT={port}"],
+                cwd=ROOT,
+                start_new_session=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            page = browser.new_page()
+            while True:
+                try:
+                    page.goto(f"http://127.0.0.1:{port}/", timeout=2000)
+                    break
+                except Exception:  # server not listening yet
+                    time.sleep(0.1)
+            page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+            samples.append(time.perf_counter() - t)
+            page.close()
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait()
+        browser.close()
+    print(f"make run -> first full render in Chromium: {median_ms(samples)}")
+
+
 if __name__ == "__main__":
-    wanted = set(sys.argv[1:]) or {"build", "pages", "startup"}
+    wanted = set(sys.argv[1:]) or {"build", "pages", "startup", "makerun"}
     db = bench_build()
     if "pages" in wanted:
         bench_pages(db)
     if "startup" in wanted:
         bench_startup(db)
+    if "makerun" in wanted:
+        bench_make_run()
