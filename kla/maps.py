@@ -476,6 +476,8 @@ CHOICES: dict[str, Choice] = {
     )
 }
 _NUTRITION_DENOMINATOR = {"stunting": "n_haz", "wasting": "n_whz", "underweight": "n_waz", "severe_wasted": "n_whz"}
+# Case counts behind each rate: a rate with its denominator would reveal a small count.
+_NUTRITION_NUMERATOR = {"stunting": "stunted", "wasting": "wasted", "underweight": "underweight"}
 
 
 def choice_label(key: str) -> str:
@@ -603,6 +605,11 @@ def _nutrition_values(inputs: MapInputs, choice: Choice, level: str, period: str
     )
     if choice.kind == "count":
         out["value_text"] = [f"< {SUPPRESS_BELOW}" if 0 < v < SUPPRESS_BELOW else "" for v in out["value"]]
+    elif choice.kind == "rate" and field in _NUTRITION_NUMERATOR:
+        cases = pd.to_numeric(rows[_NUTRITION_NUMERATOR[field]], errors="coerce").to_numpy(dtype=float)
+        small = (cases > 0) & (cases < SUPPRESS_BELOW)
+        out["value_text"] = [f"< {SUPPRESS_BELOW} kasus (disamarkan)" if h else "" for h in small]
+        out.loc[small, ["ci_low", "ci_high"]] = math.nan  # the interval would give the count away
     return complete_values(out, areas)
 
 
@@ -664,7 +671,8 @@ def trend_figure(trend: pd.DataFrame, *, measure: MapMeasure, stamp: Stamp) -> g
     fig.add_trace(
         go.Scatter(
             x=x,
-            y=[0.0 if t else v for v, t in zip(trend["value"], trend["value_text"], strict=True)],
+            # a suppressed value is a gap in the line, not a zero (zero would be a false figure)
+            y=[None if t else v for v, t in zip(trend["value"], trend["value_text"], strict=True)],
             mode="lines+markers",
             line=dict(color=YLORRD[5] if measure.higher_is_worse else BLUES[4], width=2.5),
             marker=dict(
@@ -764,6 +772,8 @@ class MapOptions:
 def _value_text(value: float, override: str, measure: MapMeasure, *, missing: str = "tanpa data") -> str:
     if math.isnan(value):
         return missing
+    if override.endswith("(disamarkan)"):  # a hidden rate: no number, so no unit either
+        return override
     return f"{override or fmt_num(value, measure.decimals)} {measure.unit}"
 
 

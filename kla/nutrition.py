@@ -49,6 +49,15 @@ MEASURES: dict[str, tuple[str, str, str]] = {
     "underweight": ("underweight", "n_waz", "Underweight (BB/U < −2 SD)"),
 }
 SMALL_N = 30
+_BULAN = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
+
+
+def month_label(when: object) -> str:
+    """``"Des 2025"``: Indonesian month abbreviations, whatever the machine's locale."""
+    ts = pd.Timestamp(when)
+    return f"{_BULAN[ts.month - 1]} {ts.year}"
+
+
 COVERAGE_TARGET = 0.95
 
 
@@ -513,7 +522,7 @@ def routine_trend_figure(rows: pd.DataFrame, *, measure: str, area_name: str, so
             line=dict(color=OKABE_ITO["blue"], width=2),
             marker=dict(size=8, symbol=["circle-open" if f else "circle" for f in flags]),
             customdata=np.column_stack([case_text, d[den_col], d["coverage_pct"], flags]),
-            hovertemplate="%{x|%b %Y}: %{y:.1f}%<br>%{customdata[0]} dari %{customdata[1]} anak"
+            hovertemplate="%{x|%m/%Y}: %{y:.1f}%<br>%{customdata[0]} dari %{customdata[1]} anak"
             "<br>cakupan %{customdata[2]:.0f}%<br>%{customdata[3]}<extra></extra>",
         )
     )
@@ -524,7 +533,7 @@ def routine_trend_figure(rows: pd.DataFrame, *, measure: str, area_name: str, so
             name="jumlah kasus (sumbu kanan)",
             marker_color="rgba(230,159,0,0.35)",
             yaxis="y2",
-            hovertemplate="%{x|%b %Y}: %{y:,} kasus<extra></extra>",
+            hovertemplate="%{x|%m/%Y}: %{y:,} kasus<extra></extra>",
         )
     )
     fig.update_yaxes(title=f"{label.split(' (')[0]} (%)", rangemode="tozero", gridcolor="#eee")
@@ -532,13 +541,14 @@ def routine_trend_figure(rows: pd.DataFrame, *, measure: str, area_name: str, so
         legend=dict(orientation="h", y=-0.2),
         yaxis2=dict(title="jumlah kasus", overlaying="y", side="right", rangemode="tozero", showgrid=False),
     )
+    fig.update_xaxes(tickformat="%m/%Y")  # numeric months: d3 would print English month names
     last = d["period"].max()
     return apply_stamp(
         fig,
         _stamp(
             f"{label} per bulan: {area_name}",
             f"{source_label} (rutin, bukan survei)",
-            f"{last:%b %Y}" if pd.notna(last) else "-",
+            month_label(last) if pd.notna(last) else "-",
             sample,
             extra="titik berongga = ada catatan mutu data",
         ),
@@ -563,7 +573,7 @@ def coverage_figure(rows: pd.DataFrame, *, area_name: str, source_label: str, sa
                 for c in d["coverage_pct"].fillna(0)
             ],
             customdata=np.column_stack([d["measured"], d["sasaran"].astype("Float64")]),
-            hovertemplate="%{x|%b %Y}: %{y:.0f}%<br>%{customdata[0]} diukur dari sasaran "
+            hovertemplate="%{x|%m/%Y}: %{y:.0f}%<br>%{customdata[0]} diukur dari sasaran "
             "%{customdata[1]}<extra></extra>",
         )
     )
@@ -575,10 +585,11 @@ def coverage_figure(rows: pd.DataFrame, *, area_name: str, source_label: str, sa
         annotation_position="bottom right",
     )
     fig.update_yaxes(title="balita diukur / sasaran (%)", rangemode="tozero", gridcolor="#eee")
+    fig.update_xaxes(tickformat="%m/%Y")  # numeric months: d3 would print English month names
     last = d["period"].max()
     return apply_stamp(
         fig,
-        _stamp(f"Cakupan pengukuran: {area_name}", source_label, f"{last:%b %Y}" if pd.notna(last) else "-", sample),
+        _stamp(f"Cakupan pengukuran: {area_name}", source_label, month_label(last) if pd.notna(last) else "-", sample),
         height=300,
     )
 

@@ -41,7 +41,7 @@ c1, c2, c3, c4 = st.columns([1, 2, 1, 2])
 source = c1.radio("Sumber rutin", sources, format_func=nu.SOURCE_LABELS.get, key=ui.GiziKeys.SOURCE)
 measure = c2.selectbox("Ukuran", list(nu.MEASURES), format_func=lambda m: nu.MEASURES[m][2], key=ui.GiziKeys.MEASURE)
 periods = sorted(agg.loc[agg["source_type"] == source, "period"].unique(), reverse=True)
-period = c3.selectbox("Bulan", periods, format_func=lambda p: f"{pd.Timestamp(p):%b %Y}", key=ui.GiziKeys.PERIOD)
+period = c3.selectbox("Bulan", periods, format_func=nu.month_label, key=ui.GiziKeys.PERIOD)
 options = nu.area_options(agg, source)
 labels = dict(options)
 area = c4.selectbox(
@@ -72,7 +72,7 @@ if not now.empty:
     r = now.iloc[0]
     m1, m2, m3, m4 = st.columns(4)
     m1.metric(
-        f"{nu.MEASURES[measure][2].split(' (')[0]}, {pd.Timestamp(period):%b %Y}",
+        f"{nu.MEASURES[measure][2].split(' (')[0]}, {nu.month_label(period)}",
         f"{r[f'{measure}_pct']:.1f}%" if pd.notna(r[f"{measure}_pct"]) else "–",
         help=f"IK 95%: {r[f'{measure}_lo']:.1f}–{r[f'{measure}_hi']:.1f}%",
     )
@@ -82,7 +82,7 @@ if not now.empty:
     m4.metric("Dikeluarkan (tak masuk akal)", f"{excluded:,}")
 
 level, kids = nu.children(agg, source, area, period)
-month = f"{pd.Timestamp(period):%b %Y}"
+month = nu.month_label(period)
 st.subheader(f"Peringkat {level}, {month}")
 if kids.empty:
     st.info("Tidak ada data wilayah di bawahnya untuk bulan ini.")

@@ -283,3 +283,44 @@ def test_maps_module_has_no_streamlit_or_network_imports() -> None:
     for forbidden in ("import streamlit", "urllib", "requests", "http://", "https://"):
         assert forbidden not in source
     assert json.loads(json.dumps(maps.MEASURES["coverage"].scale.colours))  # plain data, serialisable
+
+
+def test_rates_built_on_one_to_four_cases_are_hidden_with_their_interval() -> None:
+    """Rate + denominator + CI would reveal a count under 5: the map shows no number for it."""
+    import math
+
+    import pandas as pd
+
+    from kla import maps
+    from kla.privacy import SUPPRESS_BELOW
+
+    areas = pd.DataFrame(
+        {"code": ["K1", "K2"], "name": ["Satu", "Dua"], "level": ["kecamatan"] * 2, "parent_code": ["C", "C"]}
+    )
+    nutrition = pd.DataFrame(
+        {
+            "level": ["kecamatan"] * 2,
+            "area_code": ["K1", "K2"],
+            "period": ["2025-12-01"] * 2,
+            "source_type": ["eppgbm"] * 2,
+            "source_kind": ["imported"] * 2,
+            "stunted": [3, 40],
+            "n_haz": [400, 800],
+            "stunting_pct": [0.75, 5.0],
+            "stunting_lo": [0.25, 3.7],
+            "stunting_hi": [2.2, 6.7],
+            "coverage_pct": [96.0, 97.0],
+            "sasaran": [420, 830],
+            "flag_small_n": [False, False],
+            "flag_low_coverage": [False, False],
+            "flag_conflict": [False, False],
+        }
+    )
+    choice = maps.CHOICES["gizi_stunting"]
+    inputs = maps.MapInputs(nutrition=nutrition, published=pd.DataFrame(), kla=pd.DataFrame())
+    values = maps._nutrition_values(inputs, choice, "kecamatan", "2025-12", areas).set_index("code")
+    assert values.at["K1", "value_text"] == f"< {SUPPRESS_BELOW} kasus (disamarkan)"
+    assert math.isnan(values.at["K1", "ci_low"]) and math.isnan(values.at["K1", "ci_high"])
+    assert values.at["K2", "value_text"] == "" and values.at["K2", "ci_low"] == 3.7
+    text = maps._value_text(values.at["K1", "value"], values.at["K1", "value_text"], choice.measure)
+    assert "0,75" not in text and "0.75" not in text and text.endswith("(disamarkan)")

@@ -363,3 +363,12 @@ def test_routine_trend_hides_months_with_one_to_four_cases() -> None:
     assert line.y[1] == pytest.approx(100 * 12 / 210) and bars.y[1] == 12
     assert line.y[2] == 0 and bars.y[2] == 0, "zero is not suppressed"
     assert "3" not in str(line.customdata[0][0]) and "disamarkan" in str(line.customdata[0][0])
+
+
+@pytest.mark.parametrize(
+    ("when", "label"), [("2025-12-01", "Des 2025"), ("2024-05-15", "Mei 2024"), ("2023-08-01", "Agu 2023")]
+)
+def test_month_labels_are_indonesian(when: str, label: str) -> None:
+    from kla.nutrition import month_label
+
+    assert month_label(when) == label
