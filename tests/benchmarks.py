@@ -70,55 +70,11 @@ def bench_pages(db: Path, runs: int = 5) -> None:
         print(f"warm render {page}: {median_ms(warm)}")
 
 
-def bench_startup(db: Path, runs: int = 3) -> None:
-    """From `streamlit run` to the first full render (title + chart) in headless Chromium."""
+def time_to_first_render(command: list[str], *, env: dict[str, str] | None = None, runs: int = 3) -> list[float]:
+    """Seconds from starting ``command`` (given ``{port}`` to fill in) to the overview fully drawn.
 
-    from playwright.sync_api import sync_playwright
-
-    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, free_port
-
-    samples = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        for _ in range(runs):
-            port = free_port()
-            env = {**os.environ, "KLA_DB": str(db), "KLA_AUTO_BUILD": "0"}
-            t = time.perf_counter()
-            proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "streamlit",
-                    "run",
-                    "app.py",
-                    "--server.port",
-                    str(port),
-                    "--server.headless",
-                    "true",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            page = browser.new_page()
-            while True:
-                try:
-                    page.goto(f"http://127.0.0.1:{port}/", timeout=2000)
-                    break
-                except Exception:  # server not listening yet
-                    time.sleep(0.1)
-            page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
-            samples.append(time.perf_counter() - t)
-            page.close()
-            proc.terminate()
-            proc.wait()
-        browser.close()
-    print(f"streamlit run -> first full render in Chromium: {median_ms(samples)}")
-
-
-def bench_make_run(runs: int = 3) -> None:
-    """From `make run` (set-up already done) to the first full render of the overview."""
+    The command runs in its own process group so ``make`` and the Streamlit it starts stop together.
+    """
     import signal
 
     from playwright.sync_api import sync_playwright
@@ -132,8 +88,9 @@ def bench_make_run(runs: int = 3) -> None:
             port = free_port()
             t = time.perf_counter()
             proc = subprocess.Popen(
-                ["make", "run", f"PORT={port}"],
+                [part.format(port=port) for part in command],
                 cwd=ROOT,
+                env=env,
                 start_new_session=True,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -151,7 +108,31 @@ def bench_make_run(runs: int = 3) -> None:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait()
         browser.close()
-    print(f"make run -> first full render in Chromium: {median_ms(samples)}")
+    return samples
+
+
+def bench_startup(db: Path) -> None:
+    """From `streamlit run` to the first full render (title + chart) in headless Chromium."""
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        "{port}",
+        "--server.headless",
+        "true",
+    ]
+    env = {**os.environ, "KLA_DB": str(db), "KLA_AUTO_BUILD": "0"}
+    print(f"streamlit run -> first full render in Chromium: {median_ms(time_to_first_render(command, env=env))}")
+
+
+def bench_make_run() -> None:
+    """From `make run` (set-up already done) to the first full render of the overview."""
+    print(
+        f"make run -> first full render in Chromium: {median_ms(time_to_first_render(['make', 'run', 'PORT={port}']))}"
+    )
 
 
 if __name__ == "__main__":
