@@ -1,8 +1,9 @@
 """Data access for the KLA analysis pages (Klaster, Jalan ke Madya, Simulasi, OPD, Kecamatan, Riwayat).
 
 Reads go through the named queries in ``kla/sql/analysis_*.sql`` with bound parameters; the only
-write, :func:`save_scenario`, goes through :func:`kla.store.staged` (copy, write, validate, swap),
-so a scenario never overwrites a real score and a failed save leaves the database unchanged.
+writes (:func:`save_scenario`, :func:`rename_scenario`, :func:`delete_scenario`) go through
+:func:`kla.store.staged` (copy, write, validate, swap), so a scenario never overwrites a real
+score and a failed write leaves the database unchanged.
 """
 
 from __future__ import annotations
@@ -207,6 +208,53 @@ def save_scenario(
                 ]
                 for code in sorted(points)
             ],
+        )
+    return clean
+
+
+def _scenario_source_ids(con: duckdb.DuckDBPyConnection, name: str, year: int, area: str) -> list[int]:
+    rows = con.execute(
+        "SELECT DISTINCT source_id FROM kla_scenario WHERE name = ? AND year = ? AND area_code = ?",
+        [name, year, area],
+    ).fetchall()
+    if not rows:
+        raise ValidationError(f"Skenario '{name}' untuk {area} {year} tidak ditemukan; tidak ada yang diubah.")
+    return [r[0] for r in rows]
+
+
+def delete_scenario(db: Path, *, name: str, year: int, area: str) -> None:
+    """Remove one saved scenario and its provenance row (a staged write: all or nothing)."""
+    from kla import store  # the only writer
+
+    with store.staged(db) as con:
+        ids = _scenario_source_ids(con, name, year, area)
+        con.execute("DELETE FROM kla_scenario WHERE name = ? AND year = ? AND area_code = ?", [name, year, area])
+        # the provenance row only describes this scenario; left behind it would be carried forever
+        con.executemany("DELETE FROM provenance WHERE source_id = ? AND kind = 'imported'", [[i] for i in ids])
+
+
+def rename_scenario(db: Path, *, name: str, year: int, area: str, new_name: str) -> str:
+    """Give a saved scenario a new name (same checks as saving); returns the clean new name."""
+    from kla import store  # the only writer
+
+    clean = check_scenario_name(new_name)
+    if clean == name:
+        return clean  # nothing to write
+    with store.staged(db) as con:
+        ids = _scenario_source_ids(con, name, year, area)
+        taken = con.execute(
+            "SELECT count(*) FROM kla_scenario WHERE name = ? AND year = ? AND area_code = ?", [clean, year, area]
+        ).fetchone()[0]
+        if taken:
+            raise ValidationError(
+                f"Skenario '{clean}' untuk {area} {year} sudah ada; pilih nama lain. Tidak ada yang diubah."
+            )
+        con.execute(
+            "UPDATE kla_scenario SET name = ? WHERE name = ? AND year = ? AND area_code = ?", [clean, name, year, area]
+        )
+        con.executemany(
+            "UPDATE provenance SET path = ?, note = replace(note, ?, ?) WHERE source_id = ?",
+            [[f"skenario:{clean}", f"'{name}'", f"'{clean}'", i] for i in ids],
         )
     return clean
 

@@ -48,6 +48,11 @@ class Keys:
     SCENARIO_NAME = "simulasi_nama_skenario"
     SCENARIO_SAVE = "simulasi_simpan"
     SCENARIO_PICK = "simulasi_banding_skenario"
+    SCENARIO_NEW_NAME = "simulasi_nama_baru"
+    SCENARIO_RENAME = "simulasi_ubah_nama"
+    SCENARIO_DELETE_CONFIRM = "simulasi_yakin_hapus"
+    SCENARIO_DELETE = "simulasi_hapus"
+    SCENARIO_MESSAGE = "simulasi_pesan"  # (kind, text) shown once after a rename/delete
     OPD = "opd_terpilih"
     KEC_YEAR = "kecamatan_tahun"
     XWALK_AREA = "crosswalk_wilayah"

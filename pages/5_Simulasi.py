@@ -62,6 +62,25 @@ from_measure = {
     if any(r.measure in measure_inputs for r in crosswalk.rules_for(rulebook.crosswalk, c))
 }
 
+def _manage_scenario(action: str, name: str, year: int, area: str) -> None:
+    """Rename or delete a saved scenario (button callback); the outcome is shown on the next run."""
+    try:
+        if action == "delete":
+            analysis_data.delete_scenario(config.db_path(), name=name, year=year, area=area)
+            text = f"Skenario '{name}' dihapus."
+        else:
+            new = st.session_state.get(ui.Keys.SCENARIO_NEW_NAME, "")
+            clean = analysis_data.rename_scenario(config.db_path(), name=name, year=year, area=area, new_name=new)
+            text = f"Skenario '{name}' sekarang bernama '{clean}'."
+    except KlaError as exc:
+        st.session_state[ui.Keys.SCENARIO_MESSAGE] = ("warn", str(exc))
+        return
+    st.session_state[ui.Keys.SCENARIO_MESSAGE] = ("ok", text)
+    # the picked name may no longer exist: let the selectbox start again from the first scenario
+    for key in (ui.Keys.SCENARIO_PICK, ui.Keys.SCENARIO_NEW_NAME, ui.Keys.SCENARIO_DELETE_CONFIRM):
+        st.session_state.pop(key, None)
+
+
 if sample:
     st.warning(f"Titik awal: nilai {area_label} {year} = **DATA CONTOH** (ilustratif). Skenario bukan nilai resmi.")
 c1, c2, c3, c4 = st.columns(4)
@@ -145,6 +164,9 @@ with right:
         else:
             st.success(f"Skenario '{saved}' disimpan.")
 
+    message = st.session_state.pop(ui.Keys.SCENARIO_MESSAGE, None)
+    if message:
+        (st.success if message[0] == "ok" else st.warning)(message[1])
     saved_list = ui.load_scenarios(fp)
     mine = saved_list[(saved_list["year"] == year) & (saved_list["area_code"] == area)]
     if not mine.empty:
@@ -162,5 +184,21 @@ with right:
             hide_index=True,
             width="stretch",
         )
+        with st.expander(f"Ubah nama atau hapus skenario '{pick}'"):
+            st.text_input("Nama baru", key=ui.Keys.SCENARIO_NEW_NAME, max_chars=analysis_data.SCENARIO_NAME_MAX)
+            st.button(
+                "Ubah nama",
+                key=ui.Keys.SCENARIO_RENAME,
+                on_click=_manage_scenario,
+                args=("rename", pick, year, area),
+            )
+            st.checkbox("Ya, hapus skenario ini (tidak bisa dibatalkan)", key=ui.Keys.SCENARIO_DELETE_CONFIRM)
+            st.button(
+                "Hapus skenario",
+                key=ui.Keys.SCENARIO_DELETE,
+                on_click=_manage_scenario,
+                args=("delete", pick, year, area),
+                disabled=not st.session_state.get(ui.Keys.SCENARIO_DELETE_CONFIRM),
+            )
 
 ui.sidebar_footer(fp)

@@ -141,6 +141,44 @@ def test_save_scenario_never_touches_scores_and_survives_rebuild(
     st.cache_resource.clear()
 
 
+def test_rename_and_delete_a_saved_scenario_on_the_page(db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KLA_DB", str(db_copy))
+    monkeypatch.setenv("KLA_AUTO_BUILD", "0")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "pages/5_Simulasi.py"), default_timeout=60)
+    at.run()
+    for name in ("Skenario A", "Skenario B"):
+        at.text_input(key="simulasi_nama_skenario").input(name).run()
+        at.button(key="simulasi_simpan").click().run()
+    at.run()
+    assert sorted(at.selectbox(key="simulasi_banding_skenario").options) == ["Skenario A", "Skenario B"]
+    # rename onto an existing name: refused with a message, nothing renamed
+    at.selectbox(key="simulasi_banding_skenario").set_value("Skenario A").run()
+    at.text_input(key="simulasi_nama_baru").input("Skenario B").run()
+    at.button(key="simulasi_ubah_nama").click().run()
+    _ok(at)
+    assert any("sudah ada" in w.value for w in at.warning)
+    at.text_input(key="simulasi_nama_baru").input("Target Madya 2027").run()
+    at.button(key="simulasi_ubah_nama").click().run()
+    _ok(at)
+    assert any("sekarang bernama 'Target Madya 2027'" in s.value for s in at.success)
+    assert sorted(at.selectbox(key="simulasi_banding_skenario").options) == ["Skenario B", "Target Madya 2027"]
+    # delete needs the confirmation box first
+    at.selectbox(key="simulasi_banding_skenario").set_value("Skenario B").run()
+    assert at.button(key="simulasi_hapus").disabled
+    at.checkbox(key="simulasi_yakin_hapus").check().run()
+    at.button(key="simulasi_hapus").click().run()
+    _ok(at)
+    assert any("'Skenario B' dihapus" in s.value for s in at.success)
+    assert at.selectbox(key="simulasi_banding_skenario").options == ["Target Madya 2027"]
+    with connect_readonly(db_copy) as con:
+        names = {r[0] for r in con.execute("SELECT DISTINCT name FROM kla_scenario").fetchall()}
+    assert names == {"Target Madya 2027"}
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
 def test_crosswalk_sentence_on_kecamatan_page(app_env: Path) -> None:
     at = AppTest.from_file(str(ROOT / "pages/7_Kecamatan.py"), default_timeout=60)
     at.run()

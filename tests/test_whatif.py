@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kla import analysis_data, crosswalk, repository, whatif
+from kla import analysis_data, crosswalk, repository, store, whatif
 from kla.config import load_city
 from kla.db import connect_readonly
 from kla.errors import ValidationError
@@ -88,3 +88,64 @@ def test_saved_scenario_reads_back(db_copy: Path, rb: Rulebook) -> None:
         assert kinds == "imported"
     finally:
         con.close()
+
+
+def _save(db: Path, rb: Rulebook, name: str) -> dict[str, float]:
+    pts = {i.code: float(i.levels[2]) for i in rb.indicators}
+    analysis_data.save_scenario(db, name=name, year=2025, area="36.73", points=pts, base=pts, rulebook=rb)
+    return pts
+
+
+def _names_and_paths(db: Path) -> tuple[list[str], list[str]]:
+    con = connect_readonly(db)
+    try:
+        names = sorted(analysis_data.scenarios(con)["name"])
+        paths = sorted(p for p in repository.provenance(con)["path"] if p.startswith("skenario:"))
+        return names, paths
+    finally:
+        con.close()
+
+
+def test_rename_scenario_moves_points_and_provenance(db_copy: Path, rb: Rulebook) -> None:
+    pts = _save(db_copy, rb, "Lama")
+    _save(db_copy, rb, "Lain")
+    assert analysis_data.rename_scenario(db_copy, name="Lama", year=2025, area="36.73", new_name=" Baru  sekali ") == (
+        "Baru sekali"
+    )
+    assert _names_and_paths(db_copy) == (["Baru sekali", "Lain"], ["skenario:Baru sekali", "skenario:Lain"])
+    con = connect_readonly(db_copy)
+    try:
+        assert analysis_data.scenario_points(con, name="Baru sekali", year=2025, area="36.73") == pts
+        note = repository.provenance(con).set_index("path").loc["skenario:Baru sekali", "note"]
+        assert "'Baru sekali'" in note and "'Lama'" not in note
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "fragment"),
+    [("Lama", "Lain", "sudah ada"), ("Tidak ada", "X", "tidak ditemukan"), ("Lama", "  ", "wajib diisi")],
+)
+def test_bad_rename_changes_nothing(db_copy: Path, rb: Rulebook, old: str, new: str, fragment: str) -> None:
+    _save(db_copy, rb, "Lama")
+    _save(db_copy, rb, "Lain")
+    before = db_copy.read_bytes()
+    with pytest.raises(ValidationError, match=fragment):
+        analysis_data.rename_scenario(db_copy, name=old, year=2025, area="36.73", new_name=new)
+    assert db_copy.read_bytes() == before
+
+
+def test_delete_scenario_removes_rows_and_provenance_and_stays_deleted_after_rebuild(
+    db_copy: Path, rb: Rulebook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _save(db_copy, rb, "Hapus saya")
+    _save(db_copy, rb, "Simpan saya")
+    analysis_data.delete_scenario(db_copy, name="Hapus saya", year=2025, area="36.73")
+    assert _names_and_paths(db_copy) == (["Simpan saya"], ["skenario:Simpan saya"])
+    monkeypatch.setenv("KLA_DB", str(db_copy))
+    store.build(db_copy)
+    assert _names_and_paths(db_copy) == (["Simpan saya"], ["skenario:Simpan saya"])
+    before = db_copy.read_bytes()
+    with pytest.raises(ValidationError, match="tidak ditemukan"):
+        analysis_data.delete_scenario(db_copy, name="Hapus saya", year=2025, area="36.73")
+    assert db_copy.read_bytes() == before
