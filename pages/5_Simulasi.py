@@ -62,6 +62,7 @@ from_measure = {
     if any(r.measure in measure_inputs for r in crosswalk.rules_for(rulebook.crosswalk, c))
 }
 
+
 def _manage_scenario(action: str, name: str, year: int, area: str) -> None:
     """Rename or delete a saved scenario (button callback); the outcome is shown on the next run."""
     try:

@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -54,23 +56,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(built_db: Path, tmp_path_factory: pytest.TempPathFactory):
-    """Streamlit serving the session database (copied, plus boundaries when the geo code exists)."""
-    db = tmp_path_factory.mktemp("browser") / "kla.duckdb"
-    shutil.copyfile(built_db, db)
-    env = {**os.environ, "KLA_DB": str(db), "KLA_AUTO_BUILD": "0"}
-    mirror = ROOT.parent / "shared" / "geo"
-    if (ROOT / "geo" / "__init__.py").exists() and mirror.exists():
-        proc = subprocess.run(
-            [sys.executable, "-m", "kla", "geo", "fetch", "--from", str(mirror), "--db", str(db)],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env=env,
-            timeout=300,
-        )
-        assert proc.returncode == 0, proc.stderr
+@contextmanager
+def streamlit_server(env: dict[str, str]) -> Iterator[tuple[str, float]]:
+    """`streamlit run app.py` on a free localhost port with ``env``; yields (url, start time), stops it after."""
     port = free_port()
     started = time.perf_counter()
     proc = subprocess.Popen(
@@ -104,12 +92,35 @@ def server(built_db: Path, tmp_path_factory: pytest.TempPathFactory):
     else:
         proc.kill()
         pytest.fail("streamlit did not start: " + (proc.stdout.read() if proc.stdout else ""))
-    yield url, started
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield url, started
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server(built_db: Path, tmp_path_factory: pytest.TempPathFactory):
+    """Streamlit serving the session database (copied, plus boundaries when the geo code exists)."""
+    db = tmp_path_factory.mktemp("browser") / "kla.duckdb"
+    shutil.copyfile(built_db, db)
+    env = {**os.environ, "KLA_DB": str(db), "KLA_AUTO_BUILD": "0"}
+    mirror = ROOT.parent / "shared" / "geo"
+    if (ROOT / "geo" / "__init__.py").exists() and mirror.exists():
+        proc = subprocess.run(
+            [sys.executable, "-m", "kla", "geo", "fetch", "--from", str(mirror), "--db", str(db)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=300,
+        )
+        assert proc.returncode == 0, proc.stderr
+    with streamlit_server(env) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
