@@ -1,7 +1,7 @@
 """Everything the Peta page reads from the store, as plain frames for :mod:`kla.maps`.
 
 Kept next to the boundary queries (``geo/sql``) so the map's data access lives in one place;
-nutrition figures come from :func:`kla.nutrition.agg_frame` (the nutrition issue's own query,
+nutrition figures come from :func:`kla.nutrition_view.agg_frame` (the nutrition issue's own query,
 rates and Wilson intervals), not from a second copy of that SQL.
 """
 
@@ -28,7 +28,7 @@ def nutrition(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Monthly nutrition figures per area with rates (empty frame when that part is not built)."""
     if not _has(con, "nutrition_agg"):
         return pd.DataFrame()
-    from kla import nutrition as nut
+    from kla import nutrition_view as nut
 
     return nut.agg_frame(con.cursor())
 

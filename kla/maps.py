@@ -410,7 +410,7 @@ class MapInputs:
     """Frames the Peta page loads once (cached); every choice below is computed from them.
 
     nutrition:
-        :func:`kla.nutrition.agg_frame` (monthly counts per area and level, rates with Wilson CI,
+        :func:`kla.nutrition_view.agg_frame` (monthly counts per area and level, rates with Wilson CI,
         ``coverage_pct``, quality flags); may be empty.
     published:
         numeric rows of ``published_figure``.

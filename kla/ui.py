@@ -371,17 +371,17 @@ class GiziKeys:
 @st.cache_data(max_entries=4, show_spinner=False)
 def load_nutrition_agg(fp: Fingerprint) -> pd.DataFrame:
     """Routine nutrition figures per month and area with rates and Wilson CIs (small table)."""
-    from kla import nutrition
+    from kla import nutrition_view
 
-    return nutrition.agg_frame(_connection(fp))
+    return nutrition_view.agg_frame(_connection(fp))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def load_nutrition_published(fp: Fingerprint) -> pd.DataFrame:
     """Published child-nutrition figures (survey and routine, labelled) with source URLs."""
-    from kla import nutrition
+    from kla import nutrition_view
 
-    return nutrition.published_frame(_connection(fp))
+    return nutrition_view.published_frame(_connection(fp))
 
 
 def nutrition_import_panel(fp: Fingerprint) -> None:
@@ -392,7 +392,7 @@ def nutrition_import_panel(fp: Fingerprint) -> None:
     """
     import tempfile
 
-    from kla import nutrition
+    from kla import nutrition, nutrition_view
 
     with st.expander("Impor ekspor e-PPGBM atau rekap bulanan"):
         kind = st.radio(
@@ -400,7 +400,7 @@ def nutrition_import_panel(fp: Fingerprint) -> None:
             ["eppgbm", "rekap"],
             horizontal=True,
             key=GiziKeys.UPLOAD_KIND,
-            format_func=nutrition.SOURCE_LABELS.get,
+            format_func=nutrition_view.SOURCE_LABELS.get,
         )
         up = st.file_uploader("Berkas CSV (pemisah ';') atau XLSX", type=["csv", "xlsx"], key=GiziKeys.UPLOAD)
         if up is None or not st.button("Impor sekarang", key=GiziKeys.UPLOAD_GO):

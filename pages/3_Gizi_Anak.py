@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kla import nutrition as nu
+from kla import nutrition_view as nu
 from kla import ui
 
 ui.page_setup("Gizi Anak", "🥗")

@@ -12,7 +12,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from kla import anthro, nutrition
+from kla import anthro, nutrition, nutrition_view
 from kla.nutrition import import_eppgbm, import_rekap, wilson
 from tests.fixtures.nutrition import row, write_csv
 
@@ -47,7 +47,7 @@ def test_suppress_small_counts() -> None:
 def agg(db: Path) -> pd.DataFrame:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return nutrition.agg_frame(con)
+        return nutrition_view.agg_frame(con)
     finally:
         con.close()
 
@@ -315,7 +315,7 @@ def test_ranking_figure_hides_counts_under_five() -> None:
             "implausible_waz": [0, 0, 0],
         }
     )
-    fig = nutrition.ranking_figure(
+    fig = nutrition_view.ranking_figure(
         nutrition.add_rates(rows),
         measure="stunting",
         level_label="kelurahan",
@@ -328,7 +328,7 @@ def test_ranking_figure_hides_counts_under_five() -> None:
     assert by_name["A"] is None or np.isnan(by_name["A"])  # 3 cases: hidden
     assert by_name["B"] == pytest.approx(10.0) and by_name["C"] == pytest.approx(0.0)
     assert any("< 5 kasus" in t for t in bar.text)
-    shared = nutrition.shareable(nutrition.ranking_table(nutrition.add_rates(rows), measure="stunting"))
+    shared = nutrition_view.shareable(nutrition_view.ranking_table(nutrition.add_rates(rows), measure="stunting"))
     a = shared[shared["Wilayah"] == "A"].iloc[0]
     assert pd.isna(a["Jumlah kasus"]) and pd.isna(a["Prevalensi (%)"])
 
@@ -337,7 +337,7 @@ def test_routine_trend_hides_months_with_one_to_four_cases() -> None:
     """A downloadable chart must not reveal counts under 5: neither the count nor its rate."""
     import pandas as pd
 
-    from kla import nutrition
+    from kla import nutrition, nutrition_view
 
     periods = pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01"])
     rows = pd.DataFrame(
@@ -352,9 +352,9 @@ def test_routine_trend_hides_months_with_one_to_four_cases() -> None:
             stunted=0, severe_stunted=0, wasted=0, underweight=0, n_haz=200, n_waz=200, measured=200, sasaran=220
         )
     )
-    for flag in nutrition.FLAG_LABELS:
+    for flag in nutrition_view.FLAG_LABELS:
         rows[flag] = False
-    fig = nutrition.routine_trend_figure(
+    fig = nutrition_view.routine_trend_figure(
         rows, measure="severe_wasting", area_name="Kilasah", source_label="uji", sample=True
     )
     line = next(t for t in fig.data if t.type == "scatter" and t.mode == "lines+markers")
