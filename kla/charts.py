@@ -67,6 +67,7 @@ def apply_stamp(fig: go.Figure, stamp: Stamp, *, height: int = 380) -> go.Figure
             subtitle=dict(text=stamp.footer(), font=dict(size=10, color="#444")),
         ),
         font=FONT,
+        separators=",.",  # Indonesian: decimal comma, thousands dot (axis ticks, hovers)
         height=height,
         margin=dict(l=40, r=30, t=70, b=40),
         paper_bgcolor="white",
