@@ -1,16 +1,43 @@
 """Monthly recap sheets (rekap) from puskesmas or kelurahan: counts, not children.
 
-Expected columns (names matched case- and spacing-insensitively; CSV with ``;`` or ``,``, or an
-XLSX with one sheet): ``Periode`` (``2024-06``, ``06/2024``, ``Juni 2024``) or ``Bulan`` +
-``Tahun``; ``Kecamatan``; ``Kelurahan`` (or ``Desa/Kel``) for a kelurahan-level sheet, or
-``Puskesmas`` for a puskesmas-level one; ``Sasaran Balita``; ``Balita Diukur``; ``Pendek``;
-``Sangat Pendek``; ``Gizi Kurang``; ``Gizi Buruk``; ``BB Kurang``; ``BB Sangat Kurang``.
+Columns are matched by name (case- and spacing-insensitive; CSV with ``;`` or ``,``, or an
+XLSX with one sheet).
+
+Required (a file without one of them is refused, naming the column; nothing is changed):
+
+* ``Periode`` (or ``Bulan`` + ``Tahun``), ``Kecamatan``, and ``Kelurahan`` (or ``Desa/Kel``)
+  for a kelurahan-level sheet or ``Puskesmas`` for a puskesmas-level one;
+* ``Balita Diukur`` (the denominator of every rate);
+* ``Pendek`` and ``Sangat Pendek``: stunting is the measure every recap sheet reports and the
+  one the data-quality flags (small n, conflicting sources) are computed on.
+
+Optional, by measure group (a group's two columns come together; one without the other is
+refused, because a half group cannot give a prevalence and usually means a misspelt header):
+
+* ``Gizi Kurang`` + ``Gizi Buruk`` (wasting, severe wasting);
+* ``BB Kurang`` + ``BB Sangat Kurang`` (underweight);
+* ``Sasaran Balita`` (coverage).
+
+**Absent is not zero.** An optional group that is absent, or a blank cell in a present count
+column, means *not reported*: the ``rekap`` table keeps NULL, and in ``nutrition_base`` that
+row's denominator for the measure (``n_haz``, ``n_whz`` or ``n_waz``) is 0 with a 0 numerator, so
+the rate is empty (NaN), never 0%, and kecamatan and city totals add only the areas that did
+report the measure. A group counts for a row only when both of its cells are filled. An absent
+column gives one file-level note (row ``None``); a blank cell gives a row-level note (row,
+column) and the row is still imported. A blank ``Balita Diukur`` rejects the row.
+
+**Periode**: ``2024-06``, ``2024/6``, ``06/2024``, ``Juni 2024``, ``Jun 2024``, ``Jun-24`` (Excel's
+``mmm-yy`` as saved to CSV; a two-digit year needs a month name), an Excel date cell (read as
+``2024-06-01 00:00:00``) and full dates ``2024-06-15`` / ``15/06/2024`` (day first, as in
+Indonesia). A full date stands for its month; when its day is not the 1st the row is imported
+for that month with a note, so a report date typed in the period column can be spotted.
 
 Checks per row: counts are whole and non-negative; pendek + sangat pendek, gizi kurang + gizi
 buruk and BB kurang + BB sangat kurang each do not exceed balita diukur; diukur does not exceed
 sasaran by more than :data:`SASARAN_TOLERANCE`; the period is a real month between 2000 and
 today; the area is known; an area appears once per month. Rows failing a check are reported
-and skipped; if more than :data:`MAX_BAD_SHARE` of the rows fail, the whole file is refused.
+(row and column) and skipped; if more than :data:`MAX_BAD_SHARE` of the rows fail, the whole
+file is refused. Notes never reject a row and are dropped for rows that are rejected anyway.
 """
 
 from __future__ import annotations
@@ -66,6 +93,21 @@ LABEL = {
 }
 _EXPECTED = {a for v in (*COUNT_COLUMNS.values(), *OTHER_COLUMNS.values()) for a in v}
 
+#: measure group -> (its two count columns, what the group gives, in Indonesian)
+GROUPS: dict[str, tuple[tuple[str, str], str]] = {
+    "stunting": (("pendek", "sangat_pendek"), "stunting (pendek + sangat pendek)"),
+    "wasting": (("gizi_kurang", "gizi_buruk"), "wasting (gizi kurang + gizi buruk)"),
+    "underweight": (("bb_kurang", "bb_sangat_kurang"), "BB kurang (BB kurang + BB sangat kurang)"),
+}
+REQUIRED_COUNTS = ("diukur", "pendek", "sangat_pendek")
+_GROUP_OF = {c: g for g, (cols, _label) in GROUPS.items() for c in cols}
+_BULAN = (
+    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
+    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+)  # fmt: skip
+#: abbreviations seen in Indonesian sheets beyond those of the e-PPGBM reader
+_MORE_MONTHS = (("sept", "09"), ("nop", "11"), ("peb", "02"), ("agst", "08"))
+
 
 @dataclass
 class ParsedRekap:
@@ -75,13 +117,26 @@ class ParsedRekap:
 
 
 def check_file(path: Path) -> None:
-    if not Path(path).exists():
-        raise ValidationError(f"Berkas tidak ditemukan: {Path(path).name}")
-    if Path(path).stat().st_size > MAX_BYTES:
+    """File-level checks before anything is read or hashed: exists, is a file, size, readable."""
+    path = Path(path)
+    name = path.name or str(path)
+    if not path.exists():
+        raise ValidationError(f"Berkas tidak ditemukan: {name}")
+    if not path.is_file():
         raise ValidationError(
-            f"Berkas {Path(path).name} terlalu besar untuk sebuah rekap (batas {MAX_BYTES / 1e6:.0f} MB); "
-            "tidak ada yang diubah."
+            f"{name} bukan berkas (mungkin sebuah folder); pilih berkas rekap .csv atau .xlsx. Tidak ada yang diubah."
         )
+    if path.stat().st_size > MAX_BYTES:
+        raise ValidationError(
+            f"Berkas {name} terlalu besar untuk sebuah rekap (batas {MAX_BYTES / 1e6:.0f} MB); tidak ada yang diubah."
+        )
+    try:
+        with open(path, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise ValidationError(
+            f"Berkas {name} tidak bisa dibaca ({exc.strerror or type(exc).__name__}); tidak ada yang diubah."
+        ) from exc
 
 
 def _find(columns: list[str], aliases: tuple[str, ...]) -> str | None:
@@ -91,40 +146,87 @@ def _find(columns: list[str], aliases: tuple[str, ...]) -> str | None:
     return None
 
 
-def parse_period(text: str) -> dt.date | None:
-    """'2024-06', '06/2024', '6-2024', 'Juni 2024', 'Jun 2024' -> date(2024, 6, 1); else None."""
-    t = str(text or "").strip().lower()
-    for name, num in _MONTHS:
-        t = re.sub(rf"\b{name}\b", num, t)
-    m = re.fullmatch(r"(\d{4})[-/ .](\d{1,2})(?:[-/ .]\d{1,2})?", t) or None
-    if m:
-        y, mo = int(m.group(1)), int(m.group(2))
-    else:
-        m = re.fullmatch(r"(\d{1,2})[-/ .](\d{4})", t)
-        if not m:
-            return None
-        mo, y = int(m.group(1)), int(m.group(2))
+def _month(y: int, mo: int) -> dt.date | None:
     if not (1 <= mo <= 12 and 2000 <= y <= dt.date.today().year):
         return None
     d = dt.date(y, mo, 1)
     return d if d <= dt.date.today() else None
 
 
+def read_period(value: object) -> tuple[dt.date | None, dt.date | None]:
+    """``(first day of the month, full date or None)`` for a Periode cell; ``(None, None)`` if not a month.
+
+    The second item is the date itself when the cell held a full date (an Excel date cell, or
+    ``2024-06-15`` / ``15/06/2024``), so a caller can note a day other than the 1st.
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+        return None, None
+    if isinstance(value, dt.datetime | pd.Timestamp):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return _month(value.year, value.month), value
+    t = str(value).strip().lower()
+    # An Excel date cell read as text: "2024-06-01 00:00:00" (openpyxl/pandas), "2024-06-01T00:00".
+    t = re.sub(r"^(\d{4}-\d{1,2}-\d{1,2})[ t]00:00(:00(\.0+)?)?$", r"\1", t)
+    named = False
+    for name, num in (*_MONTHS, *_MORE_MONTHS):
+        t, k = re.subn(rf"\b{name}\b", num, t)
+        named = named or k > 0
+    sep = r"\s*[-/ .]\s*"
+    day = None
+    if m := re.fullmatch(rf"(\d{{4}}){sep}(\d{{1,2}})(?:{sep}(\d{{1,2}}))?", t):
+        y, mo, day = int(m.group(1)), int(m.group(2)), m.group(3)
+    elif m := re.fullmatch(rf"(?:(\d{{1,2}}){sep})?(\d{{1,2}}){sep}(\d{{4}})", t):
+        day, mo, y = m.group(1), int(m.group(2)), int(m.group(3))
+    elif named and (m := re.fullmatch(rf"(\d{{1,2}}){sep}(\d{{2}})", t)):  # "Jun-24": Excel's mmm-yy
+        mo, y = int(m.group(1)), 2000 + int(m.group(2))
+    else:
+        return None, None
+    first = _month(y, mo)
+    if first is None or day is None:
+        return first, None
+    try:
+        return first, dt.date(y, mo, int(day))
+    except ValueError:  # 2024-02-30 is no date, so no month either
+        return None, None
+
+
+def parse_period(text: object) -> dt.date | None:
+    """'2024-06', '06/2024', 'Juni 2024', 'Jun-24', '2024-06-01 00:00:00', a date -> date(2024, 6, 1); else None."""
+    return read_period(text)[0]
+
+
+def _label_date(d: dt.date) -> str:
+    return f"{d.day} {_BULAN[d.month - 1]} {d.year}"
+
+
 def parse_rekap(path: Path, *, matcher: WilayahMatcher) -> ParsedRekap:
     path = Path(path)
+    check_file(path)
     name = path.name
     raw = tabular.read_table(path, expected=_EXPECTED, max_bytes=MAX_BYTES)
     cols = list(raw.columns)
     found = {k: _find(cols, v) for k, v in {**COUNT_COLUMNS, **OTHER_COLUMNS}.items()}
-    missing = [LABEL[k] for k in ("diukur", "pendek", "sangat_pendek", "kecamatan") if not found[k]]
+    missing = [LABEL[k] for k in (*REQUIRED_COUNTS, "kecamatan") if not found[k]]
     if not found["periode"] and not (found["bulan"] and found["tahun"]):
         missing.append("Periode (atau Bulan + Tahun)")
     if not found["kelurahan"] and not found["puskesmas"]:
         missing.append("Kelurahan atau Puskesmas")
-    if missing:
+    half = [
+        f"{LABEL[b if found[a] else a]} (ada {LABEL[a if found[a] else b]}; keduanya perlu untuk {label})"
+        for g, ((a, b), label) in GROUPS.items()
+        if g != "stunting" and bool(found[a]) != bool(found[b])
+    ]
+    if missing or half:
+        parts = []
+        if missing:
+            parts.append(f"kolom wajib tidak ditemukan: {', '.join(missing)}")
+        if half:
+            parts.append(f"kolom pasangan tidak ditemukan: {'; '.join(half)}")
         raise ValidationError(
-            f"Berkas {name}: kolom wajib tidak ditemukan: {', '.join(missing)}; tidak ada yang diubah.",
-            [Problem(name, 1, m, "kolom wajib tidak ada") for m in missing],
+            f"Berkas {name}: {'; '.join(parts)}; tidak ada yang diubah.",
+            [Problem(name, 1, m, "kolom wajib tidak ada") for m in missing]
+            + [Problem(name, 1, h.split(" (")[0], "kolom pasangan tidak ada") for h in half],
         )
     if raw.empty:
         raise ValidationError(f"Berkas {name} tidak berisi baris data; tidak ada yang diubah.")
@@ -132,6 +234,7 @@ def parse_rekap(path: Path, *, matcher: WilayahMatcher) -> ParsedRekap:
     n = len(raw)
     row_no = np.arange(2, n + 2)
     problems: list[Problem] = []
+    notes: list[tuple[int, Problem]] = []  # (frame index, note): row-level, the row is still imported
     bad = np.zeros(n, dtype=bool)
 
     def report(i: int, column: str, message: str) -> None:
@@ -139,16 +242,42 @@ def parse_rekap(path: Path, *, matcher: WilayahMatcher) -> ParsedRekap:
             problems.append(Problem(name, int(row_no[i]), column, message))
             bad[i] = True
 
+    def note(i: int, column: str, message: str) -> None:
+        notes.append((i, Problem(name, int(row_no[i]), column, message)))
+
+    file_notes = [
+        Problem(
+            name,
+            None,
+            f"{LABEL[a]}, {LABEL[b]}",
+            f"kolom tidak ada: {label} tidak dilaporkan di berkas ini (kosong, bukan 0)",
+        )
+        for g, ((a, b), label) in GROUPS.items()
+        if g != "stunting" and not found[a]
+    ]
+    if not found["sasaran"]:
+        file_notes.append(
+            Problem(name, None, LABEL["sasaran"], "kolom tidak ada: cakupan (diukur / sasaran) tidak dihitung")
+        )
+
     periods: list[dt.date | None] = []
     for i in range(n):
         if found["periode"]:
             text = raw.at[i, found["periode"]]
         else:
-            text = f"{raw.at[i, found['bulan']]} {raw.at[i, found['tahun']]}"
-        p = parse_period(text)
+            bulan, tahun = (re.sub(r"\.0+$", "", str(raw.at[i, found[c]]).strip()) for c in ("bulan", "tahun"))
+            text = f"{bulan} {tahun}"
+        p, full = read_period(text)
         periods.append(p)
         if p is None:
             report(i, "Periode", f"periode '{str(text)[:20]}' bukan bulan yang nyata (contoh: 2024-06)")
+        elif full is not None and full.day != 1:
+            note(
+                i,
+                "Periode",
+                f"tanggal {_label_date(full)} dibaca sebagai periode {_BULAN[p.month - 1]} {p.year}; "
+                "baris tetap diimpor",
+            )
 
     counts: dict[str, np.ndarray] = {}
     for k in COUNT_COLUMNS:
@@ -156,10 +285,19 @@ def parse_rekap(path: Path, *, matcher: WilayahMatcher) -> ParsedRekap:
         vals = np.full(n, np.nan)
         if col:
             for i, text in enumerate(raw[col].tolist()):
-                t = str(text).strip()
+                t = "" if text is None or (isinstance(text, float) and np.isnan(text)) else str(text).strip()
                 if t == "":
                     if k == "diukur":
                         report(i, LABEL[k], "jumlah balita diukur kosong")
+                    elif k == "sasaran":
+                        note(i, LABEL[k], "sel kosong: sasaran tidak dilaporkan, cakupan baris ini tidak dihitung")
+                    else:
+                        note(
+                            i,
+                            LABEL[k],
+                            f"sel kosong dianggap tidak dilaporkan (bukan 0): {GROUPS[_GROUP_OF[k]][1]} "
+                            "baris ini tidak dihitung; baris tetap diimpor",
+                        )
                     continue
                 thousands = re.fullmatch(r"\d{1,3}(\.\d{3})+", t)  # "1.234" is one thousand two hundred…
                 v = tabular.parse_number(t.replace(".", "") if thousands else t)
@@ -175,7 +313,7 @@ def parse_rekap(path: Path, *, matcher: WilayahMatcher) -> ParsedRekap:
         ("gizi_kurang", "gizi_buruk", "gizi kurang + gizi buruk"),
         ("bb_kurang", "bb_sangat_kurang", "BB kurang + BB sangat kurang"),
     ):
-        tot = np.nan_to_num(counts[a]) + np.nan_to_num(counts[b])
+        tot = np.nan_to_num(counts[a]) + np.nan_to_num(counts[b])  # a blank half: the other alone must fit
         for i in np.flatnonzero(tot > d):
             report(i, LABEL[a], f"{label} = {tot[i]:.0f} melebihi balita diukur ({d[i]:.0f})")
     s = counts["sasaran"]
@@ -244,20 +382,50 @@ def parse_rekap(path: Path, *, matcher: WilayahMatcher) -> ParsedRekap:
             },
         }
     )
+    row_notes = [p for i, p in notes if ok[i]]  # a rejected row's notes would only be noise
+    everything = file_notes + sorted(problems + row_notes, key=lambda p: p.row or 0)
     stats = {
         "rows_total": n,
         "rows_rejected": n_bad,
         "rows_accepted": int(ok.sum()),
+        "rows_with_notes": len({p.row for p in row_notes}),
         "level": level,
         "periods": sorted({str(p)[:7] for p in frame["period"]}),
+        "columns_absent": [LABEL[k] for k in COUNT_COLUMNS if not found[k]],
+        # accepted rows for which each measure group is not reported (absent column or a blank cell)
+        "not_reported": {g: int((frame[a].isna() | frame[b].isna()).sum()) for g, ((a, b), _label) in GROUPS.items()},
     }
-    return ParsedRekap(frame, problems, stats)
+    return ParsedRekap(frame, everything, stats)
+
+
+def _group(rows: pd.DataFrame, group: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(reported, first count, second count) of a measure group; counts are 0 where not reported."""
+    a, b = GROUPS[group][0]
+    va, vb = rows[a].astype("Float64"), rows[b].astype("Float64")
+    reported = (va.notna() & vb.notna()).to_numpy(dtype=bool)
+    return reported, va.fillna(0).to_numpy(dtype="int64"), vb.fillna(0).to_numpy(dtype="int64")
 
 
 def base_from_rekap(rows: pd.DataFrame, matcher: WilayahMatcher) -> pd.DataFrame:
-    """Recap rows as ``nutrition_base`` rows. Recap sheets carry no implausible counts (0)."""
-    z = lambda c: rows[c].fillna(0).astype("int64")  # noqa: E731
+    """Recap rows as ``nutrition_base`` rows. Recap sheets carry no implausible counts (0).
+
+    A measure group that a row does not report (absent column or blank cell) gets denominator
+    0 and numerators 0 for that row: its rate is empty (Wilson gives NaN where n = 0; the SQL
+    measures keep ``n > 0``), and sums over kelurahan count only the areas that reported it.
+    """
     kel = rows["kelurahan_code"].notna()
+    measured = rows["diukur"].to_numpy(dtype="int64")
+    cols: dict[str, np.ndarray] = {}
+    for group, den, first, second in (
+        ("stunting", "n_haz", "stunted", "severe_stunted"),
+        ("wasting", "n_whz", "wasted", "severe_wasted"),
+        ("underweight", "n_waz", "underweight", None),
+    ):
+        reported, a, b = _group(rows, group)
+        cols[den] = np.where(reported, measured, 0)
+        cols[first] = np.where(reported, a + b, 0)
+        if second:
+            cols[second] = np.where(reported, b, 0)
     base = pd.DataFrame(
         {
             "level": np.where(kel, "kelurahan", "puskesmas"),
@@ -272,15 +440,15 @@ def base_from_rekap(rows: pd.DataFrame, matcher: WilayahMatcher) -> pd.DataFrame
             "kecamatan_code": rows["kecamatan_code"],
             "period": rows["period"],
             "sasaran": rows["sasaran"],
-            "measured": rows["diukur"].astype("int64"),
-            "n_haz": rows["diukur"].astype("int64"),
-            "stunted": z("pendek") + z("sangat_pendek"),
-            "severe_stunted": z("sangat_pendek"),
-            "n_whz": rows["diukur"].astype("int64"),
-            "wasted": z("gizi_kurang") + z("gizi_buruk"),
-            "severe_wasted": z("gizi_buruk"),
-            "n_waz": rows["diukur"].astype("int64"),
-            "underweight": z("bb_kurang") + z("bb_sangat_kurang"),
+            "measured": measured,
+            "n_haz": cols["n_haz"],
+            "stunted": cols["stunted"],
+            "severe_stunted": cols["severe_stunted"],
+            "n_whz": cols["n_whz"],
+            "wasted": cols["wasted"],
+            "severe_wasted": cols["severe_wasted"],
+            "n_waz": cols["n_waz"],
+            "underweight": cols["underweight"],
             "implausible_haz": 0,
             "implausible_whz": 0,
             "implausible_waz": 0,
