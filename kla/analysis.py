@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kla import crosswalk, scoring
+from kla import crosswalk, fmt, scoring
 from kla.measures import MEASURES, ROUTINE, SURVEY
 from kla.rulebook import Rulebook
 
@@ -56,7 +56,7 @@ def waterfall_steps(summary: scoring.ScoreSummary, total_max: float) -> list[tup
 
 def band_rings(rulebook: Rulebook, names: Sequence[str]) -> list[tuple[str, float]]:
     total = rulebook.bands[-1].max
-    return [(f"{b.name} (≥{b.min})", 100.0 * b.min / total) for b in rulebook.bands if b.name in names]
+    return [(f"{b.name} (≥{fmt.number(b.min)})", 100.0 * b.min / total) for b in rulebook.bands if b.name in names]
 
 
 # --------------------------------------------------------------------------- OPD
@@ -101,8 +101,8 @@ class OpdSummary:
 
     def lines(self, *, year: int, weights_label: str) -> list[str]:
         out = [
-            f"{self.opd}: {self.n_indicators} indikator KLA, {self.points:g} dari {self.max_points:g} poin "
-            f"pada {year} (hilang {self.lost:g} poin; {weights_label}).",
+            f"{self.opd}: {self.n_indicators} indikator KLA, {fmt.number(self.points)} dari "
+            f"{fmt.number(self.max_points)} poin pada {year} (hilang {fmt.number(self.lost)} poin; {weights_label}).",
         ]
         if self.missing_evidence:
             out.append(
@@ -259,7 +259,7 @@ def pull_down(table: pd.DataFrame, rulebook: Rulebook, reference: str) -> pd.Dat
                 "Klaster": g.label,
                 "Acuan (%)": round(base, 1),
                 "Kecamatan di bawah acuan": ", ".join(
-                    f"{r['Wilayah']} ({r[g.label]:.1f}%)" for r in below.to_dict("records")
+                    f"{r['Wilayah']} ({fmt.percent(r[g.label], 1)})" for r in below.to_dict("records")
                 )
                 or "—",
                 "Terendah": below["Wilayah"].iloc[0] if not below.empty else "—",

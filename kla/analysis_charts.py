@@ -12,6 +12,7 @@ from datetime import date
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from kla import fmt
 from kla.charts import OKABE_ITO, Stamp, _short, apply_stamp
 from kla.crosswalk import CrosswalkRule, points_for
 from kla.measures import MEASURES, SURVEY
@@ -27,7 +28,7 @@ def waterfall(steps: Sequence[tuple[str, float]], *, total: float, stamp: Stamp)
             x=labels,
             y=values,
             measure=measure,
-            text=[f"{v:g}" if m != "relative" else f"−{abs(v):g}" for v, m in zip(values, measure, strict=True)],
+            text=[fmt.number(v if m != "relative" else -abs(v)) for v, m in zip(values, measure, strict=True)],
             textposition="outside",
             decreasing=dict(marker=dict(color=OKABE_ITO["vermillion"])),
             increasing=dict(marker=dict(color=OKABE_ITO["green"])),
@@ -53,7 +54,7 @@ def group_indicator_bars(rows: Sequence[dict], *, stamp: Stamp) -> go.Figure:
             orientation="h",
             name="poin didapat",
             marker_color=OKABE_ITO["blue"],
-            text=[f"{r['Poin']:g}" for r in rows],
+            text=[fmt.number(r["Poin"]) for r in rows],
             textposition="inside",
             customdata=[[r["OPD"], r["Bukti"], r["Teks indikator"]] for r in rows],
             hovertemplate="%{y}<br>%{x:g} poin<br>OPD: %{customdata[0]}<br>bukti: %{customdata[1]}"
@@ -67,7 +68,7 @@ def group_indicator_bars(rows: Sequence[dict], *, stamp: Stamp) -> go.Figure:
             orientation="h",
             name="poin hilang",
             marker=dict(color="#dddddd", pattern=dict(shape="/", fgcolor=OKABE_ITO["vermillion"])),
-            text=[f"−{r['Hilang']:g}" if r["Hilang"] else "" for r in rows],
+            text=[fmt.number(-r["Hilang"]) if r["Hilang"] else "" for r in rows],
             textposition="inside",
             hovertemplate="%{y}<br>hilang %{x:g} poin<extra></extra>",
         )
@@ -92,7 +93,7 @@ def area_heatmap(
             zmin=0,
             zmax=100,
             colorscale="Cividis",
-            text=[[f"{v:.0f}%" for v in row] for row in pct],
+            text=[[fmt.percent(v, 0) for v in row] for row in pct],
             texttemplate="%{text}",
             colorbar=dict(title="capaian", ticksuffix="%"),
             hovertemplate="%{y} · %{x}: %{z:.1f}%<extra></extra>",
@@ -140,7 +141,9 @@ def crosswalk_rule_chart(
                 )
             )
     fig.update_xaxes(title=f"{m.label} ({m.unit})", gridcolor="#eee")
-    fig.update_yaxes(title=f"poin indikator (maks {max_points:g})", range=[-2, max_points * 1.2], gridcolor="#eee")
+    fig.update_yaxes(
+        title=f"poin indikator (maks {fmt.number(max_points)})", range=[-2, max_points * 1.2], gridcolor="#eee"
+    )
     fig.update_layout(legend=dict(orientation="h", y=-0.25, x=0, yanchor="top"))
     fig = apply_stamp(fig, stamp, height=360)
     fig.update_layout(margin=dict(b=90))
@@ -201,7 +204,7 @@ def history_timeline(
                 mode="markers+text",
                 marker=dict(size=12, color=OKABE_ITO["orange"], symbol="circle-open", line=dict(width=2)),
                 name="kategori dari nilai (DATA CONTOH)" if any(p.sample for p in scored) else "kategori dari nilai",
-                text=[f"{p.total:g}" for p in scored],
+                text=[fmt.number(p.total) for p in scored],
                 textposition="bottom center",
                 hovertemplate="%{x|%Y}: %{y}, nilai %{text}<extra></extra>",
             ),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
+from kla import fmt
 from kla.scoring import GroupScore, LostPoints
 
 # Okabe & Ito (2008) colour-blind-safe palette.
@@ -67,7 +68,8 @@ def apply_stamp(fig: go.Figure, stamp: Stamp, *, height: int = 380) -> go.Figure
             subtitle=dict(text=stamp.footer(), font=dict(size=10, color="#444")),
         ),
         font=FONT,
-        separators=",.",  # Indonesian: decimal comma, thousands dot (axis ticks, hovers)
+        # Indonesian: decimal comma, thousands dot (axis ticks, hovers); text built in Python uses kla.fmt
+        separators=",.",
         height=height,
         margin=dict(l=40, r=30, t=70, b=40),
         paper_bgcolor="white",
@@ -147,7 +149,7 @@ def lost_points_bar(lost: Sequence[LostPoints], *, top: int = 8, stamp: Stamp, h
             y=labels,
             orientation="h",
             marker_color=OKABE_ITO["vermillion"],
-            text=[f"−{lp.points_lost:g}" for lp in rows],
+            text=[fmt.number(-lp.points_lost) for lp in rows],
             textposition="outside",
             cliponaxis=False,
             customdata=[[lp.points, lp.max_points, lp.opd] for lp in rows],
@@ -171,7 +173,7 @@ def survey_prevalence_line(
             y=list(values),
             mode="lines+markers+text",
             name=f"{area_label} (survei)",
-            text=[f"{v:.1f}%" for v in values],
+            text=[fmt.percent(v, 1) for v in values],
             textposition="top center",
             line=dict(color=OKABE_ITO["blue"], width=3),
         )
@@ -181,7 +183,7 @@ def survey_prevalence_line(
             y=target,
             line_dash="dash",
             line_color=OKABE_ITO["vermillion"],
-            annotation_text=f"target nasional {target:g}%",
+            annotation_text=f"target nasional {fmt.percent(target, None)}",
             annotation_position="bottom right",
         )
     fig.update_yaxes(title="prevalensi stunting (%)", rangemode="tozero", gridcolor="#eee")

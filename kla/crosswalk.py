@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from kla import fmt
 from kla.measures import MEASURES, Measure
 
 EPS = 1e-9
@@ -84,17 +85,17 @@ def parse_crosswalk(
         for _, pts in (*steps, (None, otherwise)):
             if pts > max_points + EPS:
                 bad(
-                    f"{where} (indikator {code}) memberi {pts:g} poin, melebihi poin maksimum "
-                    f"indikator itu ({max_points:g})",
+                    f"{where} (indikator {code}) memberi {fmt.number(pts)} poin, melebihi poin maksimum "
+                    f"indikator itu ({fmt.number(max_points)})",
                     pos,
                     "steps",
                 )
             elif pts < -EPS:
-                bad(f"{where} (indikator {code}) memberi poin negatif ({pts:g})", pos, "steps")
+                bad(f"{where} (indikator {code}) memberi poin negatif ({fmt.number(pts)})", pos, "steps")
             elif not any(abs(pts - lv) < 1e-6 for lv in levels):
                 bad(
-                    f"{where} (indikator {code}): {pts:g} poin bukan salah satu tingkat poin indikator "
-                    f"({', '.join(f'{lv:g}' for lv in levels)})",
+                    f"{where} (indikator {code}): {fmt.number(pts)} poin bukan salah satu tingkat poin indikator "
+                    f"({fmt.number_list(levels)})",
                     pos,
                     "steps",
                 )
@@ -105,7 +106,7 @@ def parse_crosswalk(
         if not ordered:
             bad(
                 f"{where} (indikator {code}): ambang harus urut dari yang terbaik "
-                f"({'naik' if lower else 'turun'}), bukan {thresholds}",
+                f"({'naik' if lower else 'turun'}), bukan ({fmt.number_list(thresholds)})",
                 pos,
                 "steps",
             )
@@ -150,12 +151,12 @@ def requirement(rule: CrosswalkRule, points: float) -> float | None:
 
 
 def requirement_text(rule: CrosswalkRule, points: float) -> str:
-    """E.g. "Prevalensi stunting balita ≤ 14.0% (aturan ilustratif)"."""
+    """E.g. "Prevalensi stunting balita ≤ 14,0% (aturan ilustratif)"."""
     m = rule.measure_info
     need = requirement(rule, points)
     flag = " (aturan ilustratif)" if rule.illustrative else ""
     if need is None:
-        return f"{m.label}: tidak ada nilai yang memberi {points:g} poin{flag}"
+        return f"{m.label}: tidak ada nilai yang memberi {fmt.number(points)} poin{flag}"
     if need in (float("inf"), float("-inf")):
         return f"{m.label}: berapa pun nilainya{flag}"
     op = "≤" if m.lower_is_better else "≥"
@@ -195,14 +196,14 @@ class Effect:
         m = MEASURES[self.measure]
         verb = "turun" if m.lower_is_better else "naik"
         if self.new_points > self.current_points + EPS:
-            move = f"naik dari {self.current_points:g} ke {self.new_points:g} poin"
+            move = f"naik dari {fmt.number(self.current_points)} ke {fmt.number(self.new_points)} poin"
         elif self.new_points < self.current_points - EPS:
-            move = f"turun dari {self.current_points:g} ke {self.new_points:g} poin"
+            move = f"turun dari {fmt.number(self.current_points)} ke {fmt.number(self.new_points)} poin"
         else:
-            move = f"tetap {self.current_points:g} poin"
+            move = f"tetap {fmt.number(self.current_points)} poin"
         return (
             f"Jika {m.label[0].lower() + m.label[1:]} {verb} ke {m.fmt(self.new_value)}, "
-            f"indikator {self.indicator_number} {move}, total menjadi {self.new_total:g}."
+            f"indikator {self.indicator_number} {move}, total menjadi {fmt.number(self.new_total)}."
         )
 
 

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from kla import fmt
 from kla.charts import FONT, Stamp
 from kla.privacy import SUPPRESS_BELOW
 
@@ -50,12 +51,8 @@ BLUES = ("#eff3ff", "#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c")  # ne
 
 
 def fmt_num(value: float | None, decimals: int = 0) -> str:
-    """Indonesian number format: ``1.234,5``; ``–`` for missing."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    text = f"{value:,.{decimals}f}"
-    text = text.replace(",", "\u0000").replace(".", ",").replace("\u0000", ".")
-    return text.replace("-", "\u2212")  # a real minus sign: a hyphen reads as a dash in "−5–5"
+    """Indonesian number with fixed ``decimals`` (:func:`kla.fmt.number`): ``12.345,5``, ``−3``, ``–`` if missing."""
+    return fmt.number(value, decimals)
 
 
 def _fmt_break(value: float) -> str:

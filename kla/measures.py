@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kla import fmt
+
 SURVEY = "survei"
 ROUTINE = "rutin"
 
@@ -35,7 +37,8 @@ class Measure:
         return self.better == "lower"
 
     def fmt(self, value: float) -> str:
-        return f"{value:.1f}{self.unit}" if self.unit == "%" else f"{value:g} {self.unit}"
+        """The value as text for people (:mod:`kla.fmt`): ``"22,3%"``, ``"12 anak"``."""
+        return fmt.percent(value, 1) if self.unit == "%" else f"{fmt.number(value)} {self.unit}"
 
 
 MEASURES: dict[str, Measure] = {

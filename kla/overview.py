@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kla import charts, scoring
+from kla import charts, fmt, scoring
 from kla.repository import points_by_code
 from kla.rulebook import Rulebook
 
@@ -41,7 +41,7 @@ def summary_for(frame: pd.DataFrame, rulebook: Rulebook, *, year: int, area: str
 def band_rings(rulebook: Rulebook, names: tuple[str, ...] = ("Madya",)) -> list[tuple[str, float]]:
     """Achievement % (of 1000) a band's lower bound needs, drawn as radar rings."""
     total = rulebook.bands[-1].max
-    return [(f"{b.name} (≥{b.min})", 100.0 * b.min / total) for b in rulebook.bands if b.name in names]
+    return [(f"{b.name} (≥{fmt.number(b.min)})", 100.0 * b.min / total) for b in rulebook.bands if b.name in names]
 
 
 def latest_published(published: pd.DataFrame) -> dict[str, LatestFigure]:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kla import crosswalk, scoring
+from kla import crosswalk, fmt, scoring
 from kla.errors import KlaError, Problem, ValidationError
 from kla.rulebook import Band, Rulebook
 
@@ -66,7 +66,9 @@ def solve_mckp(groups: Sequence[Sequence[tuple[int, int]]], need: int) -> tuple[
         return 0, [-1] * len(groups)
     n = need
     if n + 1 > MAX_STATES:
-        raise PlanError(f"Tingkat poin terlalu halus untuk dihitung tepat ({n} keadaan); sederhanakan levels.")
+        raise PlanError(
+            f"Tingkat poin terlalu halus untuk dihitung tepat ({fmt.integer(n)} keadaan); sederhanakan levels."
+        )
     dp = np.full(n + 1, _INF, dtype=np.int64)
     dp[0] = 0
     trail: list[tuple[np.ndarray, np.ndarray]] = []
@@ -155,16 +157,17 @@ class Plan:
         return {s.code: s.to_points for s in self.steps}
 
     def message(self) -> str:
+        n = fmt.number
         if self.reachable:
             return (
-                f"Untuk mencapai {self.target} (≥{self.target_min:g}) dari {self.current_total:g} perlu "
-                f"{self.need:g} poin: {len(self.steps)} indikator naik, upaya {self.total_effort:g}, "
-                f"total menjadi {self.new_total:g} (sisa {self.slack:g} poin di atas batas)."
+                f"Untuk mencapai {self.target} (≥{n(self.target_min)}) dari {n(self.current_total)} perlu "
+                f"{n(self.need)} poin: {len(self.steps)} indikator naik, upaya {n(self.total_effort)}, "
+                f"total menjadi {n(self.new_total)} (sisa {n(self.slack)} poin di atas batas)."
             )
         return (
-            f"Target {self.target} (≥{self.target_min:g}) tidak bisa dicapai dengan indikator yang tidak "
-            f"dikunci: paling jauh {self.new_total:g} poin jika semuanya dinaikkan ke maksimum "
-            f"(kurang {-self.slack:g} poin). Buka kunci sebagian indikator atau pilih target lebih rendah."
+            f"Target {self.target} (≥{n(self.target_min)}) tidak bisa dicapai dengan indikator yang tidak "
+            f"dikunci: paling jauh {n(self.new_total)} poin jika semuanya dinaikkan ke maksimum "
+            f"(kurang {n(-self.slack)} poin). Buka kunci sebagian indikator atau pilih target lebih rendah."
         )
 
     def to_dict(self) -> dict:
@@ -212,7 +215,8 @@ def target_band(rulebook: Rulebook, current_total: float, target: str | None) ->
         nxt, _ = scoring.next_band(current_total, rulebook)
         if nxt is None:
             raise PlanError(
-                f"Nilai {current_total:g} sudah di kategori tertinggi ({current.name}); tidak ada target lebih tinggi."
+                f"Nilai {fmt.number(current_total)} sudah di kategori tertinggi ({current.name}); "
+                "tidak ada target lebih tinggi."
             )
         return nxt
     match = [b for b in rulebook.bands if b.name.lower() == str(target).strip().lower()]
@@ -222,11 +226,11 @@ def target_band(rulebook: Rulebook, current_total: float, target: str | None) ->
     if band.min <= current.min:
         if band.name == current.name:
             raise PlanError(
-                f"Nilai {current_total:g} sudah berada di kategori {current.name}; pilih target di atasnya."
+                f"Nilai {fmt.number(current_total)} sudah berada di kategori {current.name}; pilih target di atasnya."
             )
         raise PlanError(
-            f"Target {band.name} ({band.min}–{band.max}) berada di bawah kategori sekarang "
-            f"({current.name}, nilai {current_total:g}); pilih kategori di atas {current.name}."
+            f"Target {band.name} ({fmt.number(band.min)}–{fmt.number(band.max)}) berada di bawah kategori sekarang "
+            f"({current.name}, nilai {fmt.number(current_total)}); pilih kategori di atas {current.name}."
         )
     return band
 

@@ -74,8 +74,8 @@ def test_kecamatan_table_and_pull_down(con, rb) -> None:
     pull = analysis.pull_down(table, rb, "36.73")
     city = table[table["area_code"] == "36.73"].iloc[0]
     for row in pull.itertuples(index=False):
-        named = re.findall(r"\(([\d.]+)%\)", row[2])
-        assert all(float(v) < city[row.Klaster] for v in named)
+        named = re.findall(r"\((\d{1,3},\d)%\)", row[2])  # Indonesian: one decimal after a comma
+        assert all(float(v.replace(",", ".")) < city[row.Klaster] for v in named)
         below = table[(table["level"] == "kecamatan") & (table[row.Klaster] < city[row.Klaster])]
         assert len(named) == len(below)
 
@@ -184,3 +184,10 @@ def test_yearly_totals_and_monthly_snapshots_are_never_one_line() -> None:
     assert series[monthly] == (["2021-06", "2024-07"], [2794.0, 732.0])
     survey = [k for k in series if "survei" in k]
     assert len(survey) == 1 and "tahunan" not in survey[0], "a series with one granularity keeps its plain label"
+
+
+def test_opd_summary_sentence_uses_indonesian_numbers() -> None:
+    summary = analysis.OpdSummary("Dinkes", 3, 52.5, 123.0, (), ())
+    assert summary.lines(year=2025, weights_label="bobot ilustratif")[0] == (
+        "Dinkes: 3 indikator KLA, 52,5 dari 123 poin pada 2025 (hilang 70,5 poin; bobot ilustratif)."
+    )

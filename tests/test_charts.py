@@ -29,3 +29,44 @@ def test_numbers_use_indonesian_separators() -> None:
     """plotly's `separators` is "decimal, thousands": 1.234,5 rather than 1,234.5 on axes and hovers."""
     fig = charts.apply_stamp(go.Figure(), charts.Stamp("Judul", "BPS", "2024"))
     assert fig.layout.separators == ",."
+
+
+def test_text_labels_built_in_python_are_indonesian() -> None:
+    """Text labels and annotations do not go through plotly's `separators`: kla.fmt writes them."""
+    from kla.scoring import LostPoints
+
+    lost = [LostPoints("I11", 11, "Prevalensi gizi", "K3", "Dinkes", 10.5, 42.0)]
+    bar = charts.lost_points_bar(lost, stamp=charts.Stamp("Judul", "BPS", "2024"))
+    assert list(bar.data[0].text) == ["\u221231,5"]
+    line = charts.survey_prevalence_line(
+        ["2022", "2023"], [22.25, 21.0], area_label="Kota", target=14.0, stamp=charts.Stamp("Judul", "BPS", "2024")
+    )
+    assert list(line.data[0].text) == ["22,3%", "21,0%"]
+    assert [a.text for a in line.layout.annotations] == ["target nasional 14%"]
+
+
+def test_analysis_chart_labels_are_indonesian() -> None:
+    from kla import analysis_charts
+
+    stamp = charts.Stamp("Judul", "BPS", "2024")
+    fall = analysis_charts.waterfall(
+        [("Maksimum", 1000.0), ("Klaster I", -10.25), ("Klaster II", -0.0)], total=989.75, stamp=stamp
+    )
+    assert list(fall.data[0].text) == ["1000", "\u221210,25", "0", "989,75"]
+    heat = analysis_charts.area_heatmap(["Serang"], ["Klaster I"], [[62.5]], stamp=stamp)
+    assert [list(row) for row in heat.data[0].text] == [["63%"]]
+    bars = analysis_charts.group_indicator_bars(
+        [
+            {
+                "No": 1,
+                "Indikator": "Perda KLA",
+                "OPD": "DP3AKB",
+                "Bukti": "-",
+                "Teks indikator": "-",
+                "Poin": 10.25,
+                "Hilang": 30.75,
+            }
+        ],
+        stamp=stamp,
+    )
+    assert list(bars.data[0].text) == ["10,25"] and list(bars.data[1].text) == ["\u221230,75"]

@@ -75,7 +75,9 @@ def test_higher_is_better_measure(raw: dict) -> None:
         _with_rule(raw, indicator="I12", measure="exclusive_breastfeeding", steps=[[80.0, 42.0], [60.0, 21.0]])
     ).crosswalk
     assert [crosswalk.points_for(rule, v) for v in (90, 80, 79.9, 60, 10)] == [42, 42, 21, 21, 0]
-    assert crosswalk.requirement_text(rule, 21.0).startswith("Cakupan ASI eksklusif bayi < 6 bulan ≥ 60.0%")
+    assert crosswalk.requirement_text(rule, 21.0).startswith(
+        "Cakupan ASI eksklusif bayi < 6 bulan ≥ 60,0% (aturan ilustratif)"
+    )
 
 
 def test_requirement_is_the_inverse_of_points_for(rules) -> None:
@@ -112,5 +114,26 @@ def test_effect_sentence_names_indicator_points_and_new_total(rules) -> None:
     )
     assert e.new_points == 42.0 and e.new_total == pytest.approx(604.5)
     assert e.sentence() == (
-        "Jika prevalensi stunting balita turun ke 14.0%, indikator 11 naik dari 10.5 ke 42 poin, total menjadi 604.5."
+        "Jika prevalensi stunting balita turun ke 14,0%, indikator 11 naik dari 10,5 ke 42 poin, total menjadi 604,5."
     )
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"steps": [[14.0, 40.0]]},
+            "aturan crosswalk ke-1 (indikator I11): 40 poin bukan salah satu tingkat poin indikator "
+            "(0; 10,5; 21; 31,5; 42)",
+        ),
+        (
+            {"steps": [[20.5, 42.0], [14.0, 21.0]]},
+            "aturan crosswalk ke-1 (indikator I11): ambang harus urut dari yang terbaik (naik), bukan (20,5; 14)",
+        ),
+    ],
+)
+def test_rule_messages_list_numbers_the_indonesian_way(raw: dict, changes: dict, message: str) -> None:
+    """Decimal comma inside a list: the numbers are separated by "; ", never by a comma."""
+    with pytest.raises(ValidationError) as err:
+        parse_rulebook(_with_rule(raw, **changes), source="uji.toml")
+    assert [p.message for p in err.value.problems] == [message]

@@ -104,7 +104,8 @@ def test_stepped_colorscale_has_one_flat_band_per_class() -> None:
 
 
 def test_fmt_num_indonesian() -> None:
-    assert maps.fmt_num(1234.5, 1) == "1.234,5"
+    assert maps.fmt_num(1234.5, 1) == "1234,5"  # kla.fmt: thousands dot only from five digits on
+    assert maps.fmt_num(12345.5, 1) == "12.345,5"
     assert maps.fmt_num(-3, 0) == "−3"
     assert maps.fmt_num(math.nan) == "–"
 

@@ -235,3 +235,11 @@ def test_24_indicators_median_under_50ms(rb: Rulebook) -> None:
     median = statistics.median(times)
     print(f"planner median (24 indikator, target KLA): {median * 1000:.2f} ms")
     assert median < 0.05
+
+
+def test_plan_messages_use_indonesian_numbers(rb: Rulebook) -> None:
+    points = {i.code: float(i.levels[2]) for i in rb.indicators}  # 500 points: Pratama
+    assert planner.plan(points, rb).message() == (
+        "Untuk mencapai Madya (≥601) dari 500 perlu 101 poin: 5 indikator naik, upaya 102,5, "
+        "total menjadi 602,5 (sisa 1,5 poin di atas batas)."
+    )
