@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from kla import charts, overview, ui
+from kla import charts, fmt, overview, ui
 
 ui.page_setup("Ringkasan", "🏙️")
 fp = ui.database_fingerprint()
@@ -28,15 +28,15 @@ latest = overview.latest_published(published)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric(
     f"Nilai KLA {year}" + (" · DATA CONTOH" if sample else ""),
-    f"{summary.total:g} / 1000",
+    f"{fmt.number(summary.total)} / {fmt.number(rulebook.bands[-1].max)}",
     help=f"Bobot: {rulebook.weights_label}. " + ("Nilai ilustratif, bukan hasil evaluasi resmi." if sample else ""),
 )
 c2.metric("Kategori", summary.category)
 if summary.next_category:
-    c3.metric(f"Kurang ke {summary.next_category}", f"{summary.points_to_next:g} poin")
+    c3.metric(f"Kurang ke {summary.next_category}", f"{fmt.number(summary.points_to_next)} poin")
 if "stunting_prevalence_survey" in latest:
     fig = latest["stunting_prevalence_survey"]
-    c4.metric(fig.label, f"{fig.value:g}%", help=f"{fig.period} · {fig.note} · {fig.source_url}")
+    c4.metric(fig.label, fmt.percent(fig.value, None), help=f"{fig.period} · {fig.note} · {fig.source_url}")
     c4.caption(f"{fig.period}, [sumber]({fig.source_url})")
 
 left, right = st.columns(2)
@@ -60,7 +60,8 @@ with right:
 
 with st.expander("Angka stunting terbitan terbaru (survei dan rutin dipisah)"):
     for item in latest.values():
-        st.markdown(f"- **{item.label}**: {item.value:g} {item.unit} ({item.period}) — {item.note}")
+        value = fmt.percent(item.value, None) if item.unit == "%" else f"{fmt.number(item.value)} {item.unit}"
+        st.markdown(f"- **{item.label}**: {value} ({item.period}) — {item.note}")
         st.caption(f"[sumber]({item.source_url})")
     chart = overview.survey_chart(published, city_name)
     if chart is not None:

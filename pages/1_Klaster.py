@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from kla import analysis, analysis_charts, charts, overview, ui
+from kla import analysis, analysis_charts, charts, fmt, overview, ui
 
 ui.page_setup("Klaster", "🧭")
 fp = ui.database_fingerprint()
@@ -39,10 +39,10 @@ def _compare_label(opt: str) -> str:
 compare = st.sidebar.selectbox("Bandingkan dengan", options, key=ui.Keys.KLASTER_COMPARE, format_func=_compare_label)
 
 c1, c2, c3 = st.columns(3)
-c1.metric(f"Nilai {area_label} {year}", f"{summary.total:g} / {rulebook.bands[-1].max}")
+c1.metric(f"Nilai {area_label} {year}", f"{fmt.number(summary.total)} / {fmt.number(rulebook.bands[-1].max)}")
 c2.metric("Kategori", summary.category)
 if summary.next_category:
-    c3.metric(f"Kurang ke {summary.next_category}", f"{summary.points_to_next:g} poin")
+    c3.metric(f"Kurang ke {summary.next_category}", f"{fmt.number(summary.points_to_next)} poin")
 
 series = [(f"{area_label} {year}", summary.groups)]
 if compare != "-":
@@ -66,7 +66,10 @@ with right:
         analysis.waterfall_steps(summary, rulebook.bands[-1].max),
         total=summary.total,
         stamp=charts.Stamp(
-            f"Dari {rulebook.bands[-1].max} ke nilai sekarang: poin hilang per klaster", source, str(year), sample
+            f"Dari {fmt.number(rulebook.bands[-1].max)} ke nilai sekarang: poin hilang per klaster",
+            source,
+            str(year),
+            sample,
         ),
     )
     ui.plot(fall, key="klaster_waterfall")
@@ -76,7 +79,7 @@ st.caption(
     "Diurutkan dari poin hilang terbesar. 'Teks indikator' = status verifikasi rumusan indikator (domain.md §1.2)."
 )
 table = analysis.indicator_table(frame, rulebook)
-tabs = st.tabs([f"{g.label} ({g.pct:.0f}%)" for g in summary.groups])
+tabs = st.tabs([f"{g.label} ({fmt.percent(g.pct, 0)})" for g in summary.groups])
 for tab, group in zip(tabs, rulebook.groups, strict=True):
     with tab:
         rows = table[table["group"] == group.code].sort_values(["Hilang", "No"], ascending=[False, True])

@@ -4,7 +4,7 @@ import json
 
 import streamlit as st
 
-from kla import analysis, charts, overview, planner, ui, whatif
+from kla import analysis, charts, fmt, overview, planner, ui, whatif
 from kla.errors import KlaError
 from kla.repository import points_by_code
 
@@ -76,10 +76,12 @@ except KlaError as exc:
     st.stop()
 
 c1, c2, c3, c4 = st.columns(4)
-c1.metric(f"Nilai {year}", f"{plan.current_total:g}", help=f"kategori {plan.current_category}")
-c2.metric(f"Perlu ke {plan.target}", f"{plan.need:g} poin")
-c3.metric("Total setelah rencana", f"{plan.new_total:g}", delta=f"{plan.new_total - plan.current_total:+g}")
-c4.metric("Sisa di atas batas" if plan.reachable else "Masih kurang", f"{abs(plan.slack):g} poin")
+c1.metric(f"Nilai {year}", fmt.number(plan.current_total), help=f"kategori {plan.current_category}")
+c2.metric(f"Perlu ke {plan.target}", f"{fmt.number(plan.need)} poin")
+c3.metric(
+    "Total setelah rencana", fmt.number(plan.new_total), delta=fmt.metric_delta(plan.new_total - plan.current_total)
+)
+c4.metric("Sisa di atas batas" if plan.reachable else "Masih kurang", f"{fmt.number(abs(plan.slack))} poin")
 if plan.reachable:
     st.success(plan.message())
 else:
@@ -89,7 +91,7 @@ left, right = st.columns([3, 2])
 with left:
     st.dataframe(analysis.plan_table(plan), hide_index=True, width="stretch")
     st.caption(
-        f"Upaya = poin naik × kesulitan. Total upaya {plan.total_effort:g}. Langkah mengikuti tingkat poin "
+        f"Upaya = poin naik × kesulitan. Total upaya {fmt.number(plan.total_effort)}. Langkah mengikuti tingkat poin "
         f"rulebook; bobot {rulebook.weights_label}. Syarat ukuran kesehatan dari aturan crosswalk (ilustratif)."
     )
     st.download_button(
@@ -101,7 +103,7 @@ with left:
 with right:
     after = whatif.evaluate(planner.apply(points, plan), rulebook, year=year, area=area)
     radar = charts.cluster_radar(
-        [("sekarang", summary.groups), (f"setelah rencana ({after.total:g})", after.groups)],
+        [("sekarang", summary.groups), (f"setelah rencana ({fmt.number(after.total)})", after.groups)],
         rings=analysis.band_rings(rulebook, [plan.target]),
         stamp=charts.Stamp(f"Sebelum dan sesudah rencana ke {plan.target}, {area_label}", source, str(year), sample),
     )

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from kla import analysis, analysis_data, charts, config, crosswalk, overview, ui, whatif
+from kla import analysis, analysis_data, charts, config, crosswalk, fmt, overview, ui, whatif
 from kla.errors import KlaError
 from kla.measures import MEASURES
 from kla.repository import points_by_code
@@ -85,11 +85,13 @@ def _manage_scenario(action: str, name: str, year: int, area: str) -> None:
 if sample:
     st.warning(f"Titik awal: nilai {area_label} {year} = **DATA CONTOH** (ilustratif). Skenario bukan nilai resmi.")
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Nilai skenario", f"{result.total:g}", delta=f"{result.total - actual.total:+g} dari {year}")
+c1.metric(
+    "Nilai skenario", fmt.number(result.total), delta=f"{fmt.metric_delta(result.total - actual.total)} dari {year}"
+)
 c2.metric("Kategori skenario", result.category)
 c3.metric(f"Kategori {year} sebenarnya", actual.category)
 if result.next_category:
-    c4.metric(f"Kurang ke {result.next_category}", f"{result.points_to_next:g} poin")
+    c4.metric(f"Kurang ke {result.next_category}", f"{fmt.number(result.points_to_next)} poin")
 st.button("Kembali ke nilai sebenarnya", key=ui.Keys.WHATIF_RESET, on_click=_reset)
 
 left, right = st.columns([3, 2])
@@ -98,12 +100,14 @@ with left:
         inds = [i for i in rulebook.indicators if i.group == group.code]
         g = next(x for x in result.groups if x.code == group.code)
         with st.expander(
-            f"{group.label}: {group.title} — {g.points:g}/{g.max:g} ({g.pct:.0f}%)", expanded=group.code == "K3"
+            f"{group.label}: {group.title} — {fmt.number(g.points)}/{fmt.number(g.max)} ({fmt.percent(g.pct, 0)})",
+            expanded=group.code == "K3",
         ):
             cols = st.columns(2)
             for n, ind in enumerate(inds):
                 cols[n % 2].number_input(
-                    f"{ind.number}. {ind.name[:60]} (maks {ind.max_points:g}; asli {base[ind.code]:g})",
+                    f"{ind.number}. {ind.name[:60]} "
+                    f"(maks {fmt.number(ind.max_points)}; asli {fmt.number(base[ind.code])})",
                     min_value=0.0,
                     max_value=float(ind.max_points),
                     step=whatif.step_for(ind),
@@ -134,7 +138,10 @@ with left:
             st.caption("Jika beberapa ukuran dipakai untuk satu indikator, ukuran terlemah yang menentukan poinnya.")
 with right:
     radar = charts.cluster_radar(
-        [(f"skenario ({result.total:g})", result.groups), (f"{year} sebenarnya ({actual.total:g})", actual.groups)],
+        [
+            (f"skenario ({fmt.number(result.total)})", result.groups),
+            (f"{year} sebenarnya ({fmt.number(actual.total)})", actual.groups),
+        ],
         rings=analysis.band_rings(rulebook, [b.name for b in rulebook.bands if b.min > actual.total][:1]),
         stamp=charts.Stamp(f"Skenario vs {year}, {area_label}", f"{source}; skenario what-if", str(year), sample),
     )
@@ -177,8 +184,8 @@ with right:
         pts = ui.load_scenario_points(fp, pick, year, area)
         res = whatif.evaluate(pts, rulebook, year=year, area=area)
         st.markdown(
-            f"Skenario **{pick}**: {res.total:g} poin, **{res.category}** "
-            f"(sebenarnya {actual.total:g}, {actual.category})."
+            f"Skenario **{pick}**: {fmt.number(res.total)} poin, **{res.category}** "
+            f"(sebenarnya {fmt.number(actual.total)}, {actual.category})."
         )
         st.dataframe(
             whatif.comparison(base, pts, rulebook)[["No", "Indikator", "Nilai sebenarnya", "Skenario", "Selisih"]],

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from kla import analysis, analysis_charts, charts, overview, ui
+from kla import analysis, analysis_charts, charts, fmt, overview, ui
 
 ui.page_setup("OPD", "🏛️")
 fp = ui.database_fingerprint()
@@ -36,7 +36,7 @@ if sample:
     st.warning(f"Nilai {year} adalah **DATA CONTOH** (ilustratif), bukan hasil evaluasi resmi.")
 c1, c2, c3 = st.columns(3)
 c1.metric("Indikator", summary.n_indicators)
-c2.metric(f"Poin {year}", f"{summary.points:g} / {summary.max_points:g}")
+c2.metric(f"Poin {year}", f"{fmt.number(summary.points)} / {fmt.number(summary.max_points)}")
 c3.metric("Dokumen belum lengkap", len(summary.missing_evidence))
 
 st.subheader("Ringkasan satu layar untuk rapat")

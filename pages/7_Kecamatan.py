@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from kla import analysis, analysis_charts, charts, crosswalk, ui
+from kla import analysis, analysis_charts, charts, crosswalk, fmt, ui
 from kla.measures import MEASURES
 
 ui.page_setup("Kecamatan", "🏘️")
@@ -109,8 +109,8 @@ for code in [r.indicator for r in rulebook.crosswalk if r.measure == measure]:
     st.success(("DATA CONTOH: " if sample else "") + eff.sentence())
     if eff.rule_points_now is not None and abs(eff.rule_points_now - eff.current_points) > 1e-9:
         st.caption(
-            f"Catatan: menurut aturan, nilai ukuran sekarang setara {eff.rule_points_now:g} poin untuk "
-            f"indikator {ind.number}, sedangkan penilaian mandiri mencatat {eff.current_points:g}."
+            f"Catatan: menurut aturan, nilai ukuran sekarang setara {fmt.number(eff.rule_points_now)} poin untuk "
+            f"indikator {ind.number}, sedangkan penilaian mandiri mencatat {fmt.number(eff.current_points)}."
         )
 
 left, right = st.columns([2, 3])

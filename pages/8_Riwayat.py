@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from kla import analysis, analysis_charts, charts, ui
+from kla import analysis, analysis_charts, charts, fmt, ui
 
 ui.page_setup("Riwayat", "📜")
 fp = ui.database_fingerprint()
@@ -51,7 +51,7 @@ st.dataframe(
             "Sumber": p.source_url or "—",
             "Nilai (penilaian mandiri)": "—"
             if p.total is None
-            else f"{p.total:g}" + (" (DATA CONTOH)" if p.sample else ""),
+            else fmt.number(p.total) + (" (DATA CONTOH)" if p.sample else ""),
             "Kategori dari nilai": p.total_category or "—",
         }
         for p in points

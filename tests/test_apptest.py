@@ -3,6 +3,7 @@ and show a clear Indonesian message (no traceback) when the database is missing,
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,11 @@ def test_overview_shows_score_category_and_gap(app_env: Path) -> None:
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Kategori"] == "Pratama"
     assert any(label.startswith("Kurang ke Madya") for label in metrics)
+    # Indonesian numbers (kla.fmt): decimal comma, no thousands dot below 10.000
+    score = next(v for label, v in metrics.items() if label.startswith("Nilai KLA 2025"))
+    assert re.fullmatch(r"\d{1,4}(,\d+)? / 1000", score), score
+    gap = next(v for label, v in metrics.items() if label.startswith("Kurang ke Madya"))
+    assert re.fullmatch(r"\d{1,4}(,\d+)? poin", gap), gap
     assert any("DATA CONTOH" in w.value for w in at.warning)
     charts = at.get("plotly_chart")
     assert len(charts) >= 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -21,6 +22,12 @@ KLA_PAGES = [
     "pages/7_Kecamatan.py",
     "pages/8_Riwayat.py",
 ]
+
+
+def _points(text: str) -> float:
+    """A KLA score as kla.fmt prints it (below 10.000: no thousands dot; decimal comma; U+2212 minus)."""
+    assert re.fullmatch(r"\u2212?\d{1,4}(,\d+)?", text), text
+    return float(text.replace(",", ".").replace("\u2212", "-"))
 
 
 def _ok(at: AppTest) -> None:
@@ -48,7 +55,7 @@ def test_whatif_change_moves_the_category_and_reset_restores_it(app_env: Path) -
     _ok(at)
     metric = {m.label: m.value for m in at.metric}
     assert metric["Kategori skenario"] == "Pratama"
-    before = float(metric["Nilai skenario"])
+    before = _points(metric["Nilai skenario"])
     # raise the weakest Klaster V indicator to its maximum: the gap to Madya is smaller than that jump
     box = at.number_input(key="simulasi_poin_I20")
     gain = box.max - box.value
@@ -57,13 +64,15 @@ def test_whatif_change_moves_the_category_and_reset_restores_it(app_env: Path) -
     elapsed = time.perf_counter() - start
     _ok(at)
     metric = {m.label: m.value for m in at.metric}
-    assert float(metric["Nilai skenario"]) == pytest.approx(before + gain)
+    assert _points(metric["Nilai skenario"]) == pytest.approx(before + gain)
+    delta = next(m.delta for m in at.metric if m.label == "Nilai skenario")
+    assert delta == f"+{gain:g}".replace(".", ",") + " dari 2025"  # ASCII sign: Streamlit's arrow reads it
     assert metric["Kategori skenario"] == "Madya"
     print(f"what-if change: {elapsed * 1000:.0f} ms")
     assert elapsed < 0.3
     at.button(key="simulasi_reset").click().run()
     metric = {m.label: m.value for m in at.metric}
-    assert metric["Kategori skenario"] == "Pratama" and float(metric["Nilai skenario"]) == pytest.approx(before)
+    assert metric["Kategori skenario"] == "Pratama" and _points(metric["Nilai skenario"]) == pytest.approx(before)
 
 
 def test_whatif_measure_input_uses_the_crosswalk_rule(app_env: Path) -> None:
@@ -187,4 +196,4 @@ def test_crosswalk_sentence_on_kecamatan_page(app_env: Path) -> None:
     at.number_input(key="crosswalk_nilai").set_value(14.0).run()
     _ok(at)
     text = " ".join(s.value for s in at.success)
-    assert "turun ke 14.0%, indikator 11" in text and "total menjadi" in text
+    assert "turun ke 14,0%, indikator 11" in text and "total menjadi" in text
