@@ -579,6 +579,8 @@ def _nutrition_values(inputs: MapInputs, choice: Choice, level: str, period: str
     else:
         value, lo, hi = rows[field], nan, nan
         denominator = rows["sasaran"] if field in ("coverage_pct", "measured") else rows[_NUTRITION_DENOMINATOR[field]]
+        if field in _NUTRITION_DENOMINATOR:  # a measure the area did not report (n = 0): no data, not 0 cases
+            value = value.where(denominator > 0)
     out = pd.DataFrame(
         {
             "code": rows["area_code"],

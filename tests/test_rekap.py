@@ -394,10 +394,6 @@ def test_unreported_stunting_is_no_conflict(db_copy: Path, tmp_path: Path) -> No
     assert not kel.flag_conflict
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs kla/maps.py _nutrition_values: a case count is missing (NaN) where its denominator is 0",
-)
 def test_map_case_count_of_unreported_measure_is_missing(db_copy: Path, tmp_path: Path) -> None:
     from kla import maps
 
