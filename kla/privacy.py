@@ -6,6 +6,18 @@ use and written to ``.streamlit/secrets.toml`` (git-ignored, file mode 0600). Lo
 means new imports can no longer be linked to children already in the database; it never exposes
 a NIK. Never commit the key.
 
+Weak keys are refused (:class:`~kla.errors.KlaError`, before anything is written). A NIK has few
+possible values (region code, birth date, a serial number), so anyone who knows or guesses the
+key can hash every plausible NIK and read the pseudonyms back. :func:`get_key` therefore rejects
+a key that is shorter than :data:`MIN_KEY_BYTES` (32) bytes in UTF-8, or that equals a placeholder
+from ``.streamlit/secrets.toml.example`` (:data:`PLACEHOLDER_KEYS`: public, so never secret). The
+fix is to delete the line (the app then generates a key) or to set a random key of at least 32
+bytes, e.g. the output of ``python -c "import secrets; print(secrets.token_urlsafe(48))"``. The
+generated key is 32 random bytes written as 64 hex digits; concurrent first uses agree on one
+key (a lock in the system temp folder serialises the generation). Hashes made earlier with a weak
+key stay in the database until it is rebuilt without them (delete the database, build, import
+again): changing the key does not rewrite them.
+
 The hash is computed inside DuckDB (``sha256`` over blobs, RFC 2104 construction), so the raw NIK
 stays in the throw-away in-memory parsing engine and never becomes a Python object or a row in
 the store. :func:`hmac_nik` is the plain-Python reference used by the tests.
@@ -18,8 +30,11 @@ import hmac
 import os
 import re
 import secrets
+import tempfile
 import tomllib
 from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 from kla import config
 from kla.errors import KlaError
@@ -31,6 +46,15 @@ SUPPRESS_BELOW = 5
 ENV_VAR = "KLA_SECRET_KEY"
 SECRETS_KEY = "nik_hmac_key"
 _BLOCK = 64  # SHA-256 block size in bytes
+
+#: Shortest key accepted, in bytes of UTF-8: a shorter key can be guessed, and with it every NIK.
+MIN_KEY_BYTES = 32
+#: Values shipped in ``.streamlit/secrets.toml.example`` (now and before): public, never a key.
+PLACEHOLDER_KEYS = frozenset({"ganti-dengan-32-byte-acak-heksadesimal", "ganti-dengan-kunci-acak-minimal-32-byte"})
+#: How to make a good key (shown in the refusal message).
+GENERATE_COMMAND = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+#: Seconds to wait for another process that is generating the key at the same moment.
+GENERATE_LOCK_TIMEOUT = 30.0
 
 
 def secrets_path() -> Path:
@@ -49,25 +73,92 @@ def _read_secrets(path: Path) -> dict:
         raise KlaError(f"{path} bukan TOML yang valid; perbaiki atau hapus kunci '{SECRETS_KEY}'.") from exc
 
 
-def get_key(*, create: bool = True, path: Path | None = None) -> bytes:
-    """The HMAC key as bytes; generated and saved on first use when ``create`` is True."""
-    env = os.environ.get(ENV_VAR, "").strip()
-    if env:
-        return env.encode("utf-8")
-    path = path or secrets_path()
+def _weakness(value: str) -> str | None:
+    """Why ``value`` must not be used as the key, or None when it is acceptable."""
+    if value.lower() in PLACEHOLDER_KEYS:
+        return "masih berisi contoh dari .streamlit/secrets.toml.example (kunci publik, bukan rahasia)"
+    size = len(value.encode("utf-8"))
+    if size < MIN_KEY_BYTES:
+        return f"terlalu pendek ({size} byte; minimal {MIN_KEY_BYTES} byte)"
+    return None
+
+
+def _refuse(where: str, reason: str, fix: str) -> KlaError:
+    return KlaError(
+        f"Kunci HMAC NIK {where} {reason}. NIK hanya punya sedikit kemungkinan nilai, jadi dengan kunci "
+        f"yang diketahui atau pendek siapa pun bisa membalik hash NIK. {fix}, atau isi dengan kunci acak "
+        f"minimal {MIN_KEY_BYTES} byte, misalnya keluaran perintah: {GENERATE_COMMAND}"
+    )
+
+
+def _from_file(path: Path) -> bytes | None:
+    """The key stored in ``path`` (checked), or None when there is none."""
     value = _read_secrets(path).get(SECRETS_KEY)
-    if isinstance(value, str) and value.strip():
-        return value.strip().encode("utf-8")
+    if not isinstance(value, str) or not value.strip():
+        return None
+    value = value.strip()
+    reason = _weakness(value)
+    if reason:
+        raise _refuse(
+            f"'{SECRETS_KEY}' di {path}",
+            reason,
+            f"Hapus baris {SECRETS_KEY} dari berkas itu agar aplikasi membuat kunci acak baru",
+        )
+    return value.encode("utf-8")
+
+
+def _generate_lock(path: Path) -> FileLock:
+    """A lock per secrets file, kept in the system temp folder (never inside the project)."""
+    tag = hashlib.sha256(str(path.resolve()).encode("utf-8")).hexdigest()[:16]
+    return FileLock(str(Path(tempfile.gettempdir()) / f"kla-secrets-{tag}.lock"), timeout=GENERATE_LOCK_TIMEOUT)
+
+
+def get_key(*, create: bool = True, path: Path | None = None) -> bytes:
+    """The HMAC key as bytes; generated and saved on first use when ``create`` is True.
+
+    Raises :class:`KlaError` for a weak key (see the module docstring) or when there is none and
+    ``create`` is False.
+    """
+    env = os.environ.get(ENV_VAR, "").strip()
+    path = path or secrets_path()
+    if env:
+        reason = _weakness(env)
+        if reason:
+            raise _refuse(
+                f"di variabel lingkungan {ENV_VAR}",
+                reason,
+                f"Hapus variabel {ENV_VAR} agar kunci di {path} dipakai (atau dibuat otomatis)",
+            )
+        return env.encode("utf-8")
+    key = _from_file(path)
+    if key is not None:
+        return key
     if not create:
         raise KlaError(f"Kunci HMAC NIK belum ada (atur {ENV_VAR} atau '{SECRETS_KEY}' di {path}).")
-    key = secrets.token_hex(32)
     path.parent.mkdir(parents=True, exist_ok=True)
+    lock = _generate_lock(path)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise KlaError(f"Proses lain sedang membuat kunci HMAC NIK di {path}; coba lagi sebentar lagi.") from exc
+    except OSError:  # the temp folder refuses the lock file (e.g. another account owns it)
+        return _from_file(path) or _append_new_key(path)
+    try:
+        return _from_file(path) or _append_new_key(path)  # another process may have written it meanwhile
+    finally:
+        lock.release()
+
+
+def _append_new_key(path: Path) -> bytes:
+    key = secrets.token_hex(32)
     existing = path.read_text("utf-8") if path.exists() else ""
     sep = "" if not existing or existing.endswith("\n") else "\n"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     with os.fdopen(fd, "a", encoding="utf-8") as fh:
         fh.write(f"{sep}# Kunci HMAC untuk NIK (dibuat otomatis). JANGAN di-commit; jangan dibagikan.\n")
         fh.write(f'{SECRETS_KEY} = "{key}"\n')
+        fh.flush()
+        os.fsync(fh.fileno())
     os.chmod(path, 0o600)
     return key.encode("utf-8")
 

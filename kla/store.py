@@ -4,6 +4,14 @@ Every write is build-then-swap: work happens in a temporary file next to the dat
 which is validated, checkpointed, closed and then ``os.replace``-d over the old file. A
 failure at any point (including ``kill -9``) leaves the previous database byte-identical;
 a running app keeps reading the old inode until it notices the new fingerprint.
+
+Writers are serialised per database by an exclusive inter-process lock on ``<db>.lock`` next to
+it (``data/kla.duckdb.lock``), held for the whole copy → write → validate → swap. Without it two
+imports at once would each copy the old file and the second swap would silently drop the first
+import. A second writer waits up to :data:`WRITE_LOCK_TIMEOUT` seconds (``KLA_WRITE_LOCK_TIMEOUT``
+overrides) and then fails with a :class:`KlaError`, the database unchanged. The lock is an OS
+lock (``flock`` on Linux, ``LockFileEx`` on Windows, through ``filelock``), so a writer killed
+with ``kill -9`` releases it with its process. Readers (the app) never take it.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+from filelock import FileLock, Timeout
 
 from kla import config
 from kla.errors import DatabaseNotReady, KlaError, Problem, ValidationError
@@ -29,6 +38,10 @@ from kla.scores_io import parse_scores
 from kla.tabular import parse_number
 
 SCHEMA_VERSION = "1"
+#: Seconds a writer waits for another writer of the same database before giving up.
+WRITE_LOCK_TIMEOUT = 120.0
+#: Environment variable overriding :data:`WRITE_LOCK_TIMEOUT` (seconds, ≥ 0).
+LOCK_TIMEOUT_ENV = "KLA_WRITE_LOCK_TIMEOUT"
 Progress = Callable[[float, str], None]
 
 
@@ -350,45 +363,90 @@ def _schema_sql() -> list[str]:
 
 
 def _remove_stale_temps(db: Path) -> None:
-    """Delete temp files left by writers that were killed (their process no longer exists)."""
+    """Delete temp files left by writers that died (``kill -9``, power loss). Call only under :func:`write_lock`.
+
+    A writer creates its temp file only while it holds the lock and removes it before letting go,
+    so while we hold the lock every ``<db>.tmp-*`` belongs to a writer that no longer runs. (No
+    process-liveness probe: ``os.kill(pid, 0)`` is not one on Windows.)
+    """
     for path in db.parent.glob(f"{db.name}.tmp-*"):
-        pid_text = path.name.rsplit("-", 1)[-1].split(".")[0]
-        if not pid_text.isdigit() or int(pid_text) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid_text), 0)  # signal 0: "does this process exist?"
-        except ProcessLookupError:
-            _remove(path)
-        except PermissionError:  # exists, owned by someone else: leave it
-            continue
+        if path.name.endswith(".wal"):
+            continue  # removed together with its database file below
+        _remove(path)
+    for path in db.parent.glob(f"{db.name}.tmp-*.wal"):  # a WAL whose database file is already gone
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def lock_path(db: Path) -> Path:
+    """The writer lock of ``db``: ``<db>.lock`` beside it (``data/*.duckdb.*`` is git-ignored)."""
+    return db.with_name(f"{db.name}.lock")
+
+
+def _lock_timeout() -> float:
+    raw = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return WRITE_LOCK_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value < float("inf"):
+        raise KlaError(f"{LOCK_TIMEOUT_ENV} harus berupa jumlah detik (angka ≥ 0), bukan '{raw}'.")
+    return value
+
+
+@contextlib.contextmanager
+def write_lock(db: Path, *, timeout: float | None = None) -> Iterator[None]:
+    """Hold the exclusive writer lock of ``db`` (waiting up to ``timeout`` seconds) for the block.
+
+    Every write goes through it (:func:`staged`, :func:`build`); the app's read-only connections
+    never take it. Raises :class:`KlaError` when another writer keeps it past the timeout.
+    """
+    db.parent.mkdir(parents=True, exist_ok=True)
+    wait = _lock_timeout() if timeout is None else timeout
+    lock = FileLock(str(lock_path(db)), timeout=wait)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise KlaError(
+            f"Impor/pembangunan lain sedang menulis ke {db}; coba lagi nanti "
+            f"(sudah menunggu {wait:g} detik; basis data tidak diubah)."
+        ) from exc
+    except OSError as exc:  # e.g. a read-only folder: no lock, so no write either
+        raise KlaError(f"Tidak bisa membuat berkas kunci {lock_path(db)} ({exc}); basis data tidak diubah.") from exc
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 @contextlib.contextmanager
 def _swap_in(db: Path, *, copy_from_existing: bool) -> Iterator[duckdb.DuckDBPyConnection]:
-    db.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temps(db)
-    tmp = _tmp_path(db)
-    _remove(tmp)
-    con = None
-    try:
-        if copy_from_existing:
-            shutil.copyfile(db, tmp)
-        con = duckdb.connect(str(tmp))
-        con.execute("BEGIN TRANSACTION")
-        yield con
-        validate(con)
-        con.execute("COMMIT")
-        con.execute("CHECKPOINT")
-        con.close()
-        con = None
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, db)
-    finally:
-        if con is not None:
-            with contextlib.suppress(Exception):
-                con.close()
+    with write_lock(db):
+        _remove_stale_temps(db)
+        tmp = _tmp_path(db)
         _remove(tmp)
+        con = None
+        try:
+            if copy_from_existing:
+                shutil.copyfile(db, tmp)
+            con = duckdb.connect(str(tmp))
+            con.execute("BEGIN TRANSACTION")
+            yield con
+            validate(con)
+            con.execute("COMMIT")
+            con.execute("CHECKPOINT")
+            con.close()
+            con = None
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, db)
+        finally:
+            if con is not None:
+                with contextlib.suppress(Exception):
+                    con.close()
+            _remove(tmp)
 
 
 def _is_duckdb(path: Path) -> bool:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -13,6 +16,7 @@ import pytest
 
 from kla import store
 from kla.config import PROJECT_ROOT
+from kla.errors import KlaError
 
 PY = sys.executable
 
@@ -133,8 +137,6 @@ def test_if_stale_skips_a_fresh_database_and_rebuilds_after_a_source_changes(dat
     assert sha(db) == before
     alias = data_copy / "wilayah_alias.csv"
     alias.write_text(alias.read_text(encoding="utf-8"), encoding="utf-8")  # newer mtime
-    import os
-
     os.utime(alias, (db.stat().st_mtime + 10, db.stat().st_mtime + 10))
     assert store.needs_build(db)
 
@@ -156,3 +158,197 @@ def test_temp_file_of_a_killed_writer_is_cleaned_up_by_the_next_write(data_copy:
     store.build(db)
     assert not stale.exists()
     assert not (data_copy / "kla.duckdb.tmp-99999999.wal").exists()
+
+
+# --------------------------------------------------------------------------- one writer at a time
+
+SLOW_WRITER = """
+import sys, time
+from pathlib import Path
+from kla import store
+db, tag, hold, wait_for, announce = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3]), sys.argv[4], sys.argv[5]
+if announce != "-":
+    Path(announce).touch()  # "I am about to ask for the write"
+with store.staged(db) as con:
+    store.add_provenance(con, path=f"writer-{tag}", sha256="0" * 64, rows=0, kind="imported", table_name="kla_score")
+    print(f"IN {time.time()!r}", flush=True)
+    deadline = time.time() + 30
+    while wait_for != "-" and not Path(wait_for).exists() and time.time() < deadline:
+        time.sleep(0.02)
+    time.sleep(hold)
+    print(f"LEAVING {time.time()!r}", flush=True)  # still inside the write: validate and swap follow
+print("DONE", flush=True)
+"""
+
+
+def provenance_paths(db: Path) -> set[str]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {r[0] for r in con.execute("SELECT path FROM provenance").fetchall()}
+    finally:
+        con.close()
+
+
+def slow_writer(
+    db: Path, tag: str, hold: float, *, wait_for: Path | None = None, announce: Path | None = None
+) -> subprocess.Popen:
+    """A writer that adds provenance row ``writer-<tag>`` and stays inside its write for a while."""
+    return subprocess.Popen(
+        [PY, "-c", SLOW_WRITER, str(db), tag, str(hold), str(wait_for or "-"), str(announce or "-")],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_second_writer_waits_for_the_first_and_both_writes_survive(db_copy: Path, tmp_path: Path) -> None:
+    # A stays inside its write until B has asked for its own, then 0.5 s more. Without the lock B
+    # copies the database while A is still writing, and whichever swaps last drops the other's rows.
+    b_asking = tmp_path / "b-asking"
+    first = slow_writer(db_copy, "A", 0.5, wait_for=b_asking)
+    second = None
+    try:
+        line = first.stdout.readline()
+        assert line.startswith("IN "), first.stderr.read()
+        second = slow_writer(db_copy, "B", 0.0, announce=b_asking)
+        out_b, err_b = second.communicate(timeout=60)
+        out_a, err_a = first.communicate(timeout=60)
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+    assert first.returncode == 0, err_a
+    assert second.returncode == 0, err_b
+    a_leaving = float(out_a.split("LEAVING ")[1].split()[0])
+    b_in = float(out_b.split("IN ")[1].split()[0])
+    assert b_in > a_leaving, "the second writer entered its write while the first was still inside its own"
+    assert {"writer-A", "writer-B"} <= provenance_paths(db_copy)
+    assert not list(db_copy.parent.glob("kla.duckdb.tmp*"))
+
+
+def test_two_concurrent_cli_imports_both_land(db_copy: Path, tmp_path: Path) -> None:
+    from tests.fixtures.nutrition import good_rows, write_csv
+
+    files = [
+        write_csv(tmp_path / "puskesmas_a.csv", good_rows(15, start=0)),
+        write_csv(tmp_path / "puskesmas_b.csv", good_rows(25, start=500)),
+    ]
+    env = {**os.environ, "KLA_DB": str(db_copy)}
+    procs = [
+        subprocess.Popen(
+            [PY, "-m", "kla", "import", "eppgbm", str(f)],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for f in files
+    ]
+    results = [p.communicate(timeout=120) for p in procs]
+    for proc, (_out, err) in zip(procs, results, strict=True):
+        assert proc.returncode == 0, err
+    con = duckdb.connect(str(db_copy), read_only=True)
+    try:
+        per_file = dict(
+            con.execute(
+                "SELECT p.path, count(*) FROM measurement m JOIN provenance p USING (source_id) GROUP BY p.path"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    assert per_file == {"puskesmas_a.csv": 15, "puskesmas_b.csv": 25}
+
+
+def test_writer_gives_up_on_a_held_lock_with_a_clear_message(
+    db_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.fixtures.nutrition import good_rows, write_csv
+
+    path = write_csv(tmp_path / "tunggu.csv", good_rows(10))
+    before = sha(db_copy)
+    env = {**os.environ, "KLA_DB": str(db_copy), "KLA_WRITE_LOCK_TIMEOUT": "0.5"}
+    with store.write_lock(db_copy):
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [PY, "-m", "kla", "import", "eppgbm", str(path)],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        waited = time.perf_counter() - start
+        # in-process writers (the app's upload, build) wait on the same lock
+        monkeypatch.setenv("KLA_WRITE_LOCK_TIMEOUT", "0.2")
+        with pytest.raises(KlaError, match="Impor/pembangunan lain sedang menulis ke .*; coba lagi nanti"):
+            store.build(db_copy)
+        with pytest.raises(KlaError, match="coba lagi nanti"), store.staged(db_copy):
+            pass
+    assert proc.returncode == 2, proc.stderr
+    assert f"Impor/pembangunan lain sedang menulis ke {db_copy}; coba lagi nanti" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert waited >= 0.5
+    assert sha(db_copy) == before
+    assert not list(db_copy.parent.glob("kla.duckdb.tmp*"))
+    # once the lock is free the same import goes through
+    from kla.nutrition import import_eppgbm
+
+    assert import_eppgbm(path, db_copy).rows_imported == 10
+
+
+def test_readers_do_not_take_the_writer_lock(db_copy: Path) -> None:
+    from kla.db import connect_readonly
+
+    with store.write_lock(db_copy, timeout=0):
+        start = time.perf_counter()
+        con = connect_readonly(db_copy)
+        try:
+            assert con.execute("SELECT count(*) FROM wilayah").fetchone()[0] == 74
+        finally:
+            con.close()
+        assert time.perf_counter() - start < 5
+
+
+def test_killed_writer_releases_the_lock_and_its_temp_file_is_cleaned(db_copy: Path) -> None:
+    before = sha(db_copy)
+    proc = slow_writer(db_copy, "killed", 120)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("IN "), proc.stderr.read()
+        assert list(db_copy.parent.glob("kla.duckdb.tmp-*")), "the writer should be mid-write"
+        with pytest.raises(KlaError, match="coba lagi nanti"), store.write_lock(db_copy, timeout=0.2):
+            pass
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert sha(db_copy) == before
+    assert list(db_copy.parent.glob("kla.duckdb.tmp-*")), "kill -9 leaves its temp file behind"
+    start = time.perf_counter()
+    with store.staged(db_copy) as con:  # no wait for the dead writer
+        store.add_provenance(con, path="after", sha256="1" * 64, rows=0, kind="imported", table_name="kla_score")
+    assert time.perf_counter() - start < 10
+    assert not list(db_copy.parent.glob("kla.duckdb.tmp-*"))
+    paths = provenance_paths(db_copy)
+    assert "after" in paths and "writer-killed" not in paths
+
+
+def test_lock_file_sits_beside_the_database_and_is_git_ignored() -> None:
+    db = PROJECT_ROOT / "data" / "kla.duckdb"
+    assert store.lock_path(db) == PROJECT_ROOT / "data" / "kla.duckdb.lock"
+    proc = subprocess.run(
+        ["git", "check-ignore", "-q", "data/kla.duckdb.lock"], cwd=PROJECT_ROOT, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, "data/kla.duckdb.lock must be git-ignored"
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "inf", "nan"])
+def test_bad_lock_timeout_setting_is_refused(db_copy: Path, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("KLA_WRITE_LOCK_TIMEOUT", value)
+    before = sha(db_copy)
+    with pytest.raises(KlaError, match="KLA_WRITE_LOCK_TIMEOUT"), store.staged(db_copy):
+        pass
+    assert sha(db_copy) == before
