@@ -95,6 +95,20 @@ WHERE r.rn = 1;
 -- Monthly figures per area at every level (kelurahan, kecamatan, kota, puskesmas) and per
 -- source type. Kecamatan and city totals come from kelurahan rows when a source type has any
 -- for that kecamatan and month, otherwise from puskesmas rows.
+--
+-- Data-quality flags (shown on the page, never used to drop a row):
+--   flag_low_coverage  measured < 95% of sasaran (where a sasaran exists)
+--   flag_small_n       fewer than 30 children with a plausible HAZ (stunting's denominator; the
+--                      page applies the same rule to each measure's own denominator)
+--   flag_conflict      two sources (files or types) disagree on the same area and month
+--   flag_zero          zero-filled: no child measured at all
+--   flag_zero_cases    zero-filled counts: >= 100 children with a plausible HAZ but not one case of
+--                      stunting, wasting or underweight (at a routine prevalence of 4% the chance
+--                      of no stunted child among 100 is under 2%)
+--   flag_incomplete    a kecamatan total missing some of its kelurahan (wilayah table) or of the
+--                      puskesmas that report for it in most months; a city total missing a
+--                      kecamatan, or resting on an incomplete kecamatan. Counts: units_reporting /
+--                      units_expected (units_level says which), kec_reporting / kec_expected (city).
 CREATE VIEW nutrition_agg AS
 WITH latest AS (SELECT * FROM nutrition_latest),
 kel_cover AS (
@@ -107,6 +121,53 @@ rollup_src AS (
                       AND k.period = l.period AND k.kecamatan_code IS NOT DISTINCT FROM l.kecamatan_code)
 ),
 city AS (SELECT code, name FROM wilayah WHERE level = 'kota' LIMIT 1),
+-- Completeness: which areas feed each kecamatan total this month, and which ought to.
+kec_units AS (  -- one kecamatan-month is built from kelurahan rows only, or from puskesmas rows only
+    SELECT source_type, period, kecamatan_code, any_value(level) AS units_level,
+           count(*) FILTER (measured > 0) AS rows_reporting
+    FROM rollup_src GROUP BY source_type, period, kecamatan_code
+),
+pkm_months AS (  -- months in which a kecamatan's total was built from puskesmas rows
+    SELECT source_type, kecamatan_code, count(*) AS months
+    FROM kec_units WHERE units_level = 'puskesmas' GROUP BY source_type, kecamatan_code
+),
+pkm_usual AS (  -- puskesmas reporting (children measured) for a kecamatan in most of those months
+    SELECT r.source_type, r.kecamatan_code, r.area_key
+    FROM rollup_src r JOIN pkm_months m USING (source_type, kecamatan_code)
+    WHERE r.level = 'puskesmas' AND r.measured > 0
+    GROUP BY r.source_type, r.kecamatan_code, r.area_key, m.months
+    HAVING 2 * count(DISTINCT r.period) > m.months
+),
+expected_units AS (
+    SELECT k.source_type, k.period, k.kecamatan_code, k.units_level, w.code AS area_key
+    FROM kec_units k JOIN wilayah w ON w.level = 'kelurahan' AND w.parent_code = k.kecamatan_code
+    WHERE k.units_level = 'kelurahan'
+    UNION ALL
+    SELECT k.source_type, k.period, k.kecamatan_code, k.units_level, u.area_key
+    FROM kec_units k JOIN pkm_usual u USING (source_type, kecamatan_code)
+    WHERE k.units_level = 'puskesmas'
+),
+kec_complete AS (
+    SELECT k.source_type, k.period, k.kecamatan_code, k.units_level, k.rows_reporting,
+           count(e.area_key) AS units_expected, count(r.area_key) AS units_reporting
+    FROM kec_units k
+    LEFT JOIN expected_units e USING (source_type, period, kecamatan_code)
+    LEFT JOIN (SELECT source_type, period, area_key FROM rollup_src WHERE measured > 0) r
+           ON r.source_type = e.source_type AND r.period = e.period AND r.area_key = e.area_key
+    GROUP BY k.source_type, k.period, k.kecamatan_code, k.units_level, k.rows_reporting
+),
+city_complete AS (
+    SELECT k.source_type, k.period,
+           (SELECT count(*) FROM wilayah WHERE level = 'kecamatan') AS kec_expected,
+           count(*) FILTER (w.code IS NOT NULL AND k.rows_reporting > 0) AS kec_reporting,
+           count(*) FILTER (k.rows_reporting > 0 AND k.units_reporting < k.units_expected) AS kec_partial,
+           CASE WHEN bool_and(k.units_level = 'kelurahan') THEN 'kelurahan' END AS units_level,
+           CASE WHEN bool_and(k.units_level = 'kelurahan') THEN sum(k.units_reporting) END AS units_reporting,
+           CASE WHEN bool_and(k.units_level = 'kelurahan')
+                THEN (SELECT count(*) FROM wilayah WHERE level = 'kelurahan') END AS units_expected
+    FROM kec_complete k LEFT JOIN wilayah w ON w.level = 'kecamatan' AND w.code = k.kecamatan_code
+    GROUP BY k.source_type, k.period
+),
 leveled AS (
     SELECT source_type, level, area_key AS area_code, area_name, kecamatan_code AS parent_code, period,
            source_kind, sasaran, measured, n_haz, stunted, severe_stunted, n_whz, wasted, severe_wasted,
@@ -149,11 +210,26 @@ cross_type AS (
     FROM with_target
     WINDOW w AS (PARTITION BY level, area_code, period)
 )
-SELECT source_type, level, area_code, area_name, parent_code, period, source_kind,
-       sasaran_any AS sasaran, measured, n_haz, stunted, severe_stunted, n_whz, wasted, severe_wasted,
-       n_waz, underweight, implausible_haz, implausible_whz, implausible_waz,
-       sasaran_any > 0 AND measured < 0.95 * sasaran_any AS flag_low_coverage,
-       n_haz < 30 AS flag_small_n,
-       coalesce(conflict, false) OR conflict_types AS flag_conflict,
-       measured = 0 AS flag_zero
-FROM cross_type;
+SELECT c.source_type, c.level, c.area_code, c.area_name, c.parent_code, c.period, c.source_kind,
+       c.sasaran_any AS sasaran, c.measured, c.n_haz, c.stunted, c.severe_stunted, c.n_whz, c.wasted,
+       c.severe_wasted, c.n_waz, c.underweight, c.implausible_haz, c.implausible_whz, c.implausible_waz,
+       c.sasaran_any > 0 AND c.measured < 0.95 * c.sasaran_any AS flag_low_coverage,
+       c.n_haz < 30 AS flag_small_n,
+       coalesce(c.conflict, false) OR c.conflict_types AS flag_conflict,
+       c.measured = 0 AS flag_zero,
+       c.measured > 0 AND c.n_haz >= 100 AND c.stunted = 0 AND c.wasted = 0 AND c.underweight = 0
+           AS flag_zero_cases,
+       CASE c.level
+           WHEN 'kecamatan' THEN coalesce(k.units_reporting < k.units_expected, false)
+           WHEN 'kota' THEN coalesce(t.kec_reporting < t.kec_expected OR t.kec_partial > 0, false)
+           ELSE false
+       END AS flag_incomplete,
+       coalesce(k.units_level, t.units_level) AS units_level,
+       coalesce(k.units_reporting, t.units_reporting) AS units_reporting,
+       coalesce(k.units_expected, t.units_expected) AS units_expected,
+       t.kec_reporting, t.kec_expected
+FROM cross_type c
+LEFT JOIN kec_complete k
+       ON c.level = 'kecamatan' AND k.source_type = c.source_type AND k.period = c.period
+      AND k.kecamatan_code = c.area_code
+LEFT JOIN city_complete t ON c.level = 'kota' AND t.source_type = c.source_type AND t.period = c.period;
