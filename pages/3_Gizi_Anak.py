@@ -40,8 +40,12 @@ sources = [s for s in nu.SOURCE_LABELS if s in set(agg["source_type"])]
 c1, c2, c3, c4 = st.columns([1, 2, 1, 2])
 source = c1.radio("Sumber rutin", sources, format_func=nu.SOURCE_LABELS.get, key=ui.GiziKeys.SOURCE)
 measure = c2.selectbox("Ukuran", list(nu.MEASURES), format_func=lambda m: nu.MEASURES[m][2], key=ui.GiziKeys.MEASURE)
-periods = sorted(agg.loc[agg["source_type"] == source, "period"].unique(), reverse=True)
-period = c3.selectbox("Bulan", periods, format_func=nu.month_label, key=ui.GiziKeys.PERIOD)
+month_opts = nu.period_options(agg, source)
+month_labels = dict(month_opts)
+periods = [p for p, _ in month_opts]
+if st.session_state.get(ui.GiziKeys.PERIOD) not in periods:
+    st.session_state[ui.GiziKeys.PERIOD] = nu.default_period(agg, source)
+period = c3.selectbox("Bulan", periods, format_func=month_labels.get, key=ui.GiziKeys.PERIOD)
 options = nu.area_options(agg, source)
 labels = dict(options)
 area = c4.selectbox(
@@ -55,8 +59,12 @@ if sample:
         "Angka rutin di bawah ini adalah **DATA CONTOH** (sintetis, dari `kla/sample_nutrition.py`), "
         "bukan data Dinkes. Impor ekspor e-PPGBM untuk menggantinya."
     )
+notice = nu.month_notice(agg, source, period)
+if notice:
+    st.warning(notice)
 src_label = nu.SOURCE_LABELS[source] + (" — DATA CONTOH" if sample else "")
 area_name = labels[area].strip(" ·")
+month = nu.month_label(period)
 
 left, right = st.columns([3, 2])
 with left:
@@ -65,43 +73,77 @@ with left:
         key="gizi_tren",
     )
 with right:
-    ui.plot(nu.coverage_figure(rows, area_name=area_name, source_label=src_label, sample=sample), key="gizi_cakupan")
+    if nu.has_sasaran(rows):
+        ui.plot(
+            nu.coverage_figure(rows, area_name=area_name, source_label=src_label, sample=sample), key="gizi_cakupan"
+        )
+    else:
+        st.info(nu.NO_SASARAN_TEXT)
 
 now = rows[rows["period"] == period]
 if not now.empty:
-    r = now.iloc[0]
-    m1, m2, m3, m4 = st.columns(4)
-    m1.metric(
-        f"{nu.MEASURES[measure][2].split(' (')[0]}, {nu.month_label(period)}",
-        f"{r[f'{measure}_pct']:.1f}%" if pd.notna(r[f"{measure}_pct"]) else "–",
-        help=f"IK 95%: {r[f'{measure}_lo']:.1f}–{r[f'{measure}_hi']:.1f}%",
-    )
-    m2.metric("Anak diukur", f"{int(r['measured']):,}")
-    m3.metric("Cakupan", f"{r['coverage_pct']:.0f}%" if pd.notna(r["coverage_pct"]) else "tanpa sasaran")
-    excluded = int(r["implausible_haz"] + r["implausible_whz"] + r["implausible_waz"])
-    m4.metric("Dikeluarkan (tak masuk akal)", f"{excluded:,}")
+    for col, m in zip(st.columns(4), nu.headline(now.iloc[0], measure=measure, period=period), strict=True):
+        col.metric(m.label, m.value, help=m.help or None)
 
-level, kids = nu.children(agg, source, area, period)
-month = nu.month_label(period)
-st.subheader(f"Peringkat {level}, {month}")
-if kids.empty:
-    st.info("Tidak ada data wilayah di bawahnya untuk bulan ini.")
+level_choices = nu.rank_levels(agg, source, period)
+st.subheader(f"Peringkat wilayah, {month}")
+if not level_choices:
+    st.info("Tidak ada data wilayah untuk bulan ini.")
 else:
+    level = st.radio(
+        "Peringkat menurut",
+        level_choices,
+        format_func=nu.LEVEL_LABELS.get,
+        horizontal=True,
+        key=nu.RANK_LEVEL_KEY,
+    )
+    ranked = nu.rank_areas(
+        agg, source_type=source, period=period, measure=measure, level=level, areas=ui.load_areas(fp)
+    )
+    scope = nu.rank_scope(
+        ranked,
+        level=level,
+        area_code=area,
+        area_level=nu.area_level(agg, area),
+        area_name=area_name,
+        area_parent=nu.parent_map(agg).get(area),
+    )
+    if scope.position:
+        st.markdown(f"**{scope.position}**")
     ui.plot(
-        nu.ranking_figure(kids, measure=measure, level_label=level, month=month, source_label=src_label, sample=sample),
+        nu.ranking_figure(
+            scope.rows,
+            measure=measure,
+            level_label=scope.title,
+            month=month,
+            source_label=src_label,
+            sample=sample,
+            highlight=scope.highlight,
+        ),
         key="gizi_peringkat",
     )
-    table = nu.ranking_table(kids, measure=measure)
-    st.dataframe(table, hide_index=True, width="stretch", key="gizi_tabel")
+    table = nu.ranking_table(scope.rows, measure=measure)
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        key="gizi_tabel",
+        column_config={
+            "Wilayah": st.column_config.TextColumn("Wilayah", width="medium"),
+            **{c: st.column_config.TextColumn(c, alignment="right") for c in nu.NUMBER_COLUMNS},
+        },
+    )
+    if not nu.has_sasaran(scope.rows):
+        st.caption(nu.NO_SASARAN_TEXT)
     st.download_button(
-        "Unduh tabel untuk dibagikan (angka < 5 disamarkan)",
-        nu.shareable(table).to_csv(index=False).encode("utf-8"),
-        file_name=f"gizi_{measure}_{pd.Timestamp(period):%Y-%m}{'_DATA-CONTOH' if sample else ''}.csv",
+        f"Unduh tabel untuk dibagikan (angka 1–{nu.SUPPRESS_BELOW - 1} disamarkan)",
+        nu.ranking_csv(table, month=month, source_label=src_label),
+        file_name=f"gizi_{measure}_{level}_{pd.Timestamp(period):%Y-%m}{'_DATA-CONTOH' if sample else ''}.csv",
         mime="text/csv",
         key="gizi_unduh",
     )
     st.markdown("**Catatan mutu data bulan ini** (ditampilkan, tidak disembunyikan)")
-    st.dataframe(nu.flag_summary(kids), hide_index=True, key="gizi_mutu")
+    st.dataframe(nu.flag_summary(scope.rows, measure), hide_index=True, key="gizi_mutu")
 
 ui.nutrition_import_panel(fp)
 
