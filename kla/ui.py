@@ -425,8 +425,9 @@ def nutrition_import_panel(fp: Fingerprint) -> None:
             st.info(f"{report.file} sudah pernah diimpor; tidak ada perubahan.")
             return
         st.success(
-            f"Diimpor {report.rows_imported:,} dari {report.rows_total:,} baris ({report.rows_rejected:,} "
-            f"ditolak) dalam {report.seconds:.1f} s."
+            f"Diimpor {nutrition_view.fmt_num(report.rows_imported)} dari {nutrition_view.fmt_num(report.rows_total)} "
+            f"baris ({nutrition_view.fmt_num(report.rows_rejected)} ditolak) dalam "
+            f"{nutrition_view.fmt_num(report.seconds, 1)} detik."
         )
         if report.problems:
             st.dataframe(
