@@ -272,7 +272,7 @@ def headline(row: pd.Series, *, measure: str, period: pd.Timestamp) -> list[Metr
         Metric(
             "Cakupan",
             fmt_pct(cov, 0) if not _missing(cov) else "tanpa sasaran",
-            "anak diukur / sasaran balita" if not _missing(cov) else NO_SASARAN_TEXT,
+            "anak diukur / sasaran balita" if not _missing(cov) else "sumber ini tidak memuat sasaran balita",
         ),
         Metric("Dikeluarkan (tak masuk akal)", fmt_count(excluded), "nilai z di luar batas WHO, tidak dihitung"),
     ]
@@ -865,6 +865,15 @@ def ranking_table(rows: pd.DataFrame, *, measure: str) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def table_caption(what: str, *, measure: str, month: str, source_label: str) -> str:
+    """Title, source and date under the ranking table, so a screenshot of it says what it is
+    (and DATA CONTOH when it is)."""
+    return (
+        f"Tabel peringkat {what}: {MEASURES[measure][2]}, {month} · Sumber: {source_label} (rutin) · "
+        f"1 = prevalensi tertinggi; 1–{SUPPRESS_BELOW - 1} kasus disamarkan"
+    )
+
+
 #: Columns of :func:`ranking_table` holding numbers (as Indonesian text): shown right-aligned.
 NUMBER_COLUMNS = (
     "Peringkat",
@@ -1018,7 +1027,7 @@ def published_table(pub: pd.DataFrame) -> pd.DataFrame:
     (unknown values are shown as stored); notes the tables do not know stay in their source
     language in "Catatan (bahasa sumber)". Numbers use decimal comma and thousands dot.
     """
-    kind = np.where(pub["indicator"].str.contains("survey"), "survei (SSGI/SKI)", "rutin (Dinkes/e-PPGBM)")
+    kind = np.where(pub["indicator"].str.contains("survey"), "survei", "data rutin")
     notes = pub["note"] if "note" in pub.columns else pd.Series([None] * len(pub))
     known = [_lookup(NOTE_LABELS, n) if (not _missing(n) and str(n).strip() in NOTE_LABELS) else "" for n in notes]
     raw = ["" if (_missing(n) or str(n).strip() in NOTE_LABELS) else str(n) for n in notes]

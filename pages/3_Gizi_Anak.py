@@ -133,7 +133,8 @@ else:
             **{c: st.column_config.TextColumn(c, alignment="right") for c in nu.NUMBER_COLUMNS},
         },
     )
-    if not nu.has_sasaran(scope.rows):
+    st.caption(nu.table_caption(scope.title, measure=measure, month=month, source_label=src_label))
+    if not nu.has_sasaran(scope.rows) and nu.has_sasaran(rows):  # not said above already
         st.caption(nu.NO_SASARAN_TEXT)
     st.download_button(
         f"Unduh tabel untuk dibagikan (angka 1–{nu.SUPPRESS_BELOW - 1} disamarkan)",

@@ -519,6 +519,12 @@ def test_page_unyur_severe_wasting_is_suppressed_everywhere(app_env: Path) -> No
     assert math.isnan(bars.y[-1])
 
 
+def test_page_ranking_table_says_what_it_is(page: AppTest) -> None:
+    """A screenshot of the table alone still carries title, source, month and DATA CONTOH."""
+    caption = next(c.value for c in page.caption if c.value.startswith("Tabel peringkat"))
+    assert "kelurahan se-kota" in caption and "Des 2025" in caption and "DATA CONTOH" in caption
+
+
 def test_page_numbers_are_formatted_the_indonesian_way(page: AppTest) -> None:
     shown = _shown_text(page)
     assert "4,2%" in shown and "58.623" in shown and "IK 95%: 4,0–4,4%" in shown
@@ -714,7 +720,9 @@ def test_page_partial_month_default_flag_and_no_sasaran(partial_db: Path, monkey
     assert "Jun 2024 — belum lengkap" in at.selectbox(key="gizi_bulan").options
     assert not any("DATA CONTOH" in w.value for w in at.warning if "Angka rutin" in w.value)
     # e-PPGBM has no sasaran: said once, no empty coverage chart, no empty coverage column
+    assert _shown_text(at).count(nutrition_view.NO_SASARAN_TEXT) == 1
     assert sum(nutrition_view.NO_SASARAN_TEXT in i.value for i in at.info) == 1
+    assert at.metric[2].value == "tanpa sasaran"
     with pytest.raises(AssertionError, match="no chart titled"):
         _chart(at, "Cakupan pengukuran")
     table = at.dataframe[0].value
