@@ -2,12 +2,30 @@
 
 CSV with ``;`` separators and comma decimals, or XLSX with one sheet. Columns are found by
 name (case, spacing, punctuation and known variants tolerated, including the misspelled
-``Pukesmas``), never by position. See ``domain.md`` §6.2.
+``Pukesmas``), never by position. See ``domain.md`` §6.2. The export can be a file on disk or
+its bytes in memory (an upload): :func:`parse_export` takes either, and nothing of the export is
+ever written to disk by this module.
 
 Privacy: ``NIK``, ``Nama``, ``Nama Ortu``, ``Alamat``, ``RT`` and ``RW`` are read only inside a
-throw-away in-memory DuckDB engine. The NIK is turned into an HMAC there (kla/privacy.py); the
+throw-away in-memory engine. The NIK is turned into an HMAC there (kla/privacy.py); the
 other identifying columns are never selected. No message, log line or returned frame contains
-them: problems name the row and the column, never an identifying value.
+them: problems name the row and the column, never an identifying value. Cell text is echoed in a
+message only when it has the short shape the column expects (a sex code of at most 3 letters or
+digits, a number, a date); area names are echoed only from rows whose field count matches the
+header, so a ``;`` inside an unquoted name cannot shift a person's name into a message.
+
+CSV structure is checked before parsing, vectorised over the raw bytes (:func:`_scan_csv`): every
+line must have an even number of ``"`` (otherwise a quote was left open and the parser would
+swallow the following lines, or a cell holds a line break: the file is refused, naming the
+lines), every data line must have as many fields as the header (otherwise that row is rejected
+with "jumlah kolom tidak sesuai header"; when more than :data:`MAX_BAD_SHARE` of the rows are
+off, one file-level message names the likely cause, e.g. rows separated by ``,`` under a ``;``
+header), and lines whose cells are all empty are ignored. The parsed record count must equal
+the count the scan expects, so rows can never vanish unreported.
+
+Files made by :mod:`kla.sample_nutrition` carry :data:`SAMPLE_MARKER` in a ``Keterangan`` column
+on every row; such a file is parsed like any other and ``stats["sample"]`` is True, so the import
+records it as DATA CONTOH.
 
 The result of :func:`parse_export` is a frame of accepted rows (no identifiers) with WHO
 z-scores and Permenkes categories, plus row-level problems and statistics. Nothing here writes
@@ -17,15 +35,19 @@ to the store; :mod:`kla.nutrition` does that inside :func:`kla.store.staged`.
 from __future__ import annotations
 
 import codecs
+import contextlib
+import csv
 import datetime as dt
+import hashlib
+import io
+import mmap
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -35,6 +57,8 @@ from kla.errors import Problem, ValidationError
 from kla.wilayah import WilayahMatcher, normalise_name
 
 Progress = Callable[[float, str], None]
+#: An export on disk, or its bytes in memory (e.g. an upload; give ``name`` as well).
+Source = Path | str | bytes | bytearray | memoryview
 
 #: Files above this size are refused before reading (``KLA_MAX_IMPORT_BYTES`` overrides).
 MAX_FILE_BYTES = 1024**3
@@ -44,6 +68,12 @@ MAX_BAD_SHARE = 0.10
 WEIGHT_RANGE = (0.5, 60.0)  # kg
 HEIGHT_RANGE = (38.0, 130.0)  # cm
 ZSCORE_DISAGREE = 0.1
+#: Written by kla/sample_nutrition.py in the ``Keterangan`` column of every row it generates.
+SAMPLE_MARKER_COLUMN = "Keterangan"
+SAMPLE_MARKER = "DATA CONTOH — dibuat oleh kla/sample_nutrition.py"
+_SAMPLE_PREFIX = "DATA CONTOH"
+#: How many row numbers a file-level message lists as examples.
+EXAMPLE_ROWS = 5
 
 # canonical name -> accepted normalised header spellings (see _norm)
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -68,6 +98,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "zs_bbu": ("zsbbu", "zscorebbu", "zbbu"),
     "zs_tbu": ("zstbu", "zscoretbu", "ztbu"),
     "zs_bbtb": ("zsbbtb", "zscorebbtb", "zbbtb"),
+    # free text: read only to recognise the DATA CONTOH marker, never stored or shown
+    "keterangan": ("keterangan",),
 }
 PII = ("nik", "nama", "nama_ortu", "alamat", "rt", "rw")
 REQUIRED = ("jk", "tgl_ukur", "berat", "tinggi", "kec", "kel")
@@ -112,87 +144,362 @@ class ParsedExport:
     stats: dict = field(default_factory=dict)
 
 
-def max_file_bytes() -> int:
-    env = os.environ.get("KLA_MAX_IMPORT_BYTES")
-    return int(env) if env else MAX_FILE_BYTES
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3, "gb": 1024**3}
 
 
-# ----------------------------------------------------------------------------- file checks
-def _check_file(path: Path) -> None:
-    name = path.name
-    if not path.exists():
-        raise ValidationError(f"Berkas tidak ditemukan: {name}")
-    size = path.stat().st_size
-    limit = max_file_bytes()
-    if size > limit:
+def parse_size(text: str) -> int:
+    """``"1073741824"``, ``"1GB"``, ``"500 MB"``, ``"1,5 GB"`` -> bytes (KB/MB/GB are binary)."""
+    m = re.fullmatch(r"\s*(\d+(?:[.,]\d+)?)\s*([a-zA-Z]*)\s*", str(text))
+    unit = m.group(2).lower() if m else None
+    if not m or unit not in _SIZE_UNITS:
         raise ValidationError(
-            f"Berkas {name} terlalu besar ({_gb(size)}; batas {_gb(limit)}). "
+            f"KLA_MAX_IMPORT_BYTES={str(text)[:40]!r} tidak dimengerti: isi dengan jumlah byte "
+            "(mis. 1073741824) atau ukuran seperti 1GB atau 500MB. Tidak ada yang diubah."
+        )
+    value = float(m.group(1).replace(",", "."))
+    if value <= 0:
+        raise ValidationError("KLA_MAX_IMPORT_BYTES harus lebih dari 0. Tidak ada yang diubah.")
+    return int(value * _SIZE_UNITS[unit])
+
+
+def max_file_bytes() -> int:
+    env = os.environ.get("KLA_MAX_IMPORT_BYTES", "").strip()
+    return parse_size(env) if env else MAX_FILE_BYTES
+
+
+# ----------------------------------------------------------------------------- the source
+@dataclass
+class SourceInfo:
+    """Where an export comes from: a file (``path``) or bytes in memory (``data``)."""
+
+    name: str
+    suffix: str
+    size: int
+    path: Path | None = None
+    data: bytes | bytearray | memoryview | None = None
+
+    def sha256(self) -> str:
+        if self.data is not None:
+            return hashlib.sha256(self.data).hexdigest()
+        digest = hashlib.sha256()
+        with open(self.path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    @contextlib.contextmanager
+    def buffer(self) -> Iterator[memoryview]:
+        """The whole content, without a copy: the bytes themselves or a read-only memory map."""
+        if self.data is not None:
+            yield memoryview(self.data)
+            return
+        with open(self.path, "rb") as fh:
+            mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        view = memoryview(mm)
+        try:
+            yield view
+        finally:
+            # A parser object still holding the buffer (freed later by the garbage collector)
+            # keeps the map alive; it is then closed when the last reference goes.
+            with contextlib.suppress(BufferError):
+                view.release()
+                mm.close()
+
+
+def check_source(source: Source, name: str | None = None) -> SourceInfo:
+    """File-level checks before anything is hashed or parsed: exists, is a readable file,
+    size within :func:`max_file_bytes`, not empty, a supported type.
+
+    ``source`` is a path or the export's bytes; with bytes, ``name`` (the original file name,
+    e.g. of an upload) gives the type and is used in messages.
+    """
+    limit = max_file_bytes()
+    if isinstance(source, bytes | bytearray | memoryview):
+        name = Path(name or "unggahan.csv").name
+        info = SourceInfo(name=name, suffix=Path(name).suffix.lower(), size=len(source), data=source)
+    else:
+        path = Path(source)
+        name = name or path.name or str(path)
+        if not path.exists():
+            raise ValidationError(f"Berkas tidak ditemukan: {name}")
+        if not path.is_file():
+            raise ValidationError(
+                f"{name} bukan berkas (mungkin sebuah folder); pilih berkas ekspor .csv atau .xlsx. "
+                "Tidak ada yang diubah."
+            )
+        try:
+            with open(path, "rb") as fh:
+                fh.read(1)
+        except OSError as exc:
+            raise ValidationError(
+                f"Berkas {name} tidak bisa dibaca ({exc.strerror or type(exc).__name__}); tidak ada yang diubah."
+            ) from exc
+        info = SourceInfo(name=name, suffix=path.suffix.lower(), size=path.stat().st_size, path=path)
+    if info.size > limit:
+        raise ValidationError(
+            f"Berkas {info.name} terlalu besar ({_gb(info.size)}; batas {_gb(limit)}). "
             "Ekspor per bulan atau per puskesmas lalu impor satu per satu; tidak ada yang diubah."
         )
-    if size == 0:
-        raise ValidationError(f"Berkas {name} kosong (0 byte); tidak ada yang diubah.")
-    if path.suffix.lower() not in (".csv", ".txt", ".xlsx", ".xlsm"):
+    if info.size == 0:
+        raise ValidationError(f"Berkas {info.name} kosong (0 byte); tidak ada yang diubah.")
+    if info.suffix not in (".csv", ".txt", ".xlsx", ".xlsm"):
         raise ValidationError(
-            f"Jenis berkas {path.suffix or '(tanpa ekstensi)'} tidak didukung; gunakan ekspor e-PPGBM .csv atau .xlsx."
+            f"Jenis berkas {info.suffix or '(tanpa ekstensi)'} tidak didukung; gunakan ekspor e-PPGBM .csv atau .xlsx."
         )
+    return info
+
+
+def _check_file(path: Path) -> None:
+    """Kept for callers of the old name: :func:`check_source` on a path."""
+    check_source(path)
 
 
 def _gb(n: int) -> str:
     return f"{n / 1024**3:.2f} GB".replace(".", ",") if n >= 1024**3 else f"{n / 1024**2:.0f} MB"
 
 
-def _check_utf8(path: Path) -> None:
-    """Stream-decode the file; on the first invalid byte report its line (Windows-1252 exports)."""
-    dec = codecs.getincrementaldecoder("utf-8")()
-    line = 1
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 22):
-            try:
-                dec.decode(chunk)
-            except UnicodeDecodeError as exc:
-                bad_line = line + chunk[: exc.start].count(b"\n")
-                raise ValidationError(
-                    f"Berkas {path.name} bukan teks UTF-8 (byte tak dikenal di baris {bad_line}; "
-                    "mungkin Windows-1252/ANSI). Simpan ulang sebagai 'CSV UTF-8' atau impor XLSX-nya; "
-                    "tidak ada yang diubah.",
-                    [Problem(path.name, bad_line, None, "pengodean bukan UTF-8")],
-                ) from exc
-            line += chunk.count(b"\n")
-        try:
-            dec.decode(b"", final=True)
-        except UnicodeDecodeError as exc:
-            raise ValidationError(
-                f"Berkas {path.name} terpotong di tengah karakter UTF-8; tidak ada yang diubah."
-            ) from exc
+# ----------------------------------------------------------------------------- CSV structure
+_LF, _QUOTE, _SEMI = 10, 34, 59
+SCAN_CHUNK = 1 << 24
 
 
-def _csv_header(path: Path) -> list[str]:
-    with open(path, "rb") as fh:
-        first = fh.readline(1 << 16).decode("utf-8-sig", errors="replace").rstrip("\r\n")
+@dataclass
+class _CsvScan:
+    """Shape of every line, found on the raw bytes (no cell value is kept)."""
+
+    headers: list[str]
+    offset: int  # bytes of a UTF-8 BOM before the header
+    line_no: np.ndarray  # 1-based line number of each data line (header excluded)
+    fields: np.ndarray  # fields per data line, ';' inside quotes not counted
+    blank: np.ndarray  # every cell empty
+    odd_quotes: np.ndarray  # line numbers (header included) with an odd number of '"'
+
+
+def _rows_text(rows: np.ndarray | list[int], total: int | None = None) -> str:
+    shown = ", ".join(str(int(r)) for r in list(rows)[:EXAMPLE_ROWS])
+    more = (total if total is not None else len(rows)) - min(len(rows), EXAMPLE_ROWS)
+    return shown + (f" (dan {more:,} baris lain)" if more > 0 else "")
+
+
+def _scan_csv(buf: memoryview, name: str) -> _CsvScan:
+    """Line structure and UTF-8 validity of a ``;`` CSV, vectorised in chunks of whole lines.
+
+    Raises :class:`ValidationError` for text that is not UTF-8, a missing header, or a header
+    not separated by ``;``.
+    """
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    n = arr.size
+    off = 3 if n >= 3 and bytes(arr[:3]) == b"\xef\xbb\xbf" else 0
+    _check_utf8(buf, arr, name)
+    first_end = _next_newline(arr, off)
+    first = bytes(arr[off:first_end]).decode("utf-8").rstrip("\r")
     if not first.strip():
-        raise ValidationError(f"Berkas {path.name} tidak punya baris judul kolom; tidak ada yang diubah.")
+        raise ValidationError(f"Berkas {name} tidak punya baris judul kolom; tidak ada yang diubah.")
     if ";" not in first:
         guess = max((",", "\t", "|"), key=first.count)
         shown = {",": "koma (,)", "\t": "tab", "|": "garis tegak (|)"}[guess]
         raise ValidationError(
-            f"Berkas {path.name}: pemisah kolom tampaknya {shown}, bukan titik koma (;) seperti ekspor "
+            f"Berkas {name}: pemisah kolom tampaknya {shown}, bukan titik koma (;) seperti ekspor "
             "e-PPGBM (yang juga memakai koma sebagai desimal). Ekspor ulang dari e-PPGBM, atau simpan "
             "dari Excel sebagai CSV dengan pemisah ';', atau impor XLSX-nya; tidak ada yang diubah.",
-            [Problem(path.name, 1, None, "pemisah kolom bukan ';'")],
+            [Problem(name, 1, None, "pemisah kolom bukan ';'")],
         )
-    return [h.strip().strip('"') for h in first.split(";")]
+    headers = [h.strip() for h in next(csv.reader([first], delimiter=";"))]
+    short = 4 * len(headers) + 16  # a line with this few other bytes may be all empty cells: look closer
+
+    fields, odd, blank = [], [], []
+    pos = off
+    while pos < n:
+        end = min(pos + SCAN_CHUNK, n)
+        if end < n:  # end the chunk after its last newline (or the next one, for a huge line)
+            last = np.flatnonzero(arr[pos:end] == _LF)
+            end = pos + int(last[-1]) + 1 if last.size else _next_newline(arr, end) + 1
+            end = min(end, n)
+        c = arr[pos:end]
+        nl = np.flatnonzero(c == _LF)
+        idx = np.concatenate(([0], nl[:-1] + 1)) if nl.size else np.zeros(1, dtype=np.int64)
+        if nl.size and nl[-1] != c.size - 1:  # last line of the file without a newline
+            idx = np.append(idx, nl[-1] + 1)
+        isd = c == _SEMI
+        isq = c == _QUOTE
+        if isq.any():
+            quotes = np.add.reduceat(isq, idx, dtype=np.int64)
+            semis = np.add.reduceat(isd, idx, dtype=np.int64)
+            isd &= (np.cumsum(isq, dtype=np.int64) & 1) == 0  # a ';' inside quotes is part of a cell
+            f = np.add.reduceat(isd, idx, dtype=np.int64) + 1
+        else:
+            quotes = np.zeros(idx.size, dtype=np.int64)
+            f = np.add.reduceat(isd, idx, dtype=np.int64) + 1
+            semis = f - 1
+        seglen = np.diff(np.append(idx, c.size))
+        b = np.zeros(idx.size, dtype=bool)
+        for i in np.flatnonzero(seglen - semis - quotes <= short):
+            b[i] = not bytes(c[idx[i] : idx[i] + seglen[i]]).strip(b' \t\r\n;"')
+        fields.append(f)
+        odd.append((quotes & 1).astype(bool))
+        blank.append(b)
+        pos = end
+    fields_all = np.concatenate(fields)
+    return _CsvScan(
+        headers=headers,
+        offset=off,
+        line_no=np.arange(2, fields_all.size + 1, dtype=np.int64),
+        fields=fields_all[1:].astype(np.int32),
+        blank=np.concatenate(blank)[1:],
+        odd_quotes=np.flatnonzero(np.concatenate(odd)) + 1,
+    )
 
 
-def _require(path: Path, found: dict[str, int], headers: list[str]) -> None:
+def _next_newline(arr: np.ndarray, pos: int) -> int:
+    """Position of the first ``\\n`` at or after ``pos`` (``len(arr)`` if none)."""
+    step = 1 << 16
+    while pos < arr.size:
+        hit = np.flatnonzero(arr[pos : pos + step] == _LF)
+        if hit.size:
+            return pos + int(hit[0])
+        pos += step
+    return int(arr.size)
+
+
+def _check_utf8(buf: memoryview, arr: np.ndarray, name: str) -> None:
+    """Validate UTF-8 (pyarrow, fast); on failure find the first invalid byte and report its line
+    (Windows-1252 exports)."""
+    import pyarrow as pa
+
+    data = pa.py_buffer(buf)
+    offsets = pa.py_buffer(np.array([0, len(buf)], dtype=np.int64))
+    try:
+        pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, data]).cast(pa.large_string())
+        return
+    except pa.ArrowInvalid:
+        pass
+    finally:
+        del data
+    dec = codecs.getincrementaldecoder("utf-8")()
+    n = len(buf)
+    for s in range(0, n, SCAN_CHUNK):
+        try:
+            dec.decode(buf[s : s + SCAN_CHUNK], final=s + SCAN_CHUNK >= n)
+        except UnicodeDecodeError as exc:
+            if exc.reason.startswith("unexpected end"):
+                raise ValidationError(
+                    f"Berkas {name} terpotong di tengah karakter UTF-8; tidak ada yang diubah."
+                ) from None
+            bad_line = int(np.count_nonzero(arr[: max(s + exc.start, 0)] == _LF)) + 1
+            raise ValidationError(
+                f"Berkas {name} bukan teks UTF-8 (byte tak dikenal di baris {bad_line}; "
+                "mungkin Windows-1252/ANSI). Simpan ulang sebagai 'CSV UTF-8' atau impor XLSX-nya; "
+                "tidak ada yang diubah.",
+                [Problem(name, bad_line, None, "pengodean bukan UTF-8")],
+            ) from None
+
+
+def _check_structure(scan: _CsvScan, name: str) -> tuple[np.ndarray, list[Problem]]:
+    """File-level refusals for broken quoting or mostly misshapen rows; otherwise the mask of
+    data lines with the header's field count and a row problem for each other non-empty line."""
+    if scan.odd_quotes.size:
+        rows = scan.odd_quotes
+        raise ValidationError(
+            f'Berkas {name}: tanda kutip (") tidak berpasangan di baris {_rows_text(rows)}. Sebuah sel dibuka '
+            'dengan " tetapi tidak ditutup (atau berisi ganti baris), sehingga baris-baris sesudahnya akan '
+            "terbaca sebagai isi sel itu. Perbaiki sel tersebut (hapus tanda kutipnya) atau ekspor ulang; "
+            "tidak ada yang diubah.",
+            [Problem(name, int(r), None, "tanda kutip tidak berpasangan") for r in rows[:200]],
+        )
+    width = len(scan.headers)
+    data = ~scan.blank
+    n_data = int(data.sum())
+    wrong = data & (scan.fields != width)
+    n_wrong = int(wrong.sum())
+    if n_data and n_wrong > MAX_BAD_SHARE * n_data:
+        rows = scan.line_no[wrong]
+        typical = int(np.median(scan.fields[wrong]))
+        if typical == 1:
+            cause = (
+                "Baris data tampaknya tidak dipisah titik koma (;) seperti judul kolomnya, mungkin koma (,) atau "
+                "tab: berkas disimpan ulang dengan pemisah lain. Ekspor ulang dari e-PPGBM atau simpan dari "
+                "Excel sebagai CSV dengan pemisah ';'."
+            )
+        else:
+            cause = (
+                f"Umumnya {typical} kolom per baris: mungkin ada ';' di dalam nama atau alamat tanpa tanda kutip, "
+                "atau judul kolom tidak cocok dengan datanya. Ekspor ulang dari e-PPGBM."
+            )
+        raise ValidationError(
+            f"Berkas {name}: {n_wrong:,} dari {n_data:,} baris data ({n_wrong / n_data:.0%}) punya jumlah kolom "
+            f"yang tidak sesuai judul kolom ({width} kolom), mis. baris {_rows_text(rows, n_wrong)}. {cause} "
+            "Tidak ada yang diubah.",
+            [Problem(name, None, None, f"jumlah kolom tidak sesuai header di {n_wrong:,} baris")],
+        )
+    problems = [
+        Problem(name, int(r), None, f"jumlah kolom tidak sesuai header ({int(k)}, seharusnya {width})")
+        for r, k in zip(scan.line_no[wrong], scan.fields[wrong], strict=True)
+    ]
+    return scan.fields == width, problems
+
+
+def _read_csv(buf: memoryview, scan: _CsvScan, kept: list[int], name: str):
+    """Parse the kept columns (pyarrow, multi-threaded, from memory) of the lines with the
+    header's field count; returns an Arrow table with ``row_no`` and ``c<i>`` (text, NULL if empty)."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    width = len(scan.headers)
+    names = [f"c{i}" for i in range(width)]
+    keep = [f"c{i}" for i in kept]
+    shaped = scan.fields == width
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(buf).slice(scan.offset),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 22),
+            parse_options=pacsv.ParseOptions(
+                delimiter=";",
+                quote_char='"',
+                double_quote=True,
+                newlines_in_values=False,
+                ignore_empty_lines=True,
+                invalid_row_handler=lambda row: "skip",  # counted by the scan; never shown
+            ),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=keep,
+                column_types=dict.fromkeys(keep, pa.string()),
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowException, ValueError) as exc:
+        # the reader's messages quote the offending line, which may hold a name or NIK
+        raise ValidationError(
+            f"Berkas {name} tidak bisa dibaca sebagai CSV e-PPGBM ({type(exc).__name__}); tidak ada yang diubah."
+        ) from None
+    expected = int(shaped.sum())
+    if table.num_rows != expected:
+        raise ValidationError(
+            f"Berkas {name}: {table.num_rows:,} baris terbaca, padahal {expected:,} baris berisi {width} kolom. "
+            'Periksa tanda kutip (") dan baris yang terpecah; tidak ada yang diubah.',
+            [Problem(name, None, None, "jumlah baris terbaca tidak sesuai")],
+        )
+    table = table.append_column("row_no", pa.array(scan.line_no[shaped], type=pa.int64()))
+    blank = scan.blank[shaped]
+    if blank.any():
+        table = table.filter(pa.array(~blank))
+    return table
+
+
+def _require(name: str, found: dict[str, int], headers: list[str]) -> None:
     missing = [c for c in REQUIRED if c not in found]
     if "tgl_lahir" not in found and "usia" not in found:
         missing.append("tgl_lahir")
     if missing:
         names = ", ".join(LABELS.get(c, c) for c in missing)
+        if len(found) >= 3:
+            have = f"Kolom yang ada: {', '.join(h for h in headers if h)[:300]}."
+        else:  # probably not a header at all but a data row: its cells are never shown
+            have = "Baris 1 tampaknya bukan judul kolom e-PPGBM (isinya tidak ditampilkan)."
         raise ValidationError(
-            f"Berkas {path.name}: kolom wajib tidak ditemukan: {names}. "
-            f"Kolom yang ada: {', '.join(h for h in headers if h)[:300]}. Tidak ada yang diubah.",
-            [Problem(path.name, 1, LABELS.get(c, c), "kolom wajib tidak ada") for c in missing],
+            f"Berkas {name}: kolom wajib tidak ditemukan: {names}. {have} Tidak ada yang diubah.",
+            [Problem(name, 1, LABELS.get(c, c), "kolom wajib tidak ada") for c in missing],
         )
 
 
@@ -241,7 +548,16 @@ _MONTHS = [
 
 
 def _date_macro() -> str:
-    expr = "lower(trim(x))"
+    """``kla_date(text)``: the dates Indonesian exports use, day first; a time part is dropped.
+
+    ``2024-06-10``, ``2024-06-10 08:30:00``, ``2024/06/10``, ``10/06/2024``, ``10-06-2024``,
+    ``10.06.2024``, ``10/06/24``, ``10/06/2024 08:30``, ``10 Juni 2024``, ``10-Jun-2024`` and Excel
+    serial numbers (``45453``, also with a time fraction ``45453,35``).
+    """
+    no_time = (
+        "regexp_replace(lower(trim(x)), '\\s+\\d{1,2}:\\d{2}(:\\d{2}([.,]\\d+)?)?(\\s*(am|pm|wib|wita|wit))?$', '')"
+    )
+    expr = no_time
     for name, num in _MONTHS:
         expr = f"replace({expr}, '{name}', '{num}')"
     norm = f"regexp_replace({expr}, '[ /.]+', '-', 'g')"
@@ -249,10 +565,12 @@ def _date_macro() -> str:
     CREATE OR REPLACE TEMP MACRO kla_date(x) AS (
       CASE
         WHEN x IS NULL OR trim(x) = '' THEN NULL
+        WHEN TRY_CAST(x AS DATE) IS NOT NULL THEN TRY_CAST(x AS DATE)
         WHEN regexp_matches(trim(x), '^\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}') THEN
              try_strptime(regexp_extract(trim(x), '^(\\d{{4}}-\\d{{1,2}}-\\d{{1,2}})', 1), '%Y-%m-%d')::DATE
-        WHEN regexp_matches(trim(x), '^\\d{{5}}(\\.0+)?$') THEN
-             DATE '1899-12-30' + CAST(CAST(trim(x) AS DOUBLE) AS INTEGER)
+        WHEN regexp_matches(trim(x), '^\\d{{5}}([.,]\\d+)?$') THEN
+             DATE '1899-12-30' + CAST(floor(CAST(replace(trim(x), ',', '.') AS DOUBLE)) AS INTEGER)
+        WHEN regexp_matches({norm}, '^\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}$') THEN try_strptime({norm}, '%Y-%m-%d')::DATE
         WHEN regexp_matches({norm}, '^\\d{{1,2}}-\\d{{1,2}}-\\d{{4}}$') THEN try_strptime({norm}, '%d-%m-%Y')::DATE
         WHEN regexp_matches({norm}, '^\\d{{1,2}}-\\d{{1,2}}-\\d{{2}}$') THEN try_strptime({norm}, '%d-%m-%y')::DATE
         ELSE NULL
@@ -264,6 +582,13 @@ _NUM_MACRO = """
 CREATE OR REPLACE TEMP MACRO kla_num(x) AS
   TRY_CAST(replace(replace(trim(x), ' ', ''), ',', '.') AS DOUBLE)
 """
+
+
+#: ``Usia Saat Ukur`` units: "2 Tahun - 3 Bulan - 5 Hari", "2 thn 4 bln 5 hr", "2 Th 4 Bl", "28 bulan"
+_YEARS = "tahun|thn|th|tah"
+_MONTHS_UNIT = "bulan|bln|bl|bul"
+_DAYS = "hari|hr|h"
+_AGE_UNITS = f"{_YEARS}|{_MONTHS_UNIT}|{_DAYS}"
 
 
 def _sql_list(values: tuple[str, ...]) -> str:
@@ -286,10 +611,10 @@ def _typed_sql(found: dict[str, int]) -> str:
     usia = f"lower(coalesce({c('usia')}, ''))"
 
     def part(unit: str) -> str:
-        return f"coalesce(TRY_CAST(regexp_extract({usia}, '(\\d+)\\s*{unit}', 1) AS DOUBLE), 0)"
+        return f"coalesce(TRY_CAST(regexp_extract({usia}, '(\\d+)\\s*(?:{unit})\\b', 1) AS DOUBLE), 0)"
 
     return f"""
-    WITH t AS (
+    WITH t AS MATERIALIZED (
       SELECT r.row_no,
         k.k AS child_key,
         CASE WHEN {c("nik")} IS NULL OR trim({c("nik")}) = '' THEN 0 WHEN k.k IS NOT NULL THEN 1 ELSE 2 END
@@ -300,8 +625,8 @@ def _typed_sql(found: dict[str, int]) -> str:
         kla_date({c("tgl_lahir")}) AS birth_date,
         nullif(trim({c("tgl_lahir")}), '') IS NOT NULL AS has_birth,
         kla_date({c("tgl_ukur")}) AS measure_date,
-        CASE WHEN regexp_matches({usia}, '\\d+\\s*(tahun|bulan|hari)')
-             THEN floor({part("tahun")} * 365.25 + {part("bulan")} * {anthro.DAYS_PER_MONTH} + {part("hari")})
+        CASE WHEN nullif(trim({c("tgl_lahir")}), '') IS NULL AND regexp_matches({usia}, '\\d+\\s*(?:{_AGE_UNITS})\\b')
+             THEN floor({part(_YEARS)} * 365.25 + {part(_MONTHS_UNIT)} * {anthro.DAYS_PER_MONTH} + {part(_DAYS)})
         END AS age_text,
         kla_num({c("berat")}) AS weight_kg,
         kla_num({c("tinggi")}) AS height_cm,
@@ -332,39 +657,56 @@ def _typed_sql(found: dict[str, int]) -> str:
     """  # noqa: S608 - identifiers are the fixed c<n> column names
 
 
-def _xlsx_rows(path: Path, sheet: str | None) -> tuple[list[str], pd.DataFrame]:
+def _xlsx_rows(src: SourceInfo, sheet: str | None) -> tuple[list[str], pd.DataFrame, int]:
+    """Header and the mapped non-identifying columns (plus NIK) of one sheet, as text, with the
+    sheet's row number in ``row_no``. Rows whose cells are all empty (trailing formatted rows)
+    are skipped and counted."""
     import openpyxl  # local: only XLSX imports need it
 
+    name = src.name
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(
+            io.BytesIO(src.data) if src.data is not None else src.path, read_only=True, data_only=True
+        )
     except Exception as exc:  # openpyxl raises many types for a broken file
-        raise ValidationError(f"Berkas {path.name} tidak bisa dibaca sebagai XLSX ({type(exc).__name__}).") from exc
+        raise ValidationError(f"Berkas {name} tidak bisa dibaca sebagai XLSX ({type(exc).__name__}).") from exc
     try:
         names = wb.sheetnames
         if sheet is None and len(names) > 1:
             raise ValidationError(
-                f"Berkas {path.name} punya {len(names)} sheet ({', '.join(names)}). Pilih satu dengan "
+                f"Berkas {name} punya {len(names)} sheet ({', '.join(names)}). Pilih satu dengan "
                 "--sheet NAMA, atau simpan data pengukuran di satu sheet saja; tidak ada yang diubah."
             )
         if sheet is not None and sheet not in names:
-            raise ValidationError(f"Sheet '{sheet}' tidak ada di {path.name} (ada: {', '.join(names)}).")
+            raise ValidationError(f"Sheet '{sheet}' tidak ada di {name} (ada: {', '.join(names)}).")
         ws = wb[sheet or names[0]]
         it = ws.iter_rows(values_only=True)
         header = next(it, None)
-        if header is None:
-            raise ValidationError(f"Berkas {path.name} kosong; tidak ada yang diubah.")
+        if header is None or all(_empty_cell(v) for v in header):
+            raise ValidationError(f"Berkas {name} tidak punya baris judul kolom di baris 1; tidak ada yang diubah.")
         headers = [str(h).strip() if h is not None else "" for h in header]
         found = map_columns(headers)
         keep = sorted(i for c, i in found.items() if c not in PII or c == "nik")  # names/address never read
         cols: dict[int, list] = {i: [] for i in keep}
-        for row in it:
+        row_no: list[int] = []
+        blank = 0
+        for r, row in enumerate(it, start=2):
+            if all(_empty_cell(v) for v in row):
+                blank += 1
+                continue
+            row_no.append(r)
             for i in keep:
                 v = row[i] if i < len(row) else None
                 cols[i].append(_cell_text(v))
     finally:
         wb.close()
     frame = pd.DataFrame({f"c{i}": pd.array(v, dtype="string") for i, v in cols.items()})
-    return headers, frame
+    frame.insert(0, "row_no", np.array(row_no, dtype=np.int64))
+    return headers, frame, blank
+
+
+def _empty_cell(v: object) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
 
 
 def _cell_text(v: object) -> str | None:
@@ -381,30 +723,33 @@ def _cell_text(v: object) -> str | None:
 
 # ----------------------------------------------------------------------------- main entry
 def parse_export(
-    path: Path,
+    source: Source,
     *,
     matcher: WilayahMatcher,
     key: bytes,
+    name: str | None = None,
     sheet: str | None = None,
     progress: Progress | None = None,
     today: dt.date | None = None,
 ) -> ParsedExport:
-    """Read, validate and z-score an e-PPGBM export.
+    """Read, validate and z-score an e-PPGBM export given as a path or as bytes (+ ``name``).
 
     Raises
     ------
     ValidationError
-        File-level problems (missing file, too big, empty, wrong delimiter, not UTF-8, several
-        sheets, missing required columns), or more than :data:`MAX_BAD_SHARE` of the rows
-        rejected. Nothing has been written anywhere when it is raised.
+        File-level problems (missing file, not a file, too big, empty, wrong delimiter, not
+        UTF-8, unbalanced quotes, most rows not shaped like the header, several sheets, missing
+        required columns, sample rows mixed with real ones), or more than :data:`MAX_BAD_SHARE`
+        of the rows rejected. Nothing has been written anywhere when it is raised.
     """
     progress = progress or (lambda f, m: None)
     t0 = time.perf_counter()
-    path = Path(path)
-    _check_file(path)
-    name = path.name
-    is_csv = path.suffix.lower() in (".csv", ".txt")
+    src = source if isinstance(source, SourceInfo) else check_source(source, name)
+    name = src.name
+    is_csv = src.suffix in (".csv", ".txt")
     progress(0.02, f"Memeriksa {name}")
+    pre_problems: list[Problem] = []
+    blank_rows = 0
 
     con = connect_scratch()
     try:
@@ -412,44 +757,28 @@ def parse_export(
         con.execute(_date_macro())
         ipad, opad = privacy.hmac_pads(key)
         if is_csv:
-            headers = _csv_header(path)
-            found = map_columns(headers)
-            _require(path, found, headers)
-            _check_utf8(path)
-            progress(0.1, f"Membaca {name} ({path.stat().st_size / 1e6:,.0f} MB)")
-            names = [f"c{i}" for i in range(len(headers))]
-            # only the mapped columns are kept; Nama, Nama Ortu, Alamat, RT, RW are never selected
-            kept = sorted((i, c) for c, i in found.items() if c not in PII or c == "nik")
-            keep = ", ".join(f"c{i}" for i, _ in kept)
-            try:
-                con.execute(
-                    f"CREATE TEMP TABLE raw AS SELECT row_number() OVER () + 1 AS row_no, {keep} "  # noqa: S608
-                    "FROM read_csv(?, "
-                    "delim=';', quote='\"', escape='\"', header=false, skip=1, auto_detect=false, "
-                    "columns=?, null_padding=true, strict_mode=false, encoding='utf-8')",
-                    [str(path), {n: "VARCHAR" for n in names}],
-                )
-            except duckdb.Error as exc:
-                # DuckDB's reader errors can quote the offending line, which may hold a name or
-                # NIK: only the line number is passed on, never the text.
-                line = re.search(r"line (\d+)", str(exc), flags=re.IGNORECASE)
-                where = f" di sekitar baris {line.group(1)}" if line else ""
-                raise ValidationError(
-                    f"Berkas {name} tidak bisa dibaca sebagai CSV e-PPGBM{where} "
-                    f"({type(exc).__name__}); tidak ada yang diubah."
-                ) from None
+            with src.buffer() as buf:
+                scan = _scan_csv(buf, name)
+                headers = scan.headers
+                found = map_columns(headers)
+                _require(name, found, headers)
+                _shaped, pre_problems = _check_structure(scan, name)
+                blank_rows = int(scan.blank.sum())
+                progress(0.1, f"Membaca {name} ({src.size / 1e6:,.0f} MB)")
+                # only the mapped columns are kept; Nama, Nama Ortu, Alamat, RT, RW are never selected
+                kept = sorted(i for c, i in found.items() if c not in PII or c == "nik")
+                table = _read_csv(buf, scan, kept, name)
+                del scan
         else:
-            headers, frame = _xlsx_rows(path, sheet)
+            headers, table, blank_rows = _xlsx_rows(src, sheet)
             found = map_columns(headers)
-            _require(path, found, headers)
-            frame.insert(0, "row_no", np.arange(2, len(frame) + 2, dtype=np.int64))
-            con.register("xlsx_src", frame)
-            con.execute("CREATE TEMP TABLE raw AS SELECT * FROM xlsx_src")
-            con.unregister("xlsx_src")
-            del frame
+            _require(name, found, headers)
+        con.register("raw", table)
+        del table
         n_rows = con.execute("SELECT count(*) FROM raw").fetchall()[0][0]
-        if n_rows == 0:
+        if n_rows == 0 and not pre_problems:
             raise ValidationError(f"Berkas {name} hanya berisi judul kolom, tanpa data; tidak ada yang diubah.")
+        sample = _sample_marked(con, found, n_rows, name)
         progress(0.3, f"Mengurai {n_rows:,} baris")
         # areas: each distinct (kecamatan, kelurahan) pair is matched once, in Python
         kc = f"coalesce(trim(c{found['kec']}), '')"
@@ -472,17 +801,48 @@ def parse_export(
             {"ipad": ipad, "opad": opad},
         )
         df = con.sql(_typed_sql(found)).to_arrow_table().to_pandas()
-        con.execute("DROP TABLE raw")
+        con.unregister("raw")
         con.execute("DROP TABLE nik_keys")
     finally:
         con.close()
     t_read = time.perf_counter() - t0
     progress(0.5, "Memeriksa baris")
-    result = _validate_rows(df, name, matcher, today or dt.date.today())
-    result.stats.update(rows_total=int(n_rows), seconds_read=round(t_read, 3), file=name)
+    result = _validate_rows(df, name, matcher, today or dt.date.today(), pre_problems)
+    result.stats.update(
+        rows_total=int(n_rows) + len(pre_problems),
+        rows_blank_ignored=blank_rows,
+        rows_wrong_field_count=len(pre_problems),
+        seconds_read=round(t_read, 3),
+        file=name,
+        sample=sample,
+    )
     result.stats["seconds_parse"] = round(time.perf_counter() - t0, 3)
     progress(0.7, "Z-score dihitung")
     return result
+
+
+def _sample_marked(con, found: dict[str, int], n_rows: int, name: str) -> bool:
+    """True when every row carries the DATA CONTOH marker of kla/sample_nutrition.py.
+
+    The ``Keterangan`` text itself is never returned, only the count of marked rows.
+    """
+    if "keterangan" not in found or n_rows == 0:
+        return False
+    col = f"c{found['keterangan']}"
+    (marked,) = con.execute(
+        f"SELECT count(*) FILTER (upper(ltrim(coalesce({col}, ''))) LIKE ?) FROM raw",  # noqa: S608 - fixed id
+        [_SAMPLE_PREFIX + "%"],
+    ).fetchone()
+    if marked == 0:
+        return False
+    if marked < n_rows:
+        raise ValidationError(
+            f"Berkas {name}: {marked:,} dari {n_rows:,} baris bertanda {_SAMPLE_PREFIX} di kolom "
+            f"{SAMPLE_MARKER_COLUMN}, sisanya tidak. Data contoh (dari kla/sample_nutrition.py) dan data nyata "
+            "tidak boleh dicampur dalam satu impor; pisahkan berkasnya. Tidak ada yang diubah.",
+            [Problem(name, None, SAMPLE_MARKER_COLUMN, "data contoh bercampur dengan data nyata")],
+        )
+    return True
 
 
 def _id(x: float) -> str:
@@ -490,12 +850,36 @@ def _id(x: float) -> str:
     return f"{x:g}".replace(".", ",")
 
 
-def _validate_rows(df: pd.DataFrame, name: str, matcher: WilayahMatcher, today: dt.date) -> ParsedExport:
-    """Row checks on the typed frame (vectorised); one problem per rejected row, the first found."""
+_SHORT_CODE = re.compile(r"[A-Za-z0-9.]{1,3}")
+
+
+def _sex_message(value: object) -> str:
+    """Echo the JK cell only when it is shaped like a code (≤ 3 letters/digits): a longer text may
+    be part of a name shifted into the column."""
+    text = "" if value is None or pd.isna(value) else str(value).strip()
+    if not text:
+        return "kode jenis kelamin kosong (pakai L atau P)"
+    if _SHORT_CODE.fullmatch(text):
+        return f"kode jenis kelamin '{text}' tidak dikenal (pakai L atau P)"
+    return "kode jenis kelamin: nilai tidak dikenal (pakai L atau P; isinya tidak ditampilkan)"
+
+
+def _validate_rows(
+    df: pd.DataFrame,
+    name: str,
+    matcher: WilayahMatcher,
+    today: dt.date,
+    pre_problems: list[Problem] | None = None,
+) -> ParsedExport:
+    """Row checks on the typed frame (vectorised); one problem per rejected row, the first found.
+
+    ``pre_problems`` are rows rejected before parsing (field count not matching the header):
+    they count as rejected rows of the file.
+    """
     n = len(df)
     row_no = df["row_no"].to_numpy()
     bad = np.zeros(n, dtype=bool)
-    problems: list[Problem] = []
+    problems: list[Problem] = list(pre_problems or [])
 
     def report(mask: np.ndarray, column: str, message: Callable[[int], str] | str) -> None:
         nonlocal bad
@@ -506,7 +890,7 @@ def _validate_rows(df: pd.DataFrame, name: str, matcher: WilayahMatcher, today: 
 
     sex = df["sex"].to_numpy()
     jk = df["jk"]
-    report(sex == 0, "JK", lambda i: f"kode jenis kelamin '{jk.iloc[i]}' tidak dikenal (pakai L atau P)")
+    report(sex == 0, "JK", lambda i: _sex_message(jk.iloc[i]))
 
     mdate = df["measure_date"]
     report(mdate.isna().to_numpy(), "Tanggal Pengukuran", "tanggal pengukuran kosong atau tidak terbaca")
@@ -568,18 +952,20 @@ def _validate_rows(df: pd.DataFrame, name: str, matcher: WilayahMatcher, today: 
     report(first < row_no, "NIK", lambda i: f"duplikat dari baris {int(first[i])} (anak dan tanggal ukur sama)")
 
     problems.sort(key=lambda p: p.row or 0)
-    n_bad = int(bad.sum())
+    n_pre = len(pre_problems or [])
+    n_bad = int(bad.sum()) + n_pre
+    n_all = n + n_pre
     nik_state = df["nik_state"].to_numpy()
     stats = {
         "rows_rejected": n_bad,
-        "rows_accepted": n - n_bad,
+        "rows_accepted": n_all - n_bad,
         "nik_missing": int((nik_state == 0).sum()),
         "nik_invalid": int((nik_state == 2).sum()),
         "unmatched_areas": unmatched.to_dict("records"),
     }
-    if n and n_bad / n > MAX_BAD_SHARE or n_bad == n:
+    if n_all and n_bad / n_all > MAX_BAD_SHARE or n_bad == n_all:
         raise ValidationError(
-            f"Berkas {name}: {n_bad:,} dari {n:,} baris ({n_bad / max(n, 1):.0%}) ditolak, lebih dari batas "
+            f"Berkas {name}: {n_bad:,} dari {n_all:,} baris ({n_bad / max(n_all, 1):.0%}) ditolak, lebih dari batas "
             f"{MAX_BAD_SHARE:.0%}. Perbaiki berkasnya lalu impor ulang; tidak ada yang diubah.",
             problems,
         )

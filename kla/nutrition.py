@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from kla import config, privacy, store
-from kla.eppgbm import ParsedExport, parse_export, puskesmas_key
+from kla.eppgbm import ParsedExport, check_source, parse_export, puskesmas_key
 from kla.errors import KlaError, Problem
 from kla.privacy import SUPPRESS_BELOW
 from kla.wilayah import WilayahMatcher
@@ -182,12 +182,14 @@ class ImportReport:
     seconds: float = 0.0
     problems: list[Problem] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
+    kind: str = "imported"  # provenance kind: 'imported', or 'sample' for a DATA CONTOH export
 
     def as_dict(self, problem_limit: int = 200) -> dict:
         return {
             "file": self.file,
             "sha256": self.sha256,
             "status": self.status,
+            "kind": self.kind,
             "source_id": self.source_id,
             "rows_total": self.rows_total,
             "rows_imported": self.rows_imported,
@@ -214,12 +216,14 @@ def _matcher(db: Path) -> WilayahMatcher:
 
 
 def _already(db: Path, sha: str, table: str) -> int | None:
+    """The source already imported from a file with this sha256 (real or DATA CONTOH), if any."""
     from kla.db import connect_readonly
 
     con = connect_readonly(db)
     try:
         row = con.execute(
-            "SELECT source_id FROM provenance WHERE sha256 = ? AND table_name = ? AND kind = 'imported'", [sha, table]
+            "SELECT source_id FROM provenance WHERE sha256 = ? AND table_name = ? AND kind IN ('imported', 'sample')",
+            [sha, table],
         ).fetchone()
     finally:
         con.close()
@@ -227,44 +231,57 @@ def _already(db: Path, sha: str, table: str) -> int | None:
 
 
 def import_eppgbm(
-    path: Path,
+    source: Path | str | bytes,
     db: Path | None = None,
     *,
+    name: str | None = None,
     sheet: str | None = None,
     progress: Progress | None = None,
     key: bytes | None = None,
     _after_write: Callable[[], None] | None = None,
 ) -> ImportReport:
-    """Parse, validate, pseudonymise, z-score and store an e-PPGBM export (build-then-swap)."""
+    """Parse, validate, pseudonymise, z-score and store an e-PPGBM export (build-then-swap).
+
+    ``source`` is the export's path, or its bytes in memory (an upload) with ``name`` = the
+    original file name (its extension gives the type; it is what provenance and messages show).
+    From bytes nothing of the export is written to disk: the sha256 is taken over the bytes and
+    parsing reads them in memory.
+
+    A file made by :mod:`kla.sample_nutrition` (every row marked DATA CONTOH in ``Keterangan``)
+    is recorded with provenance kind ``'sample'`` and a DATA CONTOH note, so the page labels its
+    figures as sample data; any other file is kind ``'imported'``.
+    """
     progress = progress or (lambda f, m: None)
     t0 = time.perf_counter()
-    path = Path(path)
     db = Path(db or config.db_path())
     matcher = _matcher(db)  # also fails early with DatabaseNotReady
-    from kla.eppgbm import _check_file
-
-    _check_file(path)
-    sha = store.file_sha256(path)
+    src = check_source(source, name)
+    sha = src.sha256()
     done = _already(db, sha, "measurement")
     if done is not None:
-        return ImportReport(path.name, sha, "already-imported", done, seconds=time.perf_counter() - t0)
+        return ImportReport(src.name, sha, "already-imported", done, seconds=time.perf_counter() - t0)
     parsed: ParsedExport = parse_export(
-        path,
+        src,
         matcher=matcher,
         key=key or privacy.get_key(),
         sheet=sheet,
         progress=lambda f, m: progress(f * 0.7, m),
     )
     frame = _with_pkm_key(parsed.frame)
+    sample = bool(parsed.stats.get("sample"))
+    kind = "sample" if sample else "imported"
     progress(0.72, f"Menulis {len(frame):,} pengukuran ke basis data")
     with store.staged(db) as con:
         con.execute("SET enable_progress_bar = false")
+        periods = parsed.stats["periods"]
         note = (
             f"e-PPGBM: {len(frame)} baris diterima, {parsed.stats['rows_rejected']} ditolak; "
-            f"periode {', '.join(parsed.stats['periods'][:3])}{'…' if len(parsed.stats['periods']) > 3 else ''}"
+            f"periode {', '.join(periods[:3])}{'…' if len(periods) > 3 else ''}"
         )
+        if sample:
+            note = f"{SAMPLE_LABEL}: ekspor e-PPGBM sintetis dari kla/sample_nutrition.py (bukan data Dinkes); {note}"
         sid = store.add_provenance(
-            con, path=path.name, sha256=sha, rows=len(frame), kind="imported", table_name="measurement", note=note
+            con, path=src.name, sha256=sha, rows=len(frame), kind=kind, table_name="measurement", note=note
         )
         con.register("m_src", frame)
         con.execute(
@@ -285,7 +302,7 @@ def import_eppgbm(
     progress(1.0, "Selesai")
     st = parsed.stats
     return ImportReport(
-        path.name,
+        src.name,
         sha,
         "imported",
         sid,
@@ -295,6 +312,7 @@ def import_eppgbm(
         seconds=time.perf_counter() - t0,
         problems=parsed.problems,
         stats=st,
+        kind=kind,
     )
 
 

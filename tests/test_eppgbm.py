@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -11,6 +14,7 @@ import textwrap
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -22,11 +26,14 @@ from tests.fixtures.nutrition import (
     HEADER,
     address,
     child_name,
+    csv_lines,
     good_rows,
     nik,
     parent_name,
     row,
     write_csv,
+    write_lines,
+    write_xlsx,
 )
 
 
@@ -317,8 +324,6 @@ def test_cli_import_json_and_messages(db_copy: Path, tmp_path: Path) -> None:
         timeout=120,
     )
     assert res.returncode == 0, res.stderr
-    import json
-
     out = json.loads(res.stdout)
     assert out["rows_imported"] == 29 and out["problems"][0]["row"] == 4 and out["problems"][0]["column"] == "Berat"
     bad = write_csv(tmp_path / "koma.csv", good_rows(3), sep=",")
@@ -331,3 +336,312 @@ def test_cli_import_json_and_messages(db_copy: Path, tmp_path: Path) -> None:
         timeout=120,
     )
     assert res.returncode == 2 and "GAGAL" in res.stderr and "Traceback" not in res.stderr
+
+
+# ----------------------------------------------------------------------------- malformed CSV structure
+def fresh_db(built_db: Path, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "kla.duckdb"
+    shutil.copyfile(built_db, path)
+    return path
+
+
+def measurements(db: Path) -> pd.DataFrame:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("SELECT * EXCLUDE (source_id) FROM measurement ORDER BY row_no").df()
+    finally:
+        con.close()
+
+
+def test_unterminated_quote_is_refused_naming_the_line(db_copy: Path, tmp_path: Path) -> None:
+    rows = good_rows(100)
+    rows[39][15] = '"Jl. Kenanga'  # opening quote, never closed: used to swallow the next lines silently
+    path = write_csv(tmp_path / "kutip.csv", rows)
+    before = digest(db_copy)
+    with pytest.raises(ValidationError) as err:
+        import_eppgbm(path, db_copy)
+    assert digest(db_copy) == before
+    text = str(err.value)
+    assert 'tanda kutip (") tidak berpasangan di baris 41.' in text and "tidak ada yang diubah" in text
+    assert [(p.row, p.column) for p in err.value.problems] == [(41, None)]
+    for secret in ("Kenanga", child_name(39), nik(39), parent_name(39)):
+        assert secret not in text
+
+    # a cell broken over two lines inside quotes is refused the same way, naming both lines
+    rows = good_rows(20)
+    rows[4][15] = '"Jl. Kenanga\nRT 01"'
+    with pytest.raises(ValidationError, match=r"tidak berpasangan di baris 6, 7\."):
+        import_eppgbm(write_csv(tmp_path / "pecah.csv", rows), db_copy)
+    assert digest(db_copy) == before
+
+
+def test_quoted_cells_may_hold_semicolons_and_quotes(db_copy: Path, tmp_path: Path) -> None:
+    rows = good_rows(30)
+    rows[5][15] = '"Jl. Kenanga; Gg. ""Buntu"" No. 5"'
+    rows[6][1] = '"Siti; Aminah"'
+    rep = import_eppgbm(write_csv(tmp_path / "kutip_benar.csv", rows), db_copy)
+    assert (rep.rows_total, rep.rows_imported, rep.rows_rejected, rep.problems) == (30, 30, 0, [])
+
+
+def test_csv_blank_lines_and_rows_of_empty_cells_are_ignored(db_copy: Path, tmp_path: Path) -> None:
+    rows = good_rows(30)
+    rows[20][21] = "0"
+    lines = csv_lines(rows)
+    lines.insert(11, "")  # line 12: an empty line between data rows
+    lines.insert(12, ";" * 30)  # line 13: a row of empty cells, as Excel saves it
+    lines += [";" * 30] * 15 + ['"";"";' + ";" * 28, "  \r"]
+    rep = import_eppgbm(write_lines(tmp_path / "kosong_di_tengah.csv", lines), db_copy)
+    assert (rep.rows_total, rep.rows_imported, rep.rows_rejected) == (30, 29, 1)
+    assert rep.stats["rows_blank_ignored"] == 19
+    # row numbers stay the file's line numbers: data row 20 is line 24 after the two inserted lines
+    assert [(p.row, p.column) for p in rep.problems] == [(24, "Berat")]
+    assert measurements(db_copy)["row_no"].max() == 33
+
+
+def test_xlsx_trailing_blank_formatted_rows_are_ignored(db_copy: Path, tmp_path: Path) -> None:
+    import openpyxl
+
+    path = write_xlsx(tmp_path / "format.xlsx", good_rows(30), blank_formatted_rows=20)
+    wb = openpyxl.load_workbook(path)
+    assert wb.active.max_row == 51 and wb.active.cell(40, 3).fill.fgColor.rgb.endswith("FFFF00")
+    wb.close()
+    rep = import_eppgbm(path, db_copy)
+    assert (rep.rows_total, rep.rows_imported, rep.rows_rejected) == (30, 30, 0)
+    assert rep.stats["rows_blank_ignored"] == 20
+
+    # a blank row in the middle is skipped too, and later rows keep their sheet row numbers
+    rows: list[list] = good_rows(30, start=100)
+    rows.insert(10, [None] * len(HEADER))
+    rows[20][21] = "0"
+    rep = import_eppgbm(write_xlsx(tmp_path / "celah.xlsx", rows, blank_formatted_rows=5), db_copy)
+    assert (rep.rows_total, rep.rows_imported, rep.rows_rejected) == (30, 29, 1)
+    assert [(p.row, p.column) for p in rep.problems] == [(22, "Berat")]
+
+
+NEW_NAMES = ("Aminah", "raha", "Qx0")
+
+
+def test_semicolon_in_unquoted_name_is_a_row_problem_and_never_echoed(built_db: Path, tmp_path: Path) -> None:
+    rows = good_rows(60)
+    for i in (7, 19, 33):
+        rows[i][1] = f"Aminah;raha Qx{i:03d}"  # a ';' inside a name shifts every later cell
+    rows[45] = rows[45][:15] + rows[45][16:]  # Alamat missing: one field short
+    path = write_csv(tmp_path / "geser.csv", rows)
+    expected = [
+        (9, None, "jumlah kolom tidak sesuai header (32, seharusnya 31)"),
+        (21, None, "jumlah kolom tidak sesuai header (32, seharusnya 31)"),
+        (35, None, "jumlah kolom tidak sesuai header (32, seharusnya 31)"),
+        (47, None, "jumlah kolom tidak sesuai header (30, seharusnya 31)"),
+    ]
+
+    db = fresh_db(built_db, tmp_path / "api")
+    rep = import_eppgbm(path, db)
+    assert (rep.rows_total, rep.rows_imported, rep.rows_rejected) == (60, 56, 4)
+    assert [(p.row, p.column, p.message) for p in rep.problems] == expected
+    assert rep.stats["unmatched_areas"] == []  # shifted cells never reach the area report
+    text = "\n".join(map(str, rep.problems)) + json.dumps(rep.as_dict(), ensure_ascii=False)
+    assert not [f for f in NEW_NAMES if f in text]
+
+    # the same through the command line, plain and --json: no fragment on stdout or stderr
+    for flag in ([], ["--json"]):
+        db = fresh_db(built_db, tmp_path / f"cli{len(flag)}")
+        res = subprocess.run(
+            [sys.executable, "-m", "kla", "import", "eppgbm", str(path), "--db", str(db), *flag],
+            capture_output=True,
+            text=True,
+            cwd=PROJECT_ROOT,
+            timeout=120,
+        )
+        assert res.returncode == 0, res.stderr
+        assert not [f for f in NEW_NAMES if f in res.stdout + res.stderr]
+        assert "jumlah kolom tidak sesuai header (32, seharusnya 31)" in res.stdout + res.stderr
+    out = json.loads(res.stdout)
+    assert [(p["row"], p["column"]) for p in out["problems"]] == [(r, c) for r, c, _ in expected]
+
+
+def test_sex_value_is_echoed_only_when_shaped_like_a_code(db_copy: Path, tmp_path: Path) -> None:
+    rows = good_rows(40)
+    rows[3][2] = "Aminahraha"  # e.g. a name that landed in JK
+    rows[4][2] = "Q"
+    rows[5][2] = ""
+    rep = import_eppgbm(write_csv(tmp_path / "jk.csv", rows), db_copy)
+    assert {p.row: p.message for p in rep.problems} == {
+        5: "kode jenis kelamin: nilai tidak dikenal (pakai L atau P; isinya tidak ditampilkan)",
+        6: "kode jenis kelamin 'Q' tidak dikenal (pakai L atau P)",
+        7: "kode jenis kelamin kosong (pakai L atau P)",
+    }
+    assert "Aminah" not in json.dumps(rep.as_dict())
+
+
+def test_rows_separated_by_commas_under_a_semicolon_header_give_one_message(db_copy: Path, tmp_path: Path) -> None:
+    rows = good_rows(200)
+    lines = [";".join(HEADER)] + [",".join(r) for r in rows]
+    before = digest(db_copy)
+    with pytest.raises(ValidationError) as err:
+        import_eppgbm(write_lines(tmp_path / "campur_pemisah.csv", lines), db_copy)
+    assert digest(db_copy) == before
+    assert len(err.value.problems) == 1 and err.value.problems[0].row is None
+    text = str(err.value)
+    assert "200 dari 200 baris data (100%) punya jumlah kolom yang tidak sesuai judul kolom (31 kolom)" in text
+    assert "tidak dipisah titik koma (;)" in text and "mis. baris 2, 3, 4, 5, 6 (dan 195 baris lain)" in text
+    assert "JK" not in text and child_name(0) not in text
+
+
+def test_dates_in_indonesian_export_formats(db_copy: Path, tmp_path: Path) -> None:
+    serial = (dt.date(2024, 6, 10) - dt.date(1899, 12, 30)).days
+    birth_serial = (dt.date(2022, 1, 15) - dt.date(1899, 12, 30)).days
+    formats = [  # (Tanggal Pengukuran, Tgl Lahir): all day-first or ISO, some with a time
+        ("2024-06-10", "2022-01-15"),
+        ("2024/06/10", "2022/01/15"),
+        ("10/06/2024", "15/01/2022"),
+        ("10-06-2024", "15-01-2022"),
+        ("10.06.2024", "15.01.2022"),
+        ("10/06/2024 08:30", "15/01/2022 00:00"),
+        ("2024-06-10 08:30:00", "2022-01-15 00:00:00"),
+        ("10 Juni 2024", "15 Januari 2022"),
+        (str(serial), str(birth_serial)),
+        (f"{serial},35", str(birth_serial)),  # Excel serial with a time fraction
+    ]
+    rows = [row(i, ukur=u, lahir=b) for i, (u, b) in enumerate(formats)]
+    rep = import_eppgbm(write_csv(tmp_path / "tanggal.csv", rows), db_copy)
+    assert (rep.rows_imported, rep.rows_rejected) == (len(formats), 0), rep.problems
+    got = measurements(db_copy)
+    assert set(got["measure_date"].astype(str)) == {"2024-06-10"}
+    assert set(got["age_days"]) == {(dt.date(2024, 6, 10) - dt.date(2022, 1, 15)).days}
+
+
+def test_age_text_variants_when_birth_date_is_missing(db_copy: Path, tmp_path: Path) -> None:
+    texts = {
+        "2 Tahun - 4 Bulan - 26 Hari": int(2 * 365.25 + 4 * 30.4375 + 26),
+        "2 thn 4 bln 26 hr": int(2 * 365.25 + 4 * 30.4375 + 26),
+        "2 Th 4 Bl": int(2 * 365.25 + 4 * 30.4375),
+        "28 bulan": int(28 * 30.4375),
+        "3 tahun": int(3 * 365.25),
+        "1 Tahun - 0 Bulan - 5 Hari": int(365.25 + 5),
+    }
+    rows = []
+    for i, text in enumerate(texts):
+        r = row(i, lahir="")
+        r[16] = text
+        rows.append(r)
+    rep = import_eppgbm(write_csv(tmp_path / "usia.csv", rows), db_copy)
+    assert (rep.rows_imported, rep.rows_rejected) == (len(texts), 0), rep.problems
+    assert measurements(db_copy)["age_days"].tolist() == list(texts.values())
+
+
+def test_columns_found_by_name_in_any_order_case_and_spacing(built_db: Path, tmp_path: Path) -> None:
+    rows = good_rows(25)
+    rows[3][21] = "0"
+    plain = import_eppgbm(write_csv(tmp_path / "biasa.csv", rows), fresh_db(built_db, tmp_path / "a"))
+    renamed = {
+        "JK": "  jk ",
+        "Tgl Lahir": "TGL. LAHIR",
+        "Tanggal Pengukuran": "tanggal  pengukuran",
+        "Desa/Kel": "desa / kel",
+        "Pukesmas": "Puskesmas",  # correctly spelled variant of the export's 'Pukesmas'
+        "Kec": "KECAMATAN",
+        "Berat": " BERAT ",
+        "Tinggi": "Tinggi",
+        "Cara Ukur": "cara_ukur",
+    }
+    header = [renamed.get(h, h) for h in HEADER]
+    order = np.random.default_rng(3).permutation(len(HEADER))
+    shuffled = write_csv(
+        tmp_path / "acak.csv", [[r[j] for j in order] for r in rows], header=[header[j] for j in order]
+    )
+    db = fresh_db(built_db, tmp_path / "b")
+    other = import_eppgbm(shuffled, db)
+    assert (other.rows_imported, other.rows_rejected) == (plain.rows_imported, plain.rows_rejected) == (24, 1)
+    assert [(p.row, p.column, p.message) for p in other.problems] == [
+        (p.row, p.column, p.message) for p in plain.problems
+    ]
+    a, b = measurements(tmp_path / "a" / "kla.duckdb"), measurements(db)
+    pd.testing.assert_frame_equal(a, b)
+    assert set(b["puskesmas"]) == {"Singandaru"}
+
+
+def test_xlsx_excel_serial_and_day_first_dates(db_copy: Path, tmp_path: Path) -> None:
+    serial = (dt.date(2024, 6, 10) - dt.date(1899, 12, 30)).days
+    rows: list[list] = good_rows(4)
+    rows[0][17], rows[0][3] = serial, "15-01-2022"  # number cell (no date format), dd-mm-yyyy text
+    rows[1][17], rows[1][3] = float(serial), dt.datetime(2022, 1, 15)  # float serial, real date cell
+    rows[2][17], rows[2][3] = dt.datetime(2024, 6, 10, 8, 30), "15/01/2022"  # date-time cell
+    rows[3][17] = "10-06-2024"
+    rep = import_eppgbm(write_xlsx(tmp_path / "serial.xlsx", rows), db_copy)
+    assert (rep.rows_imported, rep.rows_rejected) == (4, 0), rep.problems
+    got = measurements(db_copy)
+    assert set(got["measure_date"].astype(str)) == {"2024-06-10"}
+    assert set(got["age_days"]) == {(dt.date(2024, 6, 10) - dt.date(2022, 1, 15)).days}
+
+
+# ----------------------------------------------------------------------------- upload from memory
+def test_import_from_bytes_equals_path_import_and_writes_no_file(
+    built_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import builtins
+    import io
+    import tempfile
+
+    rows = good_rows(40)
+    rows[3][21] = "0"
+    rows[9][1] = "Aminah;raha"
+    (tmp_path / "src").mkdir()
+    path = write_csv(tmp_path / "src" / "ekspor.csv", rows)
+    from_path = import_eppgbm(path, fresh_db(built_db, tmp_path / "a"))
+    data = path.read_bytes()
+
+    db = fresh_db(built_db, tmp_path / "b")
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
+    monkeypatch.setenv("TMPDIR", str(private_tmp))
+    written: list[Path] = []
+    real_open, real_os_open = builtins.open, os.open
+
+    def spy_open(file, mode="r", *args, **kwargs):
+        if isinstance(file, (str, os.PathLike)) and any(m in mode for m in "wax+"):
+            written.append(Path(file))
+        return real_open(file, mode, *args, **kwargs)
+
+    def spy_os_open(file, flags, *args, **kwargs):
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            written.append(Path(file))
+        return real_os_open(file, flags, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", spy_open)
+    monkeypatch.setattr(io, "open", spy_open)
+    monkeypatch.setattr(os, "open", spy_os_open)
+    listing = set(db.parent.iterdir())
+    from_bytes = import_eppgbm(data, db, name="ekspor.csv")
+    monkeypatch.undo()
+
+    # nothing but the database's own staging and lock files (and its folder, for fsync) was
+    # opened for writing ...
+    files = [p for p in written if p != db.parent]
+    assert files and all(p.parent == db.parent and p.name.startswith(db.name) for p in files), written
+    assert list(private_tmp.iterdir()) == []
+    assert {p.name for p in set(db.parent.iterdir()) - listing} <= {f"{db.name}.lock"}
+    assert not (tmp_path / "b" / "ekspor.csv").exists()
+    # ... and the result is the same as importing the file
+    a, b = from_path.as_dict(), from_bytes.as_dict()
+    for d in (a, b):
+        d.pop("seconds")
+        for k in ("seconds_read", "seconds_parse"):
+            d["stats"].pop(k)
+    assert a == b and b["sha256"] == hashlib.sha256(data).hexdigest() and b["file"] == "ekspor.csv"
+    pd.testing.assert_frame_equal(measurements(tmp_path / "a" / "kla.duckdb"), measurements(db))
+    con = duckdb.connect(str(db), read_only=True)
+    prov = con.execute("SELECT path, sha256, kind FROM provenance WHERE table_name = 'measurement'").fetchall()
+    con.close()
+    assert prov == [("ekspor.csv", b["sha256"], "imported")]
+    # the same bytes again: already imported
+    assert import_eppgbm(data, db, name="ekspor.csv").status == "already-imported"
+
+
+def test_xlsx_from_bytes(db_copy: Path, tmp_path: Path) -> None:
+    data = write_xlsx(tmp_path / "unggah.xlsx", good_rows(12), blank_formatted_rows=3).read_bytes()
+    rep = import_eppgbm(data, db_copy, name="unggah.xlsx")
+    assert (rep.file, rep.rows_imported, rep.rows_rejected) == ("unggah.xlsx", 12, 0)
+    with pytest.raises(ValidationError, match="Jenis berkas .pdf tidak didukung"):
+        import_eppgbm(data, db_copy, name="unggah.pdf")
