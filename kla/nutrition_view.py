@@ -680,6 +680,11 @@ def rank_scope(
                 position = f"{name}: {HIDDEN_RATE_TEXT}, tanpa peringkat (dari {of} {lvl} yang diperingkat)."
             elif not _missing(r["rank"]):
                 position = f"{name}: peringkat {int(r['rank'])} dari {of} {lvl} se-kota (1 = prevalensi tertinggi)."
+                hidden = int(ranked["suppressed"].astype(bool).sum())
+                if hidden:  # they may lie anywhere above or below: the place is among the shown ones only
+                    position += (
+                        f" {hidden} {lvl} lain dengan 1–{SUPPRESS_BELOW - 1} kasus disamarkan dan tidak diperingkat."
+                    )
     return RankScope(rows=rows.reset_index(drop=True), highlight=highlight, title=title, position=position)
 
 
@@ -870,7 +875,8 @@ def table_caption(what: str, *, measure: str, month: str, source_label: str) -> 
     (and DATA CONTOH when it is)."""
     return (
         f"Tabel peringkat {what}: {MEASURES[measure][2]}, {month} · Sumber: {source_label} (rutin) · "
-        f"1 = prevalensi tertinggi; 1–{SUPPRESS_BELOW - 1} kasus disamarkan"
+        f"1 = prevalensi tertinggi; wilayah dengan 1–{SUPPRESS_BELOW - 1} kasus disamarkan dan tidak ikut "
+        "diperingkat"
     )
 
 
