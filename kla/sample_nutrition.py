@@ -17,7 +17,11 @@ How a sample is made (vectorised numpy, seeded):
 * ``messy=True`` adds what real exports contain: implausible values, alias spellings and
   case/spacing noise in names, an unknown kelurahan, mixed date formats, missing NIKs and
   duplicated rows, and export z-scores that sometimes disagree;
-* names and NIKs are fake (random syllables; NIK = city code + random digits).
+* names and NIKs are fake (random syllables; NIK = city code + random digits);
+* every exported row carries :data:`kla.eppgbm.SAMPLE_MARKER` ("DATA CONTOH — dibuat oleh
+  kla/sample_nutrition.py") in an extra last column ``Keterangan``, so an export that is later
+  imported is recognised and recorded as DATA CONTOH (provenance kind ``sample``), never as
+  Dinkes data.
 
 Command line::
 
@@ -43,7 +47,7 @@ import pandas as pd
 
 from kla import anthro, config
 from kla.db import connect_scratch
-from kla.eppgbm import puskesmas_key
+from kla.eppgbm import SAMPLE_MARKER, SAMPLE_MARKER_COLUMN, puskesmas_key
 
 EXPORT_COLUMNS = [
     "NIK",
@@ -84,6 +88,7 @@ EXPORT_COLUMNS = [
     "KIA",
     "Detail Status",
     "status desa",
+    SAMPLE_MARKER_COLUMN,  # not in real exports: DATA CONTOH on every row, recognised on import
 ]
 _SYL = np.array(
     [
@@ -412,6 +417,7 @@ def to_export(g: pd.DataFrame, *, messy: bool = False, seed: int = 7) -> pd.Data
             "KIA": rng.choice(["Ya", "Tidak"], n),
             "Detail Status": "",
             "status desa": "",
+            SAMPLE_MARKER_COLUMN: SAMPLE_MARKER,
         },
         columns=EXPORT_COLUMNS,
     )

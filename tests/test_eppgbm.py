@@ -645,3 +645,85 @@ def test_xlsx_from_bytes(db_copy: Path, tmp_path: Path) -> None:
     assert (rep.file, rep.rows_imported, rep.rows_rejected) == ("unggah.xlsx", 12, 0)
     with pytest.raises(ValidationError, match="Jenis berkas .pdf tidak didukung"):
         import_eppgbm(data, db_copy, name="unggah.pdf")
+
+
+# ----------------------------------------------------------------------------- DATA CONTOH exports
+def _kinds(db: Path, sql: str) -> list:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return [r[0] if len(r) == 1 else r for r in con.execute(sql).fetchall()]
+    finally:
+        con.close()
+
+
+def _page_warnings(db: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Warnings in the main area of the Gizi Anak page rendered on ``db``."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("KLA_DB", str(db))
+    monkeypatch.setenv("KLA_AUTO_BUILD", "0")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(PROJECT_ROOT / "pages" / "3_Gizi_Anak.py"), default_timeout=60)
+    at.run()
+    assert not at.exception
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    return [w.value for w in at.main.warning]  # the sidebar warns whenever any sample exists (KLA too)
+
+
+def test_sample_export_carries_a_marker_and_imports_as_data_contoh(
+    built_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kla.eppgbm import SAMPLE_MARKER, SAMPLE_MARKER_COLUMN
+
+    csv = tmp_path / "contoh.csv"
+    res = subprocess.run(
+        [sys.executable, "-m", "kla.sample_nutrition", "export", str(csv), "--rows", "1500", "--scale", "0.01"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=300,
+    )
+    assert res.returncode == 0, res.stderr
+    export = pd.read_csv(csv, sep=";", dtype=str, keep_default_na=False)
+    assert (export[SAMPLE_MARKER_COLUMN] == SAMPLE_MARKER).all()
+    assert SAMPLE_MARKER == "DATA CONTOH — dibuat oleh kla/sample_nutrition.py"
+
+    db = fresh_db(built_db, tmp_path / "contoh")
+    rep = import_eppgbm(csv, db)
+    assert rep.status == "imported" and rep.kind == "sample" and rep.as_dict()["kind"] == "sample"
+    assert rep.rows_imported > 1400
+    ((kind, note),) = _kinds(db, f"SELECT kind, note FROM provenance WHERE source_id = {rep.source_id}")  # noqa: S608
+    assert kind == "sample" and note.startswith("DATA CONTOH: ekspor e-PPGBM sintetis dari kla/sample_nutrition.py")
+    # its monthly counts reach the page's views as sample, like the shipped sample aggregate
+    sql = f"SELECT DISTINCT source_kind FROM nutrition_latest WHERE source_id = {rep.source_id}"  # noqa: S608
+    assert _kinds(db, sql) == ["sample"]
+    first = min(rep.stats["periods"])
+    assert _kinds(db, f"SELECT DISTINCT source_kind FROM nutrition_agg WHERE period = '{first}-01'") == ["sample"]  # noqa: S608
+    assert any("DATA CONTOH" in w for w in _page_warnings(db, monkeypatch))
+    # re-importing the same sample file is idempotent too
+    assert import_eppgbm(csv, db).status == "already-imported"
+
+    # a real export (no marker) is 'imported', and from then on the sample rows are not shown
+    real = import_eppgbm(write_csv(tmp_path / "nyata.csv", good_rows(40)), db)
+    assert real.kind == "imported"
+    assert _kinds(db, f"SELECT kind FROM provenance WHERE source_id = {real.source_id}") == ["imported"]  # noqa: S608
+    assert _kinds(db, "SELECT DISTINCT source_kind FROM nutrition_latest") == ["imported"]
+    warnings = _page_warnings(db, monkeypatch)
+    assert not any("DATA CONTOH" in w for w in warnings), warnings
+
+
+def test_real_export_with_a_keterangan_column_is_not_sample(db_copy: Path, tmp_path: Path) -> None:
+    rows = [r + ["catatan kader"] for r in good_rows(20)]
+    rep = import_eppgbm(write_csv(tmp_path / "ket.csv", rows, header=[*HEADER, "Keterangan"]), db_copy)
+    assert rep.kind == "imported" and rep.rows_imported == 20
+    # a file mixing marked and unmarked rows is refused: sample and real data never mix
+    mixed = [
+        r + ["DATA CONTOH — dibuat oleh kla/sample_nutrition.py" if i < 5 else ""] for i, r in enumerate(good_rows(20))
+    ]
+    before = digest(db_copy)
+    with pytest.raises(ValidationError, match="5 dari 20 baris bertanda DATA CONTOH di kolom Keterangan"):
+        import_eppgbm(write_csv(tmp_path / "campur.csv", mixed, header=[*HEADER, "Keterangan"]), db_copy)
+    assert digest(db_copy) == before
