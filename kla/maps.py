@@ -36,6 +36,7 @@ import plotly.graph_objects as go
 
 from kla import fmt
 from kla.charts import FONT, Stamp
+from kla.nutrition_view import flag_text
 from kla.privacy import SUPPRESS_BELOW
 
 NO_DATA_COLOUR = "#d0d0d0"
@@ -475,6 +476,13 @@ CHOICES: dict[str, Choice] = {
 _NUTRITION_DENOMINATOR = {"stunting": "n_haz", "wasting": "n_whz", "underweight": "n_waz", "severe_wasted": "n_whz"}
 # Case counts behind each rate: a rate with its denominator would reveal a small count.
 _NUTRITION_NUMERATOR = {"stunting": "stunted", "wasting": "wasted", "underweight": "underweight"}
+# Map field -> kla.nutrition.MEASURES key, for measure-specific data-quality flags.
+_FIELD_MEASURE = {
+    "stunting": "stunting",
+    "wasting": "wasting",
+    "underweight": "underweight",
+    "severe_wasted": "severe_wasting",
+}
 
 
 def choice_label(key: str) -> str:
@@ -594,12 +602,8 @@ def _nutrition_values(inputs: MapInputs, choice: Choice, level: str, period: str
                 for t, k in zip(rows["source_type"], rows["source_kind"], strict=True)
             ],
             "period": period,
-            "flag": [
-                _nutrition_flag(r)
-                for r in rows[["flag_small_n", "flag_low_coverage", "flag_conflict", "coverage_pct"]].itertuples(
-                    index=False
-                )
-            ],
+            # the Gizi Anak page's wording; small n judged on this measure's own denominator
+            "flag": flag_text(rows, _FIELD_MEASURE.get(field)),
         }
     )
     if choice.kind == "count":
@@ -610,18 +614,6 @@ def _nutrition_values(inputs: MapInputs, choice: Choice, level: str, period: str
         out["value_text"] = [f"< {SUPPRESS_BELOW} kasus (disamarkan)" if h else "" for h in small]
         out.loc[small, ["ci_low", "ci_high"]] = math.nan  # the interval would give the count away
     return complete_values(out, areas)
-
-
-def _nutrition_flag(row: Any) -> str:
-    reasons = []
-    if bool(row.flag_small_n):
-        reasons.append(f"penyebut kecil (< {MIN_DENOMINATOR} anak)")
-    if bool(row.flag_low_coverage):
-        cov = float(row.coverage_pct)
-        reasons.append(f"cakupan {fmt_num(cov, 1)}% di bawah target 95%" if not math.isnan(cov) else "cakupan rendah")
-    if bool(row.flag_conflict):
-        reasons.append("sumber tidak sepakat")
-    return "; ".join(reasons)
 
 
 def _kla_values(kla: pd.DataFrame, areas: pd.DataFrame, level: str, period: str) -> pd.DataFrame:

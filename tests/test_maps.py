@@ -325,3 +325,42 @@ def test_rates_built_on_one_to_four_cases_are_hidden_with_their_interval() -> No
     assert values.at["K2", "value_text"] == "" and values.at["K2", "ci_low"] == 3.7
     text = maps._value_text(values.at["K1", "value"], values.at["K1", "value_text"], choice.measure)
     assert "0,75" not in text and "0.75" not in text and text.endswith("(disamarkan)")
+
+
+def test_map_flag_judges_small_n_on_the_chosen_measure() -> None:
+    """Stunting's n (n_haz) is large, wasting's (n_whz) is 12: only the wasting map says n < 30."""
+    import pandas as pd
+
+    from kla import maps
+
+    areas = pd.DataFrame({"code": ["K1"], "name": ["Satu"], "level": ["kecamatan"], "parent_code": ["C"]})
+    nutrition = pd.DataFrame(
+        {
+            "level": ["kecamatan"],
+            "area_code": ["K1"],
+            "period": ["2025-12-01"],
+            "source_type": ["eppgbm"],
+            "source_kind": ["imported"],
+            "measured": [400],
+            "stunted": [40],
+            "n_haz": [400],
+            "stunting_pct": [10.0],
+            "stunting_lo": [7.4],
+            "stunting_hi": [13.3],
+            "wasted": [6],
+            "n_whz": [12],
+            "wasting_pct": [50.0],
+            "wasting_lo": [25.4],
+            "wasting_hi": [74.6],
+            "coverage_pct": [float("nan")],
+            "sasaran": [float("nan")],
+            "flag_small_n": [False],  # stored flag: stunting's denominator
+            "flag_low_coverage": [False],
+            "flag_conflict": [False],
+        }
+    )
+    inputs = maps.MapInputs(nutrition=nutrition, published=pd.DataFrame(), kla=pd.DataFrame())
+    stunting = maps._nutrition_values(inputs, maps.CHOICES["gizi_stunting"], "kecamatan", "2025-12", areas)
+    wasting = maps._nutrition_values(inputs, maps.CHOICES["gizi_wasting"], "kecamatan", "2025-12", areas)
+    assert "n < 30" not in stunting.iloc[0]["flag"]
+    assert "n < 30" in wasting.iloc[0]["flag"]

@@ -376,13 +376,7 @@ def test_directory_is_not_a_file(db_copy: Path, tmp_path: Path, capsys: pytest.C
     assert digest(db_copy) == before
 
 
-# ----------------------------------------------------------------------------- needs a change outside kla/rekap.py
-# END-TO-END, strict xfail: each passes once the named change is applied; then delete its marker.
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs kla/sql/schema_20_nutrition.sql: compare stunted between sources only where n_haz > 0 "
-    "(nutrition_latest.agreement and nutrition_agg.cross_type); a blank is not a differing figure",
-)
+# ----------------------------------------------------------------------------- end to end through the views and the map
 def test_unreported_stunting_is_no_conflict(db_copy: Path, tmp_path: Path) -> None:
     first, second = tmp_path / "r1.csv", tmp_path / "r2.csv"
     first.write_text(ONLY_STUNTING + "2024-06;Serang;Kagungan;100;70;12;3\n", encoding="utf-8")

@@ -85,7 +85,9 @@ WITH usable AS (
 ), agreement AS (
     SELECT source_type, level, area_key, period, count(*) AS n_sources,
            (max(measured) - min(measured) > greatest(2, 0.1 * max(measured)))
-           OR (max(stunted) - min(stunted) > greatest(2, 0.1 * max(stunted))) AS differs
+           -- stunting counts are compared only where reported: a blank (n_haz = 0) is not a differing figure
+           OR coalesce(max(stunted) FILTER (n_haz > 0) - min(stunted) FILTER (n_haz > 0)
+                       > greatest(2, 0.1 * max(stunted) FILTER (n_haz > 0)), false) AS differs
     FROM usable GROUP BY source_type, level, area_key, period
 )
 SELECT r.* EXCLUDE (rn), a.n_sources, a.differs AS conflict
@@ -205,7 +207,8 @@ cross_type AS (
     SELECT *,
            count(*) OVER w > 1
            AND ((max(measured) OVER w - min(measured) OVER w > greatest(2, 0.1 * max(measured) OVER w))
-             OR (max(stunted) OVER w - min(stunted) OVER w > greatest(2, 0.1 * max(stunted) OVER w)))
+             OR coalesce(max(stunted) FILTER (n_haz > 0) OVER w - min(stunted) FILTER (n_haz > 0) OVER w
+                         > greatest(2, 0.1 * max(stunted) FILTER (n_haz > 0) OVER w), false))
                AS conflict_types
     FROM with_target
     WINDOW w AS (PARTITION BY level, area_code, period)
