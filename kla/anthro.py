@@ -32,6 +32,7 @@ Everything here is pure numpy; there is no per-row Python loop.
 from __future__ import annotations
 
 import functools
+import io
 import json
 from dataclasses import dataclass
 from importlib import resources
@@ -340,9 +341,24 @@ def underweight(cls: pd.Categorical) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- plain tables
 ZSCORE_INPUT = ("sex", "weight_kg", "height_cm")
+#: row numbers listed as examples in a ``zscore`` warning
+ZSCORE_EXAMPLES = 5
 
 
-def zscore_table(frame: pd.DataFrame, *, name: str = "tabel") -> pd.DataFrame:
+def _rows(mask: np.ndarray, numbers: np.ndarray | None = None) -> str:
+    """``"2, 5, 9"``: file row numbers (header = row 1) of the first rows in ``mask``."""
+    idx = np.flatnonzero(mask)
+    shown = ", ".join(str(int(numbers[i] if numbers is not None else i + 2)) for i in idx[:ZSCORE_EXAMPLES])
+    return shown + (", …" if idx.size > ZSCORE_EXAMPLES else "")
+
+
+def zscore_table(
+    frame: pd.DataFrame,
+    *,
+    name: str = "tabel",
+    warnings: list[str] | None = None,
+    row_numbers: np.ndarray | None = None,
+) -> pd.DataFrame:
     """Z-scores and categories for a plain table (``python -m kla zscore``).
 
     Input columns: ``sex`` (L/P, M/F, 1/2), ``age_days`` or ``birth_date`` + ``measure_date``
@@ -352,10 +368,16 @@ def zscore_table(frame: pd.DataFrame, *, name: str = "tabel") -> pd.DataFrame:
     Output: the input columns plus ``haz, waz, whz`` (3 decimals, empty where not computable),
     ``flag_haz, flag_waz, flag_whz`` (1 = implausible, else 0) and ``class_haz, class_waz,
     class_whz`` (Permenkes 2/2020 names; empty where not computable or implausible).
+
+    ``warnings`` (if given) receives one Indonesian line per kind of value that made a result
+    empty or was ignored, with the number of rows and the first row numbers (header = row 1):
+    dates that are not ISO, negative ages, ages over 60 months, unknown sex codes, numbers that
+    are empty or not numbers, and unknown position codes (treated as the usual position).
+    ``row_numbers`` gives each row's line in the file (default: position + 2).
     """
     from kla.errors import Problem, ValidationError
 
-    cols = {c.strip().lower(): c for c in frame.columns}
+    cols = {str(c).strip().lower(): c for c in frame.columns}
     missing = [c for c in ZSCORE_INPUT if c not in cols]
     if "age_days" not in cols and not {"birth_date", "measure_date"} <= set(cols):
         missing.append("age_days (atau birth_date + measure_date)")
@@ -364,20 +386,68 @@ def zscore_table(frame: pd.DataFrame, *, name: str = "tabel") -> pd.DataFrame:
             f"{name}: kolom wajib tidak ada: {', '.join(missing)}",
             [Problem(name, 1, c, "kolom wajib tidak ada") for c in missing],
         )
+    notes: list[str] = []
+
+    def rows_of(mask: np.ndarray) -> str:
+        return _rows(mask, row_numbers)
+
+    def text(c: str) -> pd.Series:
+        return frame[cols[c]].astype("string").fillna("").str.strip()
 
     def num(c: str) -> np.ndarray:
-        s = frame[cols[c]].astype("string").str.strip().str.replace(",", ".", regex=False)
-        return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        raw = text(c)
+        v = pd.to_numeric(raw.str.replace(",", ".", regex=False), errors="coerce").to_numpy(
+            dtype=float, na_value=np.nan
+        )
+        bad = np.isnan(v)
+        if bad.any():
+            notes.append(
+                f"{c}: {int(bad.sum()):,} baris kosong atau bukan angka (baris {rows_of(bad)}); z-score kosong"
+            )
+        return v
 
     if "age_days" in cols:
         age = num("age_days")
     else:
-        b = pd.to_datetime(frame[cols["birth_date"]], format="%Y-%m-%d", errors="coerce")
-        m = pd.to_datetime(frame[cols["measure_date"]], format="%Y-%m-%d", errors="coerce")
-        age = (m - b).dt.days.to_numpy(dtype=float, na_value=np.nan)
-    age = np.where(age < 0, np.nan, age)
-    pos = normalise_position(frame[cols["position"]]) if "position" in cols else None
-    z = zscores(normalise_sex(frame[cols["sex"]]), age, num("weight_kg"), num("height_cm"), pos)
+        dates = {}
+        for c in ("birth_date", "measure_date"):
+            raw = text(c)
+            d = pd.to_datetime(raw, format="%Y-%m-%d", errors="coerce")
+            bad = (d.isna() & (raw != "")).to_numpy()
+            if bad.any():
+                notes.append(
+                    f"{c}: {int(bad.sum()):,} baris bukan tanggal ISO YYYY-MM-DD (baris {rows_of(bad)}); z-score kosong"
+                )
+            empty = (raw == "").to_numpy()
+            if empty.any():
+                notes.append(f"{c}: {int(empty.sum()):,} baris kosong (baris {rows_of(empty)}); z-score kosong")
+            dates[c] = d
+        age = (dates["measure_date"] - dates["birth_date"]).dt.days.to_numpy(dtype=float, na_value=np.nan)
+    negative = age < 0
+    if negative.any():
+        notes.append(
+            f"usia negatif (tanggal lahir sesudah tanggal ukur, atau age_days < 0): {int(negative.sum()):,} baris "
+            f"(baris {rows_of(negative)}); z-score kosong"
+        )
+    old = age > MAX_AGE_DAYS
+    if old.any():
+        notes.append(f"usia lebih dari 60 bulan: {int(old.sum()):,} baris (baris {rows_of(old)}); z-score kosong")
+    age = np.where(negative, np.nan, age)
+    sex = normalise_sex(frame[cols["sex"]])
+    if (sex == 0).any():
+        notes.append(
+            f"sex: {int((sex == 0).sum()):,} baris bukan L/P/M/F/1/2 (baris {rows_of(sex == 0)}); z-score kosong"
+        )
+    pos = None
+    if "position" in cols:
+        pos = normalise_position(frame[cols["position"]])
+        unknown = (pos == "") & (text("position") != "").to_numpy()
+        if unknown.any():
+            notes.append(
+                f"position: {int(unknown.sum()):,} baris dengan kode tak dikenal (baris {rows_of(unknown)}); "
+                "dianggap posisi yang biasa untuk usianya (terlentang < 24 bulan, berdiri sesudahnya)"
+            )
+    z = zscores(sex, age, num("weight_kg"), num("height_cm"), pos)
     out = frame.copy()
     for k in ("haz", "waz", "whz"):
         out[k] = z[k].round(3)
@@ -385,27 +455,83 @@ def zscore_table(frame: pd.DataFrame, *, name: str = "tabel") -> pd.DataFrame:
         out[f"flag_{k}"] = z[f"flag_{k}"].astype(int)
     for k in ("haz", "waz", "whz"):
         out[f"class_{k}"] = z[f"class_{k}"].astype(object)
+    if warnings is not None:
+        warnings.extend(notes)
     return out
 
 
-def zscore_csv(src, dst) -> int:
-    """Read a CSV (``,`` or ``;``, UTF-8), write it back with z-scores; returns the row count."""
+_DECIMAL_COMMA = r"^\s*-?\d+,\d+\s*$"
+
+
+def zscore_csv(src, dst, *, warn=None) -> int:
+    """Read a CSV (``,`` or ``;``, UTF-8), write it back with z-scores; returns the row count.
+
+    The output keeps the input's style: the same column separator, and a decimal comma when the
+    input is ``;``-separated and writes its weights or heights with a decimal comma (as Excel does
+    in Indonesia); otherwise a decimal point. ``warn`` (a callable taking one line of text)
+    receives the warnings of :func:`zscore_table`. Every failure is a
+    :class:`~kla.errors.ValidationError` with an Indonesian message; no cell value is quoted.
+    """
+    import csv
     from pathlib import Path
 
-    from kla.errors import ValidationError
+    from kla.errors import Problem, ValidationError
 
     src, dst = Path(src), Path(dst)
+    name = src.name or str(src)
     if not src.exists():
-        raise ValidationError(f"Berkas tidak ditemukan: {src.name}")
+        raise ValidationError(f"Berkas tidak ditemukan: {name}")
+    if not src.is_file():
+        raise ValidationError(f"{name} bukan berkas (mungkin sebuah folder); pilih tabel .csv.")
+    if dst.is_dir():
+        raise ValidationError(f"Keluaran {dst} adalah folder; beri nama berkas, mis. {dst / 'hasil.csv'}.")
+    if not dst.parent.is_dir():
+        raise ValidationError(f"Folder keluaran {dst.parent} tidak ada; buat dulu atau pilih folder lain.")
     try:
-        with open(src, encoding="utf-8-sig") as fh:
-            first = fh.readline()
-        sep = ";" if first.count(";") > first.count(",") else ","
-        frame = pd.read_csv(src, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationError(f"{src.name} bukan teks UTF-8; simpan ulang sebagai CSV UTF-8.") from exc
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ValidationError(f"{src.name} bukan CSV yang bisa dibaca ({str(exc)[:120]}).") from exc
-    out = zscore_table(frame, name=src.name)
-    out.to_csv(dst, index=False, float_format="%.3f")
+        text = src.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError(f"{name} bukan teks UTF-8; simpan ulang sebagai CSV UTF-8.") from None
+    except OSError as exc:
+        raise ValidationError(f"{name} tidak bisa dibaca ({exc.strerror or type(exc).__name__}).") from None
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    if not first:
+        raise ValidationError(f"{name} kosong: tidak ada judul kolom maupun data.")
+    sep = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    rows, line_no = [], []
+    try:
+        for r in reader:
+            if any(c.strip() for c in r):  # empty lines and rows of empty cells are skipped
+                rows.append(r)
+                line_no.append(reader.line_num)
+    except csv.Error:
+        raise ValidationError(
+            f'{name} bukan CSV yang bisa dibaca: tanda kutip (") tidak ditutup atau salah letak, '
+            f"sesudah baris {reader.line_num}.",
+        ) from None
+    header, body, numbers = rows[0], rows[1:], np.array(line_no[1:], dtype=np.int64)
+    wrong = [i for i, r in enumerate(body) if len(r) != len(header)]
+    if wrong:  # a shifted row would give another child's numbers; cell values are never quoted
+        shown = ", ".join(str(numbers[i]) for i in wrong[:ZSCORE_EXAMPLES])
+        raise ValidationError(
+            f"{name}: {len(wrong):,} baris punya jumlah kolom berbeda dari judul ({len(header)} kolom), "
+            f"mis. baris {shown}. Periksa pemisah kolom ({sep!r}) dan tanda kutip.",
+            [Problem(name, int(numbers[i]), None, "jumlah kolom tidak sesuai header") for i in wrong[:200]],
+        )
+    if not body:
+        raise ValidationError(f"{name} hanya berisi judul kolom, tanpa data.")
+    frame = pd.DataFrame(body, columns=[h.strip() for h in header], dtype=object)
+    notes: list[str] = []
+    out = zscore_table(frame, name=name, warnings=notes, row_numbers=numbers)
+    for line in notes:
+        (warn or (lambda _m: None))(line)
+    comma = sep == ";" and any(
+        frame[c].astype(str).str.match(_DECIMAL_COMMA).any()
+        for c in frame.columns
+        if str(c).strip().lower() in ("weight_kg", "height_cm")
+    )
+    try:
+        out.to_csv(dst, index=False, sep=sep, decimal="," if comma else ".", float_format="%.3f")
+    except OSError as exc:
+        raise ValidationError(f"Tidak bisa menulis {dst} ({exc.strerror or type(exc).__name__}).") from None
     return len(out)

@@ -199,8 +199,41 @@ class ImportReport:
                 {"row": p.row, "column": p.column, "message": p.message} for p in self.problems[:problem_limit]
             ],
             "problems_total": len(self.problems),
+            "problem_counts": problem_counts(self.problems),
             "stats": self.stats,
         }
+
+
+#: the key of :func:`problem_counts` for problems that concern a whole row or the file
+WHOLE_ROW = "(seluruh baris)"
+
+
+def problem_counts(problems: list[Problem]) -> dict[str, int]:
+    """Data rows with a problem per column, most first: ``{"JK": 312, "Berat": 5, "(seluruh baris)": 2}``.
+
+    File-level problems (no row, or the header row) are not counted.
+    """
+    counts: dict[str, int] = {}
+    for p in problems:
+        if p.row is None or p.row <= 1:
+            continue
+        key = p.column or WHOLE_ROW
+        counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def refusal_dict(error: KlaError, file: str, problem_limit: int = 200) -> dict:
+    """The ``--json`` object for a refused import: status ``refused``, the message, and the
+    problems (row, column, message; never a cell value) with counts per column."""
+    problems = list(getattr(error, "problems", []))
+    return {
+        "file": file,
+        "status": "refused",
+        "message": getattr(error, "summary", str(error)),
+        "problems": [{"row": p.row, "column": p.column, "message": p.message} for p in problems[:problem_limit]],
+        "problems_total": len(problems),
+        "problem_counts": problem_counts(problems),
+    }
 
 
 def _matcher(db: Path) -> WilayahMatcher:
@@ -409,6 +442,8 @@ def today() -> dt.date:
 __all__ = [
     "MEASURES",
     "ImportReport",
+    "problem_counts",
+    "refusal_dict",
     "KlaError",
     "add_rates",
     "import_eppgbm",

@@ -24,13 +24,71 @@ if TYPE_CHECKING:  # pandas is imported lazily so the CLI starts fast
 PROBLEMS_SHOWN = 30
 
 
-def _progress(fraction: float, message: str) -> None:
-    bar = "#" * int(fraction * 20)
-    print(f"\r[{bar:<20}] {fraction:4.0%} {message:<60}", end="" if fraction < 1 else "\n", file=sys.stderr)
+class _Bar:
+    """The text progress bar on stderr; :meth:`close` ends its line, so that whatever is printed
+    next (``GAGAL: …``, the report) starts on a line of its own."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.open = False
+
+    def __call__(self, fraction: float, message: str) -> None:
+        if not self.enabled:
+            return
+        bar = "#" * int(fraction * 20)
+        print(f"\r[{bar:<20}] {fraction:4.0%} {message:<60}", end="", file=sys.stderr, flush=True)
+        self.open = True
+
+    def close(self) -> None:
+        if self.open:
+            print(file=sys.stderr, flush=True)
+            self.open = False
+
+
+def readable_file(path: Path) -> Path:
+    """The shared "is it a readable file?" check of the import and zscore commands (Indonesian
+    message, nothing read yet): missing, a folder, or unreadable are refused."""
+    name = path.name or str(path)
+    if not path.exists():
+        raise ValidationError(f"Berkas tidak ditemukan: {path}")
+    if not path.is_file():
+        raise ValidationError(f"{name} bukan berkas (mungkin sebuah folder); pilih berkas .csv atau .xlsx.")
+    try:
+        with open(path, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise ValidationError(f"Berkas {name} tidak bisa dibaca ({exc.strerror or type(exc).__name__}).") from None
+    return path
+
+
+def _counts_line(counts: dict[str, int]) -> str:
+    return "; ".join(f"{col}: {n:,} baris" for col, n in counts.items())
+
+
+def _print_refusal(error: KlaError, file: str, as_json: bool) -> None:
+    """A refused import: a JSON object on stdout with ``--json``, else ``GAGAL: …`` on stderr with
+    the first problems and the counts per column."""
+    from kla.nutrition import refusal_dict
+
+    out = refusal_dict(error, file)
+    if as_json:
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    print(f"GAGAL: {out['message']}", file=sys.stderr)
+    problems = list(getattr(error, "problems", []))
+    for p in problems[:PROBLEMS_SHOWN]:
+        print(f"  - {p}", file=sys.stderr)
+    if len(problems) > PROBLEMS_SHOWN:
+        print(
+            f"  … dan {len(problems) - PROBLEMS_SHOWN:,} masalah lain (pakai --json untuk daftar lengkap)",
+            file=sys.stderr,
+        )
+    if sum(out["problem_counts"].values()) > 1:
+        print(f"  Ringkasan per kolom: {_counts_line(out['problem_counts'])}", file=sys.stderr)
 
 
 def _print_report(report, as_json: bool) -> None:
-    from kla.nutrition import report_json
+    from kla.nutrition import problem_counts, report_json
 
     if as_json:
         print(report_json(report))
@@ -41,12 +99,15 @@ def _print_report(report, as_json: bool) -> None:
             file=sys.stderr,
         )
         return
+    label = " sebagai DATA CONTOH (dari kla/sample_nutrition.py)" if report.kind == "sample" else ""
     print(
-        f"Diimpor {report.rows_imported:,} dari {report.rows_total:,} baris {report.file} "
+        f"Diimpor{label} {report.rows_imported:,} dari {report.rows_total:,} baris {report.file} "
         f"({report.rows_rejected:,} ditolak) dalam {report.seconds:.1f} s; sumber #{report.source_id}.",
         file=sys.stderr,
     )
     st = report.stats
+    if st.get("rows_blank_ignored"):
+        print(f"  Baris kosong dilewati: {st['rows_blank_ignored']:,}", file=sys.stderr)
     if "implausible" in st:
         imp = st["implausible"]
         print(
@@ -78,31 +139,61 @@ def _print_report(report, as_json: bool) -> None:
             f"  … dan {len(report.problems) - PROBLEMS_SHOWN} masalah lain (pakai --json untuk daftar lengkap)",
             file=sys.stderr,
         )
+    counts = problem_counts(report.problems)
+    if sum(counts.values()) > 1:
+        print(f"  Ringkasan per kolom: {_counts_line(counts)}", file=sys.stderr)
+
+
+def _run_import(args: argparse.Namespace, run) -> int:
+    """Shared by ``import eppgbm`` and ``import rekap``: the file check, the progress bar, and a
+    refusal printed as text or JSON with exit status 2 (no traceback)."""
+    path = Path(args.file)
+    bar = _Bar(enabled=not args.json)
+    try:
+        readable_file(path)
+        report = run(path, Path(args.db) if args.db else None, bar)
+    except KlaError as exc:
+        bar.close()
+        _print_refusal(exc, path.name or str(path), args.json)
+        return 2
+    except KeyboardInterrupt:
+        bar.close()
+        raise
+    except OSError as exc:  # e.g. the file vanished or became unreadable while being read
+        bar.close()
+        err = ValidationError(
+            f"Berkas {path.name} tidak bisa dibaca ({exc.strerror or type(exc).__name__}); tidak ada yang diubah."
+        )
+        _print_refusal(err, path.name or str(path), args.json)
+        return 2
+    bar.close()
+    _print_report(report, args.json)
+    return 0
 
 
 def cmd_import_eppgbm(args: argparse.Namespace) -> int:
     from kla.nutrition import import_eppgbm
 
-    report = import_eppgbm(
-        Path(args.file), Path(args.db) if args.db else None, sheet=args.sheet, progress=None if args.json else _progress
-    )
-    _print_report(report, args.json)
-    return 0
+    return _run_import(args, lambda path, db, bar: import_eppgbm(path, db, sheet=args.sheet, progress=bar))
 
 
 def cmd_import_rekap(args: argparse.Namespace) -> int:
     from kla.nutrition import import_rekap
 
-    report = import_rekap(Path(args.file), Path(args.db) if args.db else None)
-    _print_report(report, args.json)
-    return 0
+    return _run_import(args, lambda path, db, bar: import_rekap(path, db, progress=bar))
 
 
 def cmd_zscore(args: argparse.Namespace) -> int:
     from kla.anthro import zscore_csv
 
-    n = zscore_csv(Path(args.input), Path(args.out))
-    print(f"{n:,} baris ditulis ke {args.out}", file=sys.stderr)
+    src, out = Path(args.input), Path(args.out)
+    readable_file(src)
+
+    def warn(line: str) -> None:
+        print(f"PERINGATAN: {line}", file=sys.stderr)
+
+    n = zscore_csv(src, out, warn=warn)
+    print(f"{n:,} baris ditulis ke {out}", file=sys.stderr)
     return 0
 
 
@@ -269,7 +360,12 @@ def bench_import(rows: int = 1_000_000, repeat: int = 3) -> dict:
     ]
     subprocess.run(gen_cmd, check=True)  # noqa: S603 - our own interpreter and module
     gen = time.perf_counter() - t
-    env = {**os.environ, "KLA_SECRET_KEY": "bench-key-not-secret", "PYTHONPATH": str(config.PROJECT_ROOT)}
+    # a fixed key of the required length (kla.privacy refuses keys under 32 bytes); benchmark only
+    env = {
+        **os.environ,
+        "KLA_SECRET_KEY": "bench-key-not-secret-only-for-kla-bench-import",
+        "PYTHONPATH": str(config.PROJECT_ROOT),
+    }
     bare, bare_full = [], []
     for _ in range(repeat):
         con = connect_scratch()

