@@ -14,10 +14,12 @@ message only when it has the short shape the column expects (a sex code of at mo
 digits, a number, a date); area names are echoed only from rows whose field count matches the
 header, so a ``;`` inside an unquoted name cannot shift a person's name into a message.
 
-CSV structure is checked before parsing, vectorised over the raw bytes (:func:`_scan_csv`): every
-line must have an even number of ``"`` (otherwise a quote was left open and the parser would
-swallow the following lines, or a cell holds a line break: the file is refused, naming the
-lines), every data line must have as many fields as the header (otherwise that row is rejected
+CSV structure is checked before parsing, vectorised over the raw bytes (:func:`_scan_csv`; the
+few lines holding a ``"`` are read exactly with :mod:`csv`): no line may end inside a quoted cell
+(otherwise a quote was left open and the parser would swallow the following lines, or a cell
+holds a line break: the file is refused, naming the lines; a ``"`` in the middle of a cell, like
+``Jl. Mawar 5"``, is just a character), every data line must have as many fields as the header
+(otherwise that row is rejected
 with "jumlah kolom tidak sesuai header"; when more than :data:`MAX_BAD_SHARE` of the rows are
 off, one file-level message names the likely cause, e.g. rows separated by ``,`` under a ``;``
 header), and lines whose cells are all empty are ignored. The parsed record count must equal
@@ -272,7 +274,7 @@ class _CsvScan:
     line_no: np.ndarray  # 1-based line number of each data line (header excluded)
     fields: np.ndarray  # fields per data line, ';' inside quotes not counted
     blank: np.ndarray  # every cell empty
-    odd_quotes: np.ndarray  # line numbers (header included) with an odd number of '"'
+    open_quotes: np.ndarray  # line numbers (header included) ending inside a quoted cell
 
 
 def _rows_text(rows: np.ndarray | list[int], total: int | None = None) -> str:
@@ -321,22 +323,30 @@ def _scan_csv(buf: memoryview, name: str) -> _CsvScan:
         if nl.size and nl[-1] != c.size - 1:  # last line of the file without a newline
             idx = np.append(idx, nl[-1] + 1)
         isd = c == _SEMI
+        semis = _per_line(isd, idx)
+        f = semis + 1
         isq = c == _QUOTE
-        if isq.any():
-            quotes = np.add.reduceat(isq, idx, dtype=np.int64)
-            semis = np.add.reduceat(isd, idx, dtype=np.int64)
-            isd &= (np.cumsum(isq, dtype=np.int64) & 1) == 0  # a ';' inside quotes is part of a cell
-            f = np.add.reduceat(isd, idx, dtype=np.int64) + 1
-        else:
-            quotes = np.zeros(idx.size, dtype=np.int64)
-            f = np.add.reduceat(isd, idx, dtype=np.int64) + 1
-            semis = f - 1
+        quotes = np.zeros(idx.size, dtype=np.int64)
         seglen = np.diff(np.append(idx, c.size))
+        is_open = np.zeros(idx.size, dtype=bool)
+        if isq.any():
+            quotes = _per_line(isq, idx)
+            f, irregular = _quoted_fields(c, idx, seglen, isq, isd, quotes)
+            # Irregular lines (a quote left open, or a quote inside a cell like 'Jl. Mawar 5"') are
+            # read exactly like the parser does, with Python's csv module: a quote opens a cell
+            # only at its start, and an open quote at the end of the line is the problem.
+            for i in np.flatnonzero(irregular):
+                line = bytes(c[idx[i] : idx[i] + seglen[i]]).decode("utf-8").rstrip("\r\n")
+                records = list(csv.reader([line, "-"], delimiter=";"))  # an open quote swallows "-"
+                if len(records) == 2:
+                    f[i] = len(records[0])
+                else:
+                    is_open[i] = True
         b = np.zeros(idx.size, dtype=bool)
         for i in np.flatnonzero(seglen - semis - quotes <= short):
             b[i] = not bytes(c[idx[i] : idx[i] + seglen[i]]).strip(b' \t\r\n;"')
         fields.append(f)
-        odd.append((quotes & 1).astype(bool))
+        odd.append(is_open)
         blank.append(b)
         pos = end
     fields_all = np.concatenate(fields)
@@ -346,8 +356,43 @@ def _scan_csv(buf: memoryview, name: str) -> _CsvScan:
         line_no=np.arange(2, fields_all.size + 1, dtype=np.int64),
         fields=fields_all[1:].astype(np.int32),
         blank=np.concatenate(blank)[1:],
-        odd_quotes=np.flatnonzero(np.concatenate(odd)) + 1,
+        open_quotes=np.flatnonzero(np.concatenate(odd)) + 1,
     )
+
+
+def _per_line(mask: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """How many bytes of each line (starting at ``idx``) are set in the boolean ``mask``."""
+    return np.add.reduceat(mask.view(np.uint8), idx, dtype=np.uint32).astype(np.int64)
+
+
+def _quoted_fields(
+    c: np.ndarray, idx: np.ndarray, seglen: np.ndarray, isq: np.ndarray, isd: np.ndarray, quotes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fields per line when quotes are well placed, vectorised, and the lines that are not.
+
+    A line is regular when its number of quotes is even, every quote that opens (1st, 3rd, …
+    in the line) starts a cell or follows a quote (``""`` inside a quoted cell), and every
+    quote that closes (2nd, 4th, …) ends a cell or precedes a quote. On such lines a ``;`` is a
+    separator exactly when an even number of quotes precede it in its line. Other lines are
+    returned as irregular (the caller reads them exactly).
+    """
+    qpos = np.flatnonzero(isq)
+    qline = np.repeat(np.arange(idx.size), quotes)  # quotes come in line order
+    rank = np.arange(qpos.size) - np.repeat(np.cumsum(quotes) - quotes, quotes)  # 0-based within the line
+    start = qpos == idx[qline]
+    prev = c[np.maximum(qpos - 1, 0)]
+    nxt = c[np.minimum(qpos + 1, c.size - 1)]
+    at_end = (qpos + 1 == c.size) | (qpos + 1 == idx[qline] + seglen[qline])
+    opens_ok = start | (prev == _SEMI) | (prev == _QUOTE)
+    closes_ok = at_end | (nxt == _SEMI) | (nxt == _QUOTE) | (nxt == _LF) | (nxt == 13)
+    bad = np.where(rank % 2 == 0, ~opens_ok, ~closes_ok)
+    irregular = (quotes % 2 == 1) | (np.bincount(qline[bad], minlength=idx.size) > 0)
+    # quote parity of every byte relative to its line start (uint8 wraps; parity is kept)
+    cum = np.cumsum(isq, dtype=np.uint8)
+    base = np.where(idx > 0, cum[np.maximum(idx - 1, 0)], 0).astype(np.uint8)
+    inside = ((cum - np.repeat(base, seglen)) & 1).astype(bool)
+    fields = _per_line(isd & ~inside, idx) + 1
+    return fields, irregular
 
 
 def _next_newline(arr: np.ndarray, pos: int) -> int:
@@ -397,14 +442,14 @@ def _check_utf8(buf: memoryview, arr: np.ndarray, name: str) -> None:
 def _check_structure(scan: _CsvScan, name: str) -> tuple[np.ndarray, list[Problem]]:
     """File-level refusals for broken quoting or mostly misshapen rows; otherwise the mask of
     data lines with the header's field count and a row problem for each other non-empty line."""
-    if scan.odd_quotes.size:
-        rows = scan.odd_quotes
+    if scan.open_quotes.size:
+        rows = scan.open_quotes
         raise ValidationError(
-            f'Berkas {name}: tanda kutip (") tidak berpasangan di baris {_rows_text(rows)}. Sebuah sel dibuka '
-            'dengan " tetapi tidak ditutup (atau berisi ganti baris), sehingga baris-baris sesudahnya akan '
-            "terbaca sebagai isi sel itu. Perbaiki sel tersebut (hapus tanda kutipnya) atau ekspor ulang; "
-            "tidak ada yang diubah.",
-            [Problem(name, int(r), None, "tanda kutip tidak berpasangan") for r in rows[:200]],
+            f'Berkas {name}: tanda kutip (") tidak ditutup di baris {_rows_text(rows)}. Sebuah sel dibuka '
+            'dengan " tetapi tidak ditutup di baris yang sama (atau berisi ganti baris), sehingga baris-baris '
+            "sesudahnya akan terbaca sebagai isi sel itu. Perbaiki sel tersebut (hapus tanda kutipnya) atau "
+            "ekspor ulang; tidak ada yang diubah.",
+            [Problem(name, int(r), None, "tanda kutip tidak ditutup") for r in rows[:200]],
         )
     width = len(scan.headers)
     data = ~scan.blank
@@ -738,7 +783,7 @@ def parse_export(
     ------
     ValidationError
         File-level problems (missing file, not a file, too big, empty, wrong delimiter, not
-        UTF-8, unbalanced quotes, most rows not shaped like the header, several sheets, missing
+        UTF-8, a quote left open, most rows not shaped like the header, several sheets, missing
         required columns, sample rows mixed with real ones), or more than :data:`MAX_BAD_SHARE`
         of the rows rejected. Nothing has been written anywhere when it is raised.
     """

@@ -363,15 +363,15 @@ def test_unterminated_quote_is_refused_naming_the_line(db_copy: Path, tmp_path: 
         import_eppgbm(path, db_copy)
     assert digest(db_copy) == before
     text = str(err.value)
-    assert 'tanda kutip (") tidak berpasangan di baris 41.' in text and "tidak ada yang diubah" in text
+    assert 'tanda kutip (") tidak ditutup di baris 41.' in text and "tidak ada yang diubah" in text
     assert [(p.row, p.column) for p in err.value.problems] == [(41, None)]
     for secret in ("Kenanga", child_name(39), nik(39), parent_name(39)):
         assert secret not in text
 
-    # a cell broken over two lines inside quotes is refused the same way, naming both lines
+    # a cell broken over two lines inside quotes is refused the same way, naming where it opens
     rows = good_rows(20)
     rows[4][15] = '"Jl. Kenanga\nRT 01"'
-    with pytest.raises(ValidationError, match=r"tidak berpasangan di baris 6, 7\."):
+    with pytest.raises(ValidationError, match=r"tidak ditutup di baris 6\."):
         import_eppgbm(write_csv(tmp_path / "pecah.csv", rows), db_copy)
     assert digest(db_copy) == before
 
@@ -380,8 +380,28 @@ def test_quoted_cells_may_hold_semicolons_and_quotes(db_copy: Path, tmp_path: Pa
     rows = good_rows(30)
     rows[5][15] = '"Jl. Kenanga; Gg. ""Buntu"" No. 5"'
     rows[6][1] = '"Siti; Aminah"'
+    rows[7][15] = 'Jl. Kenanga 5" (dekat masjid)'  # a stray quote inside a cell is only a character
+    rows[8][1] = 'Siti "Ani" Aminah'
+    rows[9][15] = '"Gg. Buntu" No. 5'  # quoted start, text after the closing quote
     rep = import_eppgbm(write_csv(tmp_path / "kutip_benar.csv", rows), db_copy)
     assert (rep.rows_total, rep.rows_imported, rep.rows_rejected, rep.problems) == (30, 30, 0, [])
+
+
+def test_every_cell_quoted_reads_like_unquoted(built_db: Path, tmp_path: Path) -> None:
+    rows = good_rows(30)
+    rows[4][21] = "0"
+    rows[6][1] = "Siti; Aminah"  # a ';' inside a quoted name
+    quoted = [['"' + v.replace('"', '""') + '"' for v in r] for r in rows]
+    header = ['"' + h + '"' for h in HEADER]
+    plain_rows = [list(r) for r in rows]
+    plain_rows[6][1] = "Siti Aminah"
+    a = import_eppgbm(write_csv(tmp_path / "biasa.csv", plain_rows), fresh_db(built_db, tmp_path / "a"))
+    b = import_eppgbm(write_csv(tmp_path / "kutip.csv", quoted, header=header), fresh_db(built_db, tmp_path / "b"))
+    assert (b.rows_total, b.rows_imported, b.rows_rejected) == (a.rows_total, a.rows_imported, a.rows_rejected)
+    assert [(p.row, p.column) for p in b.problems] == [(6, "Berat")]
+    pd.testing.assert_frame_equal(
+        measurements(tmp_path / "a" / "kla.duckdb"), measurements(tmp_path / "b" / "kla.duckdb")
+    )
 
 
 def test_csv_blank_lines_and_rows_of_empty_cells_are_ignored(db_copy: Path, tmp_path: Path) -> None:
