@@ -9,14 +9,44 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import re
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 from kla import config, store
 from kla.errors import KlaError
 
 CLI_MODULES: list[str] = ["geo.cli"]
+
+#: argparse's own error texts, in Indonesian (the parser itself is English-only)
+_ARGPARSE_ID = (
+    (r"^the following arguments are required: (.*)$", r"argumen wajib belum diisi: \1"),
+    (r"^unrecognized arguments: (.*)$", r"argumen tidak dikenal: \1"),
+    (
+        r"^argument (\S+): invalid choice: (.*) \(choose from (.*)\)$",
+        r"argumen \1: pilihan \2 tidak ada (pilih dari \3)",
+    ),
+    (r"^argument (\S+): expected one argument$", r"argumen \1: perlu satu nilai"),
+    (r"^argument (\S+): invalid (\w+) value: (.*)$", r"argumen \1: \3 bukan nilai \2 yang sah"),
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose usage errors are in Indonesian (exit status 2, as argparse's)."""
+
+    def format_usage(self) -> str:
+        return super().format_usage().replace("usage:", "penggunaan:", 1)
+
+    def format_help(self) -> str:
+        return super().format_help().replace("usage:", "penggunaan:", 1)
+
+    def error(self, message: str) -> NoReturn:
+        for pattern, repl in _ARGPARSE_ID:
+            message = re.sub(pattern, repl, message)
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: galat: {message}\n")
 
 
 def _progress(fraction: float, message: str) -> None:
@@ -132,7 +162,7 @@ def cmd_sample_scores(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m kla", description="Dasbor KLA: basis data dan analisis.")
+    parser = _Parser(prog="python -m kla", description="Dasbor KLA: basis data dan analisis.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("build", help="bangun basis data DuckDB dari sumber teks di data/")

@@ -376,6 +376,19 @@ def test_unterminated_quote_is_refused_naming_the_line(db_copy: Path, tmp_path: 
     assert digest(db_copy) == before
 
 
+def test_parsed_record_count_must_match_the_scan(tmp_path: Path) -> None:
+    """The safety net behind every structural check: if the parser ever returned a different
+    number of records than the line scan expects, the file is refused instead of losing rows."""
+    from kla import eppgbm
+
+    data = write_csv(tmp_path / "x.csv", good_rows(10)).read_bytes()
+    scan = eppgbm._scan_csv(memoryview(data), "x.csv")
+    assert eppgbm._read_csv(memoryview(data), scan, [2, 21], "x.csv").num_rows == 10
+    scan.fields[3] = len(HEADER) + 1  # pretend the scan saw one line shaped differently
+    with pytest.raises(ValidationError, match="10 baris terbaca, padahal 9 baris berisi 31 kolom"):
+        eppgbm._read_csv(memoryview(data), scan, [2, 21], "x.csv")
+
+
 def test_quoted_cells_may_hold_semicolons_and_quotes(db_copy: Path, tmp_path: Path) -> None:
     rows = good_rows(30)
     rows[5][15] = '"Jl. Kenanga; Gg. ""Buntu"" No. 5"'
@@ -838,3 +851,17 @@ def test_cli_refusal_lists_first_problems_and_counts_per_column(db_copy: Path, t
     }
     assert out["problem_counts"] == {"JK": 40, "Berat": 3}
     assert digest(db_copy) == before
+
+
+def test_cli_usage_errors_are_indonesian() -> None:
+    cases = [
+        (("zscore", "in.csv"), "python -m kla zscore: galat: argumen wajib belum diisi: --out"),
+        (("import", "eppgbm"), "python -m kla import eppgbm: galat: argumen wajib belum diisi: file"),
+        (("bench", "import", "--rows", "banyak"), "galat: argumen --rows: 'banyak' bukan nilai int yang sah"),
+        (("impor",), "galat: argumen command: pilihan 'impor' tidak ada (pilih dari 'build'"),
+    ]
+    for args, message in cases:
+        res = run_cli(*args)
+        assert res.returncode == 2 and message in res.stderr, res.stderr
+        assert res.stderr.startswith("penggunaan: python -m kla")
+        assert "error:" not in res.stderr and "usage:" not in res.stderr and "Traceback" not in res.stderr
