@@ -29,7 +29,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from kla import config, privacy, store
+from kla import config, fmt, privacy, store
 from kla.eppgbm import ParsedExport, check_source, parse_export, puskesmas_key
 from kla.errors import KlaError, Problem
 from kla.privacy import SUPPRESS_BELOW
@@ -248,19 +248,41 @@ def _matcher(db: Path) -> WilayahMatcher:
     return WilayahMatcher(wil, alias)
 
 
+def _source_with_sha(con: duckdb.DuckDBPyConnection, sha: str, table: str) -> int | None:
+    row = con.execute(
+        "SELECT source_id FROM provenance WHERE sha256 = ? AND table_name = ? AND kind IN ('imported', 'sample')",
+        [sha, table],
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
 def _already(db: Path, sha: str, table: str) -> int | None:
-    """The source already imported from a file with this sha256 (real or DATA CONTOH), if any."""
+    """The source already imported from a file with this sha256 (real or DATA CONTOH), if any.
+
+    A cheap early answer before parsing; the writer checks again under the lock
+    (:func:`_still_new`), because another import of the same file may land in between.
+    """
     from kla.db import connect_readonly
 
     con = connect_readonly(db)
     try:
-        row = con.execute(
-            "SELECT source_id FROM provenance WHERE sha256 = ? AND table_name = ? AND kind IN ('imported', 'sample')",
-            [sha, table],
-        ).fetchone()
+        return _source_with_sha(con, sha, table)
     finally:
         con.close()
-    return int(row[0]) if row else None
+
+
+class _AlreadyImported(Exception):
+    """Raised inside store.staged to abandon the write: the same file landed meanwhile."""
+
+    def __init__(self, source_id: int) -> None:
+        super().__init__(source_id)
+        self.source_id = source_id
+
+
+def _still_new(con: duckdb.DuckDBPyConnection, sha: str, table: str) -> None:
+    done = _source_with_sha(con, sha, table)
+    if done is not None:
+        raise _AlreadyImported(done)
 
 
 def import_eppgbm(
@@ -303,35 +325,11 @@ def import_eppgbm(
     frame = _with_pkm_key(parsed.frame)
     sample = bool(parsed.stats.get("sample"))
     kind = "sample" if sample else "imported"
-    progress(0.72, f"Menulis {len(frame):,} pengukuran ke basis data")
-    with store.staged(db) as con:
-        con.execute("SET enable_progress_bar = false")
-        periods = parsed.stats["periods"]
-        note = (
-            f"e-PPGBM: {len(frame)} baris diterima, {parsed.stats['rows_rejected']} ditolak; "
-            f"periode {', '.join(periods[:3])}{'…' if len(periods) > 3 else ''}"
-        )
-        if sample:
-            note = f"{SAMPLE_LABEL}: ekspor e-PPGBM sintetis dari kla/sample_nutrition.py (bukan data Dinkes); {note}"
-        sid = store.add_provenance(
-            con, path=src.name, sha256=sha, rows=len(frame), kind=kind, table_name="measurement", note=note
-        )
-        con.register("m_src", frame)
-        con.execute(
-            """INSERT INTO measurement
-               SELECT ?, row_no, child_key, sex, measure_date, period, age_days, weight_kg, height_cm, position,
-                      height_adj_cm, muac_cm, kecamatan_code, kelurahan_code, puskesmas, posyandu,
-                      haz, waz, whz, baz, flag_haz, flag_waz, flag_whz, flag_baz, class_haz, class_waz, class_whz
-               FROM m_src""",
-            [sid],
-        )
-        progress(0.85, "Menghitung agregat per bulan dan wilayah")
-        base = base_counts(con, "m_src")
-        con.unregister("m_src")
-        _insert_base(con, base, sid, "eppgbm")
-        if _after_write is not None:  # test hook: simulate a crash after the writes
-            _after_write()
-        progress(0.95, "Memvalidasi dan menukar berkas basis data")
+    progress(0.72, f"Menulis {fmt.integer(len(frame))} pengukuran ke basis data")
+    try:
+        sid = _write_measurements(db, src.name, sha, kind, frame, parsed, sample, progress, _after_write)
+    except _AlreadyImported as again:
+        return ImportReport(src.name, sha, "already-imported", again.source_id, seconds=time.perf_counter() - t0)
     progress(1.0, "Selesai")
     st = parsed.stats
     return ImportReport(
@@ -349,6 +347,50 @@ def import_eppgbm(
     )
 
 
+def _write_measurements(
+    db: Path,
+    name: str,
+    sha: str,
+    kind: str,
+    frame: pd.DataFrame,
+    parsed: ParsedExport,
+    sample: bool,
+    progress: Progress,
+    after_write: Callable[[], None] | None,
+) -> int:
+    """The staged write of one parsed export: provenance, measurements, monthly base counts."""
+    with store.staged(db) as con:
+        _still_new(con, sha, "measurement")
+        con.execute("SET enable_progress_bar = false")
+        periods = parsed.stats["periods"]
+        note = (
+            f"e-PPGBM: {len(frame)} baris diterima, {parsed.stats['rows_rejected']} ditolak; "
+            f"periode {', '.join(periods[:3])}{'…' if len(periods) > 3 else ''}"
+        )
+        if sample:
+            note = f"{SAMPLE_LABEL}: ekspor e-PPGBM sintetis dari kla/sample_nutrition.py (bukan data Dinkes); {note}"
+        sid = store.add_provenance(
+            con, path=name, sha256=sha, rows=len(frame), kind=kind, table_name="measurement", note=note
+        )
+        con.register("m_src", frame)
+        con.execute(
+            """INSERT INTO measurement
+               SELECT ?, row_no, child_key, sex, measure_date, period, age_days, weight_kg, height_cm, position,
+                      height_adj_cm, muac_cm, kecamatan_code, kelurahan_code, puskesmas, posyandu,
+                      haz, waz, whz, baz, flag_haz, flag_waz, flag_whz, flag_baz, class_haz, class_waz, class_whz
+               FROM m_src""",
+            [sid],
+        )
+        progress(0.85, "Menghitung agregat per bulan dan wilayah")
+        base = base_counts(con, "m_src")
+        con.unregister("m_src")
+        _insert_base(con, base, sid, "eppgbm")
+        if after_write is not None:  # test hook: simulate a crash after the writes
+            after_write()
+        progress(0.95, "Memvalidasi dan menukar berkas basis data")
+    return sid
+
+
 def _insert_base(con: duckdb.DuckDBPyConnection, base: pd.DataFrame, sid: int, source_type: str) -> None:
     if "sasaran" not in base.columns:
         base = base.assign(sasaran=pd.array([None] * len(base), dtype="Int64"))
@@ -356,6 +398,33 @@ def _insert_base(con: duckdb.DuckDBPyConnection, base: pd.DataFrame, sid: int, s
     con.register("base_src", base)
     con.execute(f"INSERT INTO nutrition_base ({_BASE_COLUMNS}) SELECT {_BASE_COLUMNS} FROM base_src")  # noqa: S608
     con.unregister("base_src")
+
+
+def _write_rekap(db: Path, name: str, sha: str, parsed, rows: pd.DataFrame, matcher: WilayahMatcher) -> int:
+    """The staged write of one parsed recap sheet: provenance, rows, monthly base counts."""
+    from kla import rekap
+
+    with store.staged(db) as con:
+        _still_new(con, sha, "rekap")
+        con.execute("SET enable_progress_bar = false")
+        sid = store.add_provenance(
+            con,
+            path=name,
+            sha256=sha,
+            rows=len(rows),
+            kind="imported",
+            table_name="rekap",
+            note=f"rekap bulanan tingkat {parsed.stats['level']}",
+        )
+        con.register("r_src", rows)
+        con.execute(
+            """INSERT INTO rekap SELECT ?, row_no, period, kecamatan_code, kelurahan_code, puskesmas, sasaran, diukur,
+               pendek, sangat_pendek, gizi_kurang, gizi_buruk, bb_kurang, bb_sangat_kurang FROM r_src""",
+            [sid],
+        )
+        con.unregister("r_src")
+        _insert_base(con, rekap.base_from_rekap(rows, matcher), sid, "rekap")
+    return sid
 
 
 def import_rekap(path: Path, db: Path | None = None, *, progress: Progress | None = None) -> ImportReport:
@@ -374,25 +443,10 @@ def import_rekap(path: Path, db: Path | None = None, *, progress: Progress | Non
         return ImportReport(path.name, sha, "already-imported", done, seconds=time.perf_counter() - t0)
     parsed = rekap.parse_rekap(path, matcher=matcher)
     rows = parsed.frame
-    with store.staged(db) as con:
-        con.execute("SET enable_progress_bar = false")
-        sid = store.add_provenance(
-            con,
-            path=path.name,
-            sha256=sha,
-            rows=len(rows),
-            kind="imported",
-            table_name="rekap",
-            note=f"rekap bulanan tingkat {parsed.stats['level']}",
-        )
-        con.register("r_src", rows)
-        con.execute(
-            """INSERT INTO rekap SELECT ?, row_no, period, kecamatan_code, kelurahan_code, puskesmas, sasaran, diukur,
-               pendek, sangat_pendek, gizi_kurang, gizi_buruk, bb_kurang, bb_sangat_kurang FROM r_src""",
-            [sid],
-        )
-        con.unregister("r_src")
-        _insert_base(con, rekap.base_from_rekap(rows, matcher), sid, "rekap")
+    try:
+        sid = _write_rekap(db, path.name, sha, parsed, rows, matcher)
+    except _AlreadyImported as again:
+        return ImportReport(path.name, sha, "already-imported", again.source_id, seconds=time.perf_counter() - t0)
     progress(1.0, "Selesai")
     return ImportReport(
         path.name,

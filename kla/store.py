@@ -491,7 +491,9 @@ def _carry_imports(con: duckdb.DuckDBPyConnection, old_db: Path, ctx: BuildConte
     try:
         imported = con.execute(
             "SELECT source_id, path, sha256, rows, kind, table_name, note, built_at FROM old.provenance "
-            "WHERE kind = 'imported' ORDER BY source_id"
+            # imported files, and imported DATA CONTOH exports (not the shipped sample, rebuilt from data/)
+            "WHERE kind = 'imported' OR (kind = 'sample' AND table_name IN ('measurement', 'rekap')) "
+            "ORDER BY source_id"
         ).fetchall()
         old_tables = {
             r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'old'").fetchall()

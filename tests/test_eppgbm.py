@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kla import privacy
+from kla import privacy, store
 from kla.config import PROJECT_ROOT
 from kla.errors import ValidationError
 from kla.nutrition import import_eppgbm
@@ -267,6 +267,23 @@ def test_same_file_twice_is_idempotent(db_copy: Path, tmp_path: Path) -> None:
     assert digest(db_copy) == before
     assert count(db_copy, "SELECT count(*) FROM measurement") == n == 25
     assert count(db_copy, f"SELECT count(*) FROM provenance WHERE sha256 = '{first.sha256}'") == 1  # noqa: S608
+
+
+def test_same_file_landing_meanwhile_is_caught_under_the_lock(
+    db_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two imports of one file at once both pass the early check; the writer checks again
+    under the lock, so the second changes nothing and says "already imported"."""
+    from kla import nutrition
+
+    path = write_csv(tmp_path / "dua_kali.csv", good_rows(25))
+    first = import_eppgbm(path, db_copy)
+    before = digest(db_copy)
+    monkeypatch.setattr(nutrition, "_already", lambda *a, **k: None)  # as if the first had not landed yet
+    second = import_eppgbm(path, db_copy)
+    assert second.status == "already-imported" and second.source_id == first.source_id
+    assert digest(db_copy) == before
+    assert count(db_copy, "SELECT count(*) FROM measurement") == 25
 
 
 def test_exception_during_write_leaves_db_identical(db_copy: Path, tmp_path: Path) -> None:
@@ -738,6 +755,11 @@ def test_sample_export_carries_a_marker_and_imports_as_data_contoh(
     assert any("DATA CONTOH" in w for w in _page_warnings(db, monkeypatch))
     # re-importing the same sample file is idempotent too
     assert import_eppgbm(csv, db).status == "already-imported"
+    # an imported sample export survives a rebuild, still as sample, exactly once
+    monkeypatch.setenv("KLA_DB", str(db))
+    store.build(db)
+    assert _kinds(db, f"SELECT kind FROM provenance WHERE sha256 = '{rep.sha256}'") == ["sample"]  # noqa: S608
+    assert count(db, "SELECT count(*) FROM measurement") == rep.rows_imported
 
     # a real export (no marker) is 'imported', and from then on the sample rows are not shown
     real = import_eppgbm(write_csv(tmp_path / "nyata.csv", good_rows(40)), db)

@@ -163,6 +163,19 @@ def test_recap_idempotent(db_copy: Path, tmp_path: Path) -> None:
     assert digest(db_copy) == before
 
 
+def test_recap_landing_meanwhile_is_caught_under_the_lock(
+    db_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kla import nutrition
+
+    path = write(tmp_path, GOOD)
+    import_rekap(path, db_copy)
+    before = digest(db_copy)
+    monkeypatch.setattr(nutrition, "_already", lambda *a, **k: None)  # the early check misses it
+    assert import_rekap(path, db_copy).status == "already-imported"
+    assert digest(db_copy) == before
+
+
 # ----------------------------------------------------------------------------- not reported is not zero
 def matcher_for(db: Path) -> WilayahMatcher:
     con = duckdb.connect(str(db), read_only=True)
