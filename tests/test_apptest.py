@@ -128,3 +128,20 @@ def test_rebuilt_database_is_noticed_without_restart(
     assert "2026" in [str(o) for o in at.selectbox[0].options]
     at.selectbox[0].select(2026).run()
     assert {m.label: m.value for m in at.metric}["Kategori"] == "KLA"
+
+
+def test_upload_outcome_reports_export_zscores_that_disagree() -> None:
+    from kla.ui import _zscore_check_text
+
+    stats = {
+        "export_zscore_disagreement": {
+            "haz": {"compared": 12000, "over_0_1": 37, "max_abs_diff": 0.8},
+            "waz": {"compared": 0, "over_0_1": 0, "max_abs_diff": None},
+            "whz": {"compared": 12000, "over_0_1": 5, "max_abs_diff": 0.2},
+        }
+    }
+    assert (
+        _zscore_check_text(stats)
+        == " Z-skor di berkas vs hitung ulang WHO: TB/U 37 dari 12.000; BB/TB 5 dari 12.000 berbeda > 0,1."
+    )
+    assert _zscore_check_text({}) == ""
