@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 GEO_SOURCE ?=
 
-.PHONY: run test install install-dev db geo chromium lint screenshots clean
+.PHONY: run test install install-dev db geo chromium lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -132,10 +132,11 @@ def cluster_radar(
             radialaxis=dict(range=[0, 100], ticksuffix="%", angle=90, tickfont=dict(size=9)),
             angularaxis=dict(tickfont=dict(size=11)),
         ),
-        legend=dict(orientation="v", y=0.5, x=1.02, yanchor="middle", font=dict(size=11)),
+        # legend under the radar: in a half-width column a side legend squeezes the radar to a stamp
+        legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.08, yanchor="top", font=dict(size=11)),
     )
-    fig = apply_stamp(fig, stamp, height=height)
-    fig.update_layout(margin=dict(l=70, r=40, t=80, b=30))
+    fig = apply_stamp(fig, stamp, height=height + 60)
+    fig.update_layout(margin=dict(l=50, r=50, t=80, b=60))
     return fig
 
 

@@ -87,26 +87,26 @@ if plan.reachable:
 else:
     st.warning(plan.message())
 
-left, right = st.columns([3, 2])
-with left:
-    st.dataframe(analysis.plan_table(plan), hide_index=True, width="stretch")
-    st.caption(
-        f"Upaya = poin naik × kesulitan. Total upaya {fmt.number(plan.total_effort)}. Langkah mengikuti tingkat poin "
-        f"rulebook; bobot {rulebook.weights_label}. Syarat ukuran kesehatan dari aturan crosswalk (ilustratif)."
-    )
-    st.download_button(
-        "Unduh rencana (JSON)",
-        json.dumps(plan.to_dict(), ensure_ascii=False, indent=2),
-        file_name=f"rencana_{area}_{year}_{plan.target}.json",
-        mime="application/json",
-    )
-with right:
-    after = whatif.evaluate(planner.apply(points, plan), rulebook, year=year, area=area)
-    radar = charts.cluster_radar(
-        [("sekarang", summary.groups), (f"setelah rencana ({fmt.number(after.total)})", after.groups)],
-        rings=analysis.band_rings(rulebook, [plan.target]),
-        stamp=charts.Stamp(f"Sebelum dan sesudah rencana ke {plan.target}, {area_label}", source, str(year), sample),
-    )
+# the plan table is wide (indicator, OPD, steps, points): full width, the radar under it
+st.dataframe(analysis.plan_table(plan), hide_index=True, width="stretch")
+st.caption(
+    f"Upaya = poin naik × kesulitan. Total upaya {fmt.number(plan.total_effort)}. Langkah mengikuti tingkat poin "
+    f"rulebook; {rulebook.weights_label}. Syarat ukuran kesehatan dari aturan crosswalk (ilustratif)."
+)
+st.download_button(
+    "Unduh rencana (JSON)",
+    json.dumps(plan.to_dict(), ensure_ascii=False, indent=2),
+    file_name=f"rencana_{area}_{year}_{plan.target}.json",
+    mime="application/json",
+)
+after = whatif.evaluate(planner.apply(points, plan), rulebook, year=year, area=area)
+radar = charts.cluster_radar(
+    [("sekarang", summary.groups), (f"setelah rencana ({fmt.number(after.total)})", after.groups)],
+    rings=analysis.band_rings(rulebook, [plan.target]),
+    stamp=charts.Stamp(f"Sebelum dan sesudah rencana ke {plan.target}, {area_label}", source, str(year), sample),
+)
+_, middle, _ = st.columns([1, 4, 1])
+with middle:
     ui.plot(radar, key="rencana_radar")
 
 ui.sidebar_footer(fp)

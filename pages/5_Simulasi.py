@@ -86,7 +86,10 @@ if sample:
     st.warning(f"Titik awal: nilai {area_label} {year} = **DATA CONTOH** (ilustratif). Skenario bukan nilai resmi.")
 c1, c2, c3, c4 = st.columns(4)
 c1.metric(
-    "Nilai skenario", fmt.number(result.total), delta=f"{fmt.metric_delta(result.total - actual.total)} dari {year}"
+    "Nilai skenario",
+    fmt.number(result.total),
+    # no delta until something changes: a green "up 0" arrow reads as progress
+    delta=f"{fmt.metric_delta(result.total - actual.total)} dari {year}" if result.total != actual.total else None,
 )
 c2.metric("Kategori skenario", result.category)
 c3.metric(f"Kategori {year} sebenarnya", actual.category)

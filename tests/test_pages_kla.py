@@ -56,6 +56,7 @@ def test_whatif_change_moves_the_category_and_reset_restores_it(app_env: Path) -
     metric = {m.label: m.value for m in at.metric}
     assert metric["Kategori skenario"] == "Pratama"
     before = _points(metric["Nilai skenario"])
+    assert not next(m.delta for m in at.metric if m.label == "Nilai skenario")  # nothing changed: no arrow
     # raise the weakest Klaster V indicator to its maximum: the gap to Madya is smaller than that jump
     box = at.number_input(key="simulasi_poin_I20")
     gain = box.max - box.value
@@ -73,6 +74,7 @@ def test_whatif_change_moves_the_category_and_reset_restores_it(app_env: Path) -
     at.button(key="simulasi_reset").click().run()
     metric = {m.label: m.value for m in at.metric}
     assert metric["Kategori skenario"] == "Pratama" and _points(metric["Nilai skenario"]) == pytest.approx(before)
+    assert not next(m.delta for m in at.metric if m.label == "Nilai skenario")
 
 
 def test_whatif_measure_input_uses_the_crosswalk_rule(app_env: Path) -> None:
