@@ -33,6 +33,14 @@ _ARGPARSE_ID = (
 )
 
 
+# argparse's own words in ``-h`` output
+_HELP_ID = (
+    ("positional arguments:", "argumen posisi:"),
+    ("\noptions:", "\nopsi:"),
+    ("show this help message and exit", "tampilkan bantuan ini lalu keluar"),
+)
+
+
 class _Parser(argparse.ArgumentParser):
     """ArgumentParser whose usage errors are in Indonesian (exit status 2, as argparse's)."""
 
@@ -40,7 +48,10 @@ class _Parser(argparse.ArgumentParser):
         return super().format_usage().replace("usage:", "penggunaan:", 1)
 
     def format_help(self) -> str:
-        return super().format_help().replace("usage:", "penggunaan:", 1)
+        text = super().format_help().replace("usage:", "penggunaan:", 1)
+        for english, indonesian in _HELP_ID:
+            text = text.replace(english, indonesian)
+        return text
 
     def error(self, message: str) -> NoReturn:
         for pattern, repl in _ARGPARSE_ID:
@@ -174,16 +185,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("score", help="nilai total, kategori dan poin hilang untuk satu tahun")
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--area", help="kode wilayah (bawaan: kota)")
-    p.add_argument("--db")
+    p.add_argument("--db", help="basis data (bawaan: KLA_DB atau data/kla.duckdb)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_score)
 
     imp = sub.add_parser("import", help="impor berkas (nilai KLA, e-PPGBM, rekap, …)")
     imp_sub = imp.add_subparsers(dest="what", required=True)
     p = imp_sub.add_parser("kla-scores", help="nilai penilaian mandiri KLA (CSV/XLSX dari templat)")
-    p.add_argument("file")
+    p.add_argument("file", help="berkas CSV atau XLSX")
     p.add_argument("--year", type=int, required=True)
-    p.add_argument("--db")
+    p.add_argument("--db", help="basis data (bawaan: KLA_DB atau data/kla.duckdb)")
     p.set_defaults(func=cmd_import_scores)
 
     p = sub.add_parser("template", help="tulis templat penilaian mandiri (.csv atau .xlsx)")

@@ -421,16 +421,16 @@ def bench_import(rows: int = 1_000_000, repeat: int = 3) -> dict:
 def register_cli(sub: argparse._SubParsersAction, groups: dict) -> None:
     imp = groups["import"]
     p = imp.add_parser("eppgbm", help="ekspor e-PPGBM (data balita hasil pengukuran), CSV ';' atau XLSX")
-    p.add_argument("file")
+    p.add_argument("file", help="berkas CSV atau XLSX")
     p.add_argument("--sheet", help="nama sheet bila XLSX punya lebih dari satu")
     p.add_argument("--json", action="store_true", help="laporan lengkap sebagai JSON di stdout")
-    p.add_argument("--db")
+    p.add_argument("--db", help="basis data (bawaan: KLA_DB atau data/kla.duckdb)")
     p.set_defaults(func=cmd_import_eppgbm)
 
     p = imp.add_parser("rekap", help="rekap bulanan per puskesmas atau kelurahan (CSV/XLSX)")
-    p.add_argument("file")
+    p.add_argument("file", help="berkas CSV atau XLSX")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--db")
+    p.add_argument("--db", help="basis data (bawaan: KLA_DB atau data/kla.duckdb)")
     p.set_defaults(func=cmd_import_rekap)
 
     p = sub.add_parser("zscore", help="hitung z-score WHO dan kategori Permenkes 2/2020 untuk tabel CSV")

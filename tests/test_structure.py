@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 ALLOWED_TOP = {
@@ -107,3 +111,14 @@ def test_sidebar_menu_lists_every_page_exactly_once() -> None:
     on_disk = ["app.py", *sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))]
     assert sorted(listed) == sorted(on_disk)
     assert len(set(listed)) == len(listed)
+
+
+@pytest.mark.parametrize("args", [["-h"], ["import", "eppgbm", "-h"], ["plan", "-h"], ["zscore", "-h"]])
+def test_cli_help_is_indonesian(args: list[str]) -> None:
+    res = subprocess.run(
+        [sys.executable, "-m", "kla", *args], capture_output=True, text=True, cwd=ROOT, timeout=120, check=False
+    )
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("penggunaan:")
+    for english in ("usage:", "positional arguments", "options:", "show this help message"):
+        assert english not in res.stdout, english
