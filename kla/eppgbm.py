@@ -1064,7 +1064,25 @@ def _validate_rows(
     return ParsedExport(out, problems, stats)
 
 
+#: "UPT Puskesmas", "UPTD PKM", "Pusk.", "Pukesmas" … in front of a puskesmas name, possibly repeated
+PUSKESMAS_PREFIX = re.compile(r"^\s*(?:(?:uptd?|upt\.?|puskesmas|pukesmas|pkm|pusk\.?)\b[\s.:-]*)+", re.IGNORECASE)
+
+
 def puskesmas_key(name: str) -> str:
-    """'Puskesmas Kilasah', 'PKM kilasah' -> 'pkm:kilasah'."""
-    key = normalise_name(re.sub(r"(?i)^\s*(uptd\s+)?(puskesmas|pkm|pukesmas)\b\.?", "", str(name)))
-    return f"pkm:{key}"
+    """'Puskesmas Kilasah', 'UPT PKM kilasah', 'Pusk. Kilasah' -> 'pkm:kilasah'."""
+    text = str(name)
+    core = PUSKESMAS_PREFIX.sub("", text).strip() or text
+    return f"pkm:{normalise_name(core)}"
+
+
+def puskesmas_label(name: object) -> str:
+    """``"Puskesmas Kilasah"`` from ``"Puskesmas PUSKESMAS KILASAH"``, ``"UPT PKM Kilasah"`` etc.
+
+    Repeated prefixes are dropped and a name typed in one case is put in title case, so no page
+    shows "Puskesmas PUSKESMAS X".
+    """
+    text = re.sub(r"\s+", " ", str(name or "")).strip()
+    core = PUSKESMAS_PREFIX.sub("", text).strip() or text
+    if core.isupper() or core.islower():  # typed in one case: give it the usual capitals
+        core = core.title()
+    return f"Puskesmas {core}"

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from kla import config, fmt, privacy, store
-from kla.eppgbm import ParsedExport, check_source, parse_export, puskesmas_key
+from kla.eppgbm import ParsedExport, check_source, parse_export, puskesmas_key, puskesmas_label
 from kla.errors import KlaError, Problem
 from kla.privacy import SUPPRESS_BELOW
 from kla.wilayah import WilayahMatcher
@@ -137,7 +137,7 @@ SELECT 'kelurahan' AS level, m.kelurahan_code AS area_key, w.name AS area_name, 
 FROM m LEFT JOIN wilayah w ON w.code = m.kelurahan_code
 GROUP BY m.kelurahan_code, w.name, m.kecamatan_code, period
 UNION ALL
-SELECT 'puskesmas', puskesmas_key, 'Puskesmas ' || any_value(puskesmas), mode(kecamatan_code), period,"""
+SELECT 'puskesmas', puskesmas_key, any_value(puskesmas), mode(kecamatan_code), period,"""
     + _COUNTS
     + """
 FROM m WHERE puskesmas_key IS NOT NULL
@@ -156,7 +156,10 @@ def base_counts(con: duckdb.DuckDBPyConnection, rel: str) -> pd.DataFrame:
     """Run :data:`BASE_SQL` over relation ``rel`` (a registered frame or a table)."""
     if rel not in ("m_src", "measurement_src", "sample_src"):  # identifiers are fixed, never input
         raise ValueError(rel)
-    return con.execute(BASE_SQL.format(rel=rel)).df()
+    out = con.execute(BASE_SQL.format(rel=rel)).df()
+    pkm = out["level"] == "puskesmas"
+    out.loc[pkm, "area_name"] = [puskesmas_label(n) for n in out.loc[pkm, "area_name"]]
+    return out
 
 
 def _with_pkm_key(frame: pd.DataFrame) -> pd.DataFrame:

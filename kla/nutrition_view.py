@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from kla import fmt
+from kla.eppgbm import puskesmas_label
 from kla.nutrition import COVERAGE_TARGET, MEASURES, SMALL_N, add_rates, month_label
 from kla.privacy import SUPPRESS_BELOW
 
@@ -542,21 +543,6 @@ LEVEL_LABELS = {"kota": "Kota", "kecamatan": "Kecamatan", "kelurahan": "Keluraha
 #: Widget key of the ranking level choice (Kelurahan / Kecamatan / Puskesmas).
 RANK_LEVEL_KEY = "gizi_tingkat_peringkat"
 NO_DATA_TEXT = "tidak ada data bulan ini"
-
-_PKM_PREFIX = re.compile(r"^\s*(?:(?:uptd?|upt\.?|puskesmas|pkm|pusk\.?)\b[\s.:-]*)+", re.IGNORECASE)
-
-
-def puskesmas_label(name: object) -> str:
-    """``"Puskesmas Kilasah"`` from ``"Puskesmas PUSKESMAS KILASAH"``, ``"UPT PKM Kilasah"`` etc.
-
-    Repeated prefixes (Puskesmas, PKM, UPT, UPTD) are dropped and an all-capitals name is put in
-    title case, so the page never shows "Puskesmas PUSKESMAS X".
-    """
-    text = re.sub(r"\s+", " ", str(name or "")).strip()
-    core = _PKM_PREFIX.sub("", text).strip() or text
-    if core.isupper():
-        core = core.title()
-    return f"Puskesmas {core}"
 
 
 def rank_levels(agg: pd.DataFrame, source_type: str, period: pd.Timestamp) -> list[str]:

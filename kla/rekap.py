@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from kla import tabular
-from kla.eppgbm import _MONTHS, puskesmas_key
+from kla.eppgbm import _MONTHS, puskesmas_key, puskesmas_label
 from kla.errors import Problem, ValidationError
 from kla.wilayah import WilayahMatcher
 
@@ -435,7 +435,7 @@ def base_from_rekap(rows: pd.DataFrame, matcher: WilayahMatcher) -> pd.DataFrame
             "area_name": np.where(
                 kel,
                 [matcher.names.get(c, c) for c in rows["kelurahan_code"]],
-                ["Puskesmas " + str(p) for p in rows["puskesmas"]],
+                [puskesmas_label(p) for p in rows["puskesmas"]],
             ),
             "kecamatan_code": rows["kecamatan_code"],
             "period": rows["period"],

@@ -887,3 +887,14 @@ def test_cli_usage_errors_are_indonesian() -> None:
         assert res.returncode == 2 and message in res.stderr, res.stderr
         assert res.stderr.startswith("penggunaan: python -m kla")
         assert "error:" not in res.stderr and "usage:" not in res.stderr and "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Kilasah", "Puskesmas Kilasah", "UPT Puskesmas Kilasah", "Pusk. Kilasah", "PKM KILASAH", "UPTD PKM kilasah"],
+)
+def test_puskesmas_spellings_share_one_key_and_one_label(name: str) -> None:
+    from kla.eppgbm import puskesmas_key, puskesmas_label
+
+    assert puskesmas_key(name) == "pkm:kilasah"
+    assert puskesmas_label(name) == "Puskesmas Kilasah"
