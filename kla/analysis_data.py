@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from kla import repository
+from kla import fmt, repository
 from kla.crosswalk import CrosswalkRule
 from kla.errors import KlaError, ValidationError
 from kla.measures import MEASURES
@@ -170,7 +170,9 @@ def save_scenario(
     for code, value in points.items():
         mx = rulebook.indicator(code).max_points
         if not 0 <= float(value) <= mx + 1e-9:
-            raise ValidationError(f"Poin {code} = {value:g} di luar 0–{mx:g}; skenario tidak disimpan.")
+            raise ValidationError(
+                f"Poin {code} = {fmt.number(value)} di luar 0–{fmt.number(mx)}; skenario tidak disimpan."
+            )
     payload = json.dumps(
         {"name": clean, "year": year, "area": area, "points": dict(sorted(points.items()))}, sort_keys=True
     )

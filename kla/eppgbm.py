@@ -53,7 +53,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kla import anthro, privacy
+from kla import anthro, fmt, privacy
 from kla.db import connect_scratch
 from kla.errors import Problem, ValidationError
 from kla.wilayah import WilayahMatcher, normalise_name
@@ -280,7 +280,7 @@ class _CsvScan:
 def _rows_text(rows: np.ndarray | list[int], total: int | None = None) -> str:
     shown = ", ".join(str(int(r)) for r in list(rows)[:EXAMPLE_ROWS])
     more = (total if total is not None else len(rows)) - min(len(rows), EXAMPLE_ROWS)
-    return shown + (f" (dan {more:,} baris lain)" if more > 0 else "")
+    return shown + (f" (dan {fmt.integer(more)} baris lain)" if more > 0 else "")
 
 
 def _scan_csv(buf: memoryview, name: str) -> _CsvScan:
@@ -471,10 +471,11 @@ def _check_structure(scan: _CsvScan, name: str) -> tuple[np.ndarray, list[Proble
                 "atau judul kolom tidak cocok dengan datanya. Ekspor ulang dari e-PPGBM."
             )
         raise ValidationError(
-            f"Berkas {name}: {n_wrong:,} dari {n_data:,} baris data ({n_wrong / n_data:.0%}) punya jumlah kolom "
+            f"Berkas {name}: {fmt.integer(n_wrong)} dari {fmt.integer(n_data)} baris data "
+            f"({n_wrong / n_data:.0%}) punya jumlah kolom "
             f"yang tidak sesuai judul kolom ({width} kolom), mis. baris {_rows_text(rows, n_wrong)}. {cause} "
             "Tidak ada yang diubah.",
-            [Problem(name, None, None, f"jumlah kolom tidak sesuai header di {n_wrong:,} baris")],
+            [Problem(name, None, None, f"jumlah kolom tidak sesuai header di {fmt.integer(n_wrong)} baris")],
         )
     problems = [
         Problem(name, int(r), None, f"jumlah kolom tidak sesuai header ({int(k)}, seharusnya {width})")
@@ -521,7 +522,8 @@ def _read_csv(buf: memoryview, scan: _CsvScan, kept: list[int], name: str):
     expected = int(shaped.sum())
     if table.num_rows != expected:
         raise ValidationError(
-            f"Berkas {name}: {table.num_rows:,} baris terbaca, padahal {expected:,} baris berisi {width} kolom. "
+            f"Berkas {name}: {fmt.integer(table.num_rows)} baris terbaca, "
+            f"padahal {fmt.integer(expected)} baris berisi {width} kolom. "
             'Periksa tanda kutip (") dan baris yang terpecah; tidak ada yang diubah.',
             [Problem(name, None, None, "jumlah baris terbaca tidak sesuai")],
         )
@@ -809,7 +811,7 @@ def parse_export(
                 _require(name, found, headers)
                 _shaped, pre_problems = _check_structure(scan, name)
                 blank_rows = int(scan.blank.sum())
-                progress(0.1, f"Membaca {name} ({src.size / 1e6:,.0f} MB)")
+                progress(0.1, f"Membaca {name} ({fmt.number(src.size / 1e6, 0)} MB)")
                 # only the mapped columns are kept; Nama, Nama Ortu, Alamat, RT, RW are never selected
                 kept = sorted(i for c, i in found.items() if c not in PII or c == "nik")
                 table = _read_csv(buf, scan, kept, name)
@@ -824,7 +826,7 @@ def parse_export(
         if n_rows == 0 and not pre_problems:
             raise ValidationError(f"Berkas {name} hanya berisi judul kolom, tanpa data; tidak ada yang diubah.")
         sample = _sample_marked(con, found, n_rows, name)
-        progress(0.3, f"Mengurai {n_rows:,} baris")
+        progress(0.3, f"Mengurai {fmt.integer(n_rows)} baris")
         # areas: each distinct (kecamatan, kelurahan) pair is matched once, in Python
         kc = f"coalesce(trim(c{found['kec']}), '')"
         kl = f"coalesce(trim(c{found['kel']}), '')"
@@ -882,7 +884,7 @@ def _sample_marked(con, found: dict[str, int], n_rows: int, name: str) -> bool:
         return False
     if marked < n_rows:
         raise ValidationError(
-            f"Berkas {name}: {marked:,} dari {n_rows:,} baris bertanda {_SAMPLE_PREFIX} di kolom "
+            f"Berkas {name}: {fmt.integer(marked)} dari {fmt.integer(n_rows)} baris bertanda {_SAMPLE_PREFIX} di kolom "
             f"{SAMPLE_MARKER_COLUMN}, sisanya tidak. Data contoh (dari kla/sample_nutrition.py) dan data nyata "
             "tidak boleh dicampur dalam satu impor; pisahkan berkasnya. Tidak ada yang diubah.",
             [Problem(name, None, SAMPLE_MARKER_COLUMN, "data contoh bercampur dengan data nyata")],
@@ -892,7 +894,7 @@ def _sample_marked(con, found: dict[str, int], n_rows: int, name: str) -> bool:
 
 def _id(x: float) -> str:
     """Number as Indonesians write it: decimal comma."""
-    return f"{x:g}".replace(".", ",")
+    return fmt.number(x)
 
 
 _SHORT_CODE = re.compile(r"[A-Za-z0-9.]{1,3}")
@@ -1010,7 +1012,8 @@ def _validate_rows(
     }
     if n_all and n_bad / n_all > MAX_BAD_SHARE or n_bad == n_all:
         raise ValidationError(
-            f"Berkas {name}: {n_bad:,} dari {n_all:,} baris ({n_bad / max(n_all, 1):.0%}) ditolak, lebih dari batas "
+            f"Berkas {name}: {fmt.integer(n_bad)} dari {fmt.integer(n_all)} baris "
+            f"({n_bad / max(n_all, 1):.0%}) ditolak, lebih dari batas "
             f"{MAX_BAD_SHARE:.0%}. Perbaiki berkasnya lalu impor ulang; tidak ada yang diubah.",
             problems,
         )

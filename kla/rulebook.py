@@ -10,6 +10,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kla import fmt
 from kla.errors import Problem, ValidationError
 
 TOTAL_POINTS = 1000
@@ -139,7 +140,7 @@ def parse_rulebook(raw: dict, source: str = "rulebook") -> Rulebook:
     total = sum(i.max_points for i in indicators)
     expected = float(meta.get("total_points", TOTAL_POINTS))
     if abs(total - expected) > TOLERANCE:
-        bad(f"jumlah poin maksimum semua indikator {total:g}, seharusnya tepat {expected:g}")
+        bad(f"jumlah poin maksimum semua indikator {fmt.number(total)}, seharusnya tepat {fmt.number(expected)}")
 
     bands = tuple(Band(str(b["name"]), int(b["min"]), int(b["max"])) for b in raw.get("band", []))
     if not bands:
@@ -149,7 +150,7 @@ def parse_rulebook(raw: dict, source: str = "rulebook") -> Rulebook:
         if ordered[0].min != 0:
             bad(f"kategori pertama harus mulai dari 0, bukan {ordered[0].min}")
         if ordered[-1].max != int(expected):
-            bad(f"kategori terakhir harus berakhir di {expected:g}, bukan {ordered[-1].max}")
+            bad(f"kategori terakhir harus berakhir di {fmt.number(expected)}, bukan {fmt.number(ordered[-1].max)}")
         for a, b in zip(ordered, ordered[1:], strict=False):
             if a.max >= b.min:
                 bad(f"kategori '{a.name}' ({a.min}–{a.max}) tumpang tindih dengan '{b.name}' ({b.min}–{b.max})")

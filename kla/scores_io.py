@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from kla import fmt
 from kla.errors import Problem, ValidationError
 from kla.rulebook import Rulebook
 from kla.tabular import parse_number, read_table
@@ -98,10 +99,15 @@ def parse_scores(path: Path, rulebook: Rulebook, *, year: int, city_code: str, k
         if points is None:
             problems.append(Problem(name, line, "poin", f"poin '{rec.get('poin', '')}' bukan angka"))
         elif points < 0:
-            problems.append(Problem(name, line, "poin", f"poin {points:g} negatif"))
+            problems.append(Problem(name, line, "poin", f"poin {fmt.number(points)} negatif"))
         elif points > ind.max_points + 1e-9:
             problems.append(
-                Problem(name, line, "poin", f"poin {points:g} melebihi maksimum {ind.max_points:g} untuk {code}")
+                Problem(
+                    name,
+                    line,
+                    "poin",
+                    f"poin {fmt.number(points)} melebihi maksimum {fmt.number(ind.max_points)} untuk {code}",
+                )
             )
         status = str(rec.get("status_bukti", "")).strip().lower()
         if status not in EVIDENCE_STATUSES:

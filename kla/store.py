@@ -31,7 +31,7 @@ import duckdb
 import pandas as pd
 from filelock import FileLock, Timeout
 
-from kla import config
+from kla import config, fmt
 from kla.errors import DatabaseNotReady, KlaError, Problem, ValidationError
 from kla.rulebook import Rulebook, load_rulebook
 from kla.scores_io import parse_scores
@@ -411,7 +411,7 @@ def write_lock(db: Path, *, timeout: float | None = None) -> Iterator[None]:
     except Timeout as exc:
         raise KlaError(
             f"Impor/pembangunan lain sedang menulis ke {db}; coba lagi nanti "
-            f"(sudah menunggu {wait:g} detik; basis data tidak diubah)."
+            f"(sudah menunggu {fmt.number(wait)} detik; basis data tidak diubah)."
         ) from exc
     except OSError as exc:  # e.g. a read-only folder: no lock, so no write either
         raise KlaError(f"Tidak bisa membuat berkas kunci {lock_path(db)} ({exc}); basis data tidak diubah.") from exc

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from kla import fmt
 from kla.errors import Problem, ValidationError
 
 MAX_BYTES = 200 * 1024 * 1024  # larger files are refused before they are read
@@ -50,7 +51,7 @@ def read_table(path: Path, *, expected: Iterable[str] = (), max_bytes: int = MAX
     size = path.stat().st_size
     if size > max_bytes:
         raise ValidationError(
-            f"Berkas {name} terlalu besar ({size / 1e6:,.0f} MB; batas {max_bytes / 1e6:,.0f} MB). "
+            f"Berkas {name} terlalu besar ({fmt.number(size / 1e6, 0)} MB; batas {fmt.number(max_bytes / 1e6, 0)} MB). "
             "Pecah per bulan atau per puskesmas; tidak ada yang diubah."
         )
     if size == 0:

@@ -898,3 +898,11 @@ def test_puskesmas_spellings_share_one_key_and_one_label(name: str) -> None:
 
     assert puskesmas_key(name) == "pkm:kilasah"
     assert puskesmas_label(name) == "Puskesmas Kilasah"
+
+
+def test_counts_in_messages_use_indonesian_thousands() -> None:
+    """ "12,340 baris" would read as twelve point three rows to an Indonesian reader."""
+    from kla.eppgbm import EXAMPLE_ROWS, _rows_text
+
+    text = _rows_text(list(range(2, 2 + EXAMPLE_ROWS)), 12_340 + EXAMPLE_ROWS)
+    assert text.endswith("(dan 12.340 baris lain)")
