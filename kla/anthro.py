@@ -476,13 +476,11 @@ def zscore_csv(src, dst, *, warn=None) -> int:
     from pathlib import Path
 
     from kla.errors import Problem, ValidationError
+    from kla.tabular import readable_file
 
     src, dst = Path(src), Path(dst)
     name = src.name or str(src)
-    if not src.exists():
-        raise ValidationError(f"Berkas tidak ditemukan: {name}")
-    if not src.is_file():
-        raise ValidationError(f"{name} bukan berkas (mungkin sebuah folder); pilih tabel .csv.")
+    readable_file(src, expect="tabel .csv")
     if dst.is_dir():
         raise ValidationError(f"Keluaran {dst} adalah folder; beri nama berkas, mis. {dst / 'hasil.csv'}.")
     if not dst.parent.is_dir():

@@ -56,6 +56,7 @@ import pandas as pd
 from kla import anthro, fmt, privacy
 from kla.db import connect_scratch
 from kla.errors import Problem, ValidationError
+from kla.tabular import readable_file
 from kla.wilayah import WilayahMatcher, normalise_name
 
 Progress = Callable[[float, str], None]
@@ -222,21 +223,8 @@ def check_source(source: Source, name: str | None = None) -> SourceInfo:
     else:
         path = Path(source)
         name = name or path.name or str(path)
-        if not path.exists():
-            raise ValidationError(f"Berkas tidak ditemukan: {name}")
-        if not path.is_file():
-            raise ValidationError(
-                f"{name} bukan berkas (mungkin sebuah folder); pilih berkas ekspor .csv atau .xlsx. "
-                "Tidak ada yang diubah."
-            )
-        try:
-            with open(path, "rb") as fh:
-                fh.read(1)
-        except OSError as exc:
-            raise ValidationError(
-                f"Berkas {name} tidak bisa dibaca ({exc.strerror or type(exc).__name__}); tidak ada yang diubah."
-            ) from exc
-        info = SourceInfo(name=name, suffix=path.suffix.lower(), size=path.stat().st_size, path=path)
+        size = readable_file(path, expect="berkas ekspor .csv atau .xlsx")
+        info = SourceInfo(name=name, suffix=path.suffix.lower(), size=size, path=path)
     if info.size > limit:
         raise ValidationError(
             f"Berkas {info.name} terlalu besar ({_gb(info.size)}; batas {_gb(limit)}). "
@@ -249,11 +237,6 @@ def check_source(source: Source, name: str | None = None) -> SourceInfo:
             f"Jenis berkas {info.suffix or '(tanpa ekstensi)'} tidak didukung; gunakan ekspor e-PPGBM .csv atau .xlsx."
         )
     return info
-
-
-def _check_file(path: Path) -> None:
-    """Kept for callers of the old name: :func:`check_source` on a path."""
-    check_source(path)
 
 
 def _gb(n: int) -> str:

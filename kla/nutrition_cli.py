@@ -45,22 +45,6 @@ class _Bar:
             self.open = False
 
 
-def readable_file(path: Path) -> Path:
-    """The shared "is it a readable file?" check of the import and zscore commands (Indonesian
-    message, nothing read yet): missing, a folder, or unreadable are refused."""
-    name = path.name or str(path)
-    if not path.exists():
-        raise ValidationError(f"Berkas tidak ditemukan: {path}")
-    if not path.is_file():
-        raise ValidationError(f"{name} bukan berkas (mungkin sebuah folder); pilih berkas .csv atau .xlsx.")
-    try:
-        with open(path, "rb") as fh:
-            fh.read(1)
-    except OSError as exc:
-        raise ValidationError(f"Berkas {name} tidak bisa dibaca ({exc.strerror or type(exc).__name__}).") from None
-    return path
-
-
 def _counts_line(counts: dict[str, int]) -> str:
     return "; ".join(f"{col}: {n:,} baris" for col, n in counts.items())
 
@@ -147,10 +131,12 @@ def _print_report(report, as_json: bool) -> None:
 def _run_import(args: argparse.Namespace, run) -> int:
     """Shared by ``import eppgbm`` and ``import rekap``: the file check, the progress bar, and a
     refusal printed as text or JSON with exit status 2 (no traceback)."""
+    from kla.tabular import readable_file
+
     path = Path(args.file)
     bar = _Bar(enabled=not args.json)
     try:
-        readable_file(path)
+        readable_file(path)  # before the database is opened: a wrong path is the likelier mistake
         report = run(path, Path(args.db) if args.db else None, bar)
     except KlaError as exc:
         bar.close()
@@ -186,8 +172,7 @@ def cmd_import_rekap(args: argparse.Namespace) -> int:
 def cmd_zscore(args: argparse.Namespace) -> int:
     from kla.anthro import zscore_csv
 
-    src, out = Path(args.input), Path(args.out)
-    readable_file(src)
+    src, out = Path(args.input), Path(args.out)  # zscore_csv checks both paths first
 
     def warn(line: str) -> None:
         print(f"PERINGATAN: {line}", file=sys.stderr)

@@ -117,26 +117,14 @@ class ParsedRekap:
 
 
 def check_file(path: Path) -> None:
-    """File-level checks before anything is read or hashed: exists, is a file, size, readable."""
+    """File-level checks before anything is read or hashed: exists, is a file, readable, size."""
     path = Path(path)
-    name = path.name or str(path)
-    if not path.exists():
-        raise ValidationError(f"Berkas tidak ditemukan: {name}")
-    if not path.is_file():
+    size = tabular.readable_file(path, expect="berkas rekap .csv atau .xlsx")
+    if size > MAX_BYTES:
         raise ValidationError(
-            f"{name} bukan berkas (mungkin sebuah folder); pilih berkas rekap .csv atau .xlsx. Tidak ada yang diubah."
+            f"Berkas {path.name} terlalu besar untuk sebuah rekap (batas {MAX_BYTES / 1e6:.0f} MB); "
+            "tidak ada yang diubah."
         )
-    if path.stat().st_size > MAX_BYTES:
-        raise ValidationError(
-            f"Berkas {name} terlalu besar untuk sebuah rekap (batas {MAX_BYTES / 1e6:.0f} MB); tidak ada yang diubah."
-        )
-    try:
-        with open(path, "rb") as fh:
-            fh.read(1)
-    except OSError as exc:
-        raise ValidationError(
-            f"Berkas {name} tidak bisa dibaca ({exc.strerror or type(exc).__name__}); tidak ada yang diubah."
-        ) from exc
 
 
 def _find(columns: list[str], aliases: tuple[str, ...]) -> str | None:

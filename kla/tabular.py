@@ -19,6 +19,26 @@ from kla.errors import Problem, ValidationError
 MAX_BYTES = 200 * 1024 * 1024  # larger files are refused before they are read
 
 
+def readable_file(path: Path, *, expect: str = "berkas .csv atau .xlsx") -> int:
+    """File-level check before anything is read or hashed: it exists, is a file (not a folder)
+    and can be opened. Returns its size in bytes; refuses with an Indonesian message naming the
+    file. ``expect`` says what to pick instead of a folder, e.g. "berkas rekap .csv atau .xlsx"."""
+    path = Path(path)
+    name = path.name or str(path)
+    if not path.exists():
+        raise ValidationError(f"Berkas tidak ditemukan: {name}")
+    if not path.is_file():
+        raise ValidationError(f"{name} bukan berkas (mungkin sebuah folder); pilih {expect}. Tidak ada yang diubah.")
+    try:
+        with open(path, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise ValidationError(
+            f"Berkas {name} tidak bisa dibaca ({exc.strerror or type(exc).__name__}); tidak ada yang diubah."
+        ) from None
+    return path.stat().st_size
+
+
 def _decode(raw: bytes, name: str) -> str:
     try:
         return raw.decode("utf-8-sig")
