@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kla.rulebook import Rulebook
+from kla.rulebook import Indicator, Rulebook
 
 # Achievement share of the maximum per indicator, per year. Chosen by hand, not measured.
 _SHARE_2023 = {
@@ -52,26 +52,24 @@ def _evidence(share: float) -> str:
     return "lengkap" if share >= 0.75 else "sebagian" if share >= 0.5 else "belum"
 
 
+def _template_row(ind: Indicator, share: float, *, note: str, area: str) -> dict:
+    """One row of the self-assessment template at ``share`` of the indicator's maximum, snapped
+    to the nearest scoring level so the planner's steps line up with the data."""
+    return {
+        "kode_indikator": ind.code,
+        "nama_indikator": ind.name,
+        "poin_maks": ind.max_points,
+        "poin": min(ind.levels, key=lambda lv: abs(lv - share * ind.max_points)),
+        "status_bukti": _evidence(share),
+        "catatan": note,
+        "kode_wilayah": area,
+    }
+
+
 def sample_scores(rulebook: Rulebook, year: int) -> pd.DataFrame:
     """Scores for ``year`` (2023 or 2025) on the rulebook's own scoring levels."""
     shares = {2023: _SHARE_2023, 2025: _SHARE_2025}[year]
-    rows = []
-    for ind in rulebook.indicators:
-        share = shares[ind.code]
-        # snap to the nearest scoring level so the planner's steps line up with the data
-        points = min(ind.levels, key=lambda lv: abs(lv - share * ind.max_points))
-        rows.append(
-            {
-                "kode_indikator": ind.code,
-                "nama_indikator": ind.name,
-                "poin_maks": ind.max_points,
-                "poin": points,
-                "status_bukti": _evidence(share),
-                "catatan": _NOTE,
-                "kode_wilayah": "",
-            }
-        )
-    return pd.DataFrame(rows)
+    return pd.DataFrame([_template_row(ind, shares[ind.code], note=_NOTE, area="") for ind in rulebook.indicators])
 
 
 def write_samples(rulebook: Rulebook, out_dir: Path) -> list[Path]:
@@ -105,23 +103,14 @@ def sample_kecamatan_scores(
     indicators (a fixed hash, so the file is reproducible). Illustrative only.
     """
     base = {2023: _SHARE_2023, 2025: _SHARE_2025}[year]
-    rows = []
-    for area in kecamatan_codes:
-        for ind in rulebook.indicators:
-            share = min(1.0, max(0.0, base[ind.code] + _wobble(area, ind.code)))
-            points = min(ind.levels, key=lambda lv, s=share, m=ind.max_points: abs(lv - s * m))
-            rows.append(
-                {
-                    "kode_indikator": ind.code,
-                    "nama_indikator": ind.name,
-                    "poin_maks": ind.max_points,
-                    "poin": points,
-                    "status_bukti": _evidence(share),
-                    "catatan": _NOTE + " (Kecamatan Layak Anak)",
-                    "kode_wilayah": area,
-                }
-            )
-    return pd.DataFrame(rows)
+    note = _NOTE + " (Kecamatan Layak Anak)"
+    return pd.DataFrame(
+        [
+            _template_row(ind, min(1.0, max(0.0, base[ind.code] + _wobble(area, ind.code))), note=note, area=area)
+            for area in kecamatan_codes
+            for ind in rulebook.indicators
+        ]
+    )
 
 
 def write_kecamatan_sample(rulebook: Rulebook, out_dir: Path, kecamatan_codes: list[str]) -> Path:
