@@ -193,39 +193,39 @@ def crosswalk_rows(
         ind = rulebook.indicator(rule.indicator)
         rows = latest[(latest["area_code"] == area) & (latest["measure"] == rule.measure)]
         m = MEASURES[rule.measure]
+        same = dict(
+            indicator=rule.indicator,
+            number=ind.number,
+            measure=rule.measure,
+            label=m.label,
+            scored_points=scored.get(rule.indicator),
+        )
         if rows.empty:
             out.append(
                 CrosswalkRow(
-                    rule.indicator,
-                    ind.number,
-                    rule.measure,
-                    m.label,
-                    "—",
-                    "—",
-                    None,
-                    "belum ada data",
-                    "—",
-                    None,
-                    scored.get(rule.indicator),
-                    "",
+                    **same,
+                    series="—",
+                    period="—",
+                    value=None,
+                    value_text="belum ada data",
+                    source="—",
+                    rule_points=None,
+                    flags="",
                 )
             )
             continue
         for r in rows.itertuples(index=False):
+            value = float(r.value)
             out.append(
                 CrosswalkRow(
-                    rule.indicator,
-                    ind.number,
-                    rule.measure,
-                    m.label,
-                    r.series,
-                    str(r.period),
-                    float(r.value),
-                    m.fmt(float(r.value)),
-                    str(r.source),
-                    crosswalk.points_for(rule, float(r.value)),
-                    scored.get(rule.indicator),
-                    str(r.flags or ""),
+                    **same,
+                    series=r.series,
+                    period=str(r.period),
+                    value=value,
+                    value_text=m.fmt(value),
+                    source=str(r.source),
+                    rule_points=crosswalk.points_for(rule, value),
+                    flags=str(r.flags or ""),
                 )
             )
     return out
