@@ -239,7 +239,8 @@ def refusal_dict(error: KlaError, file: str, problem_limit: int = 200) -> dict:
     }
 
 
-def _matcher(db: Path) -> WilayahMatcher:
+def wilayah_matcher(db: Path) -> WilayahMatcher:
+    """Kelurahan/kecamatan names and aliases of the database, for matching names to codes."""
     from kla.db import connect_readonly
 
     con = connect_readonly(db)
@@ -312,7 +313,7 @@ def import_eppgbm(
     progress = progress or (lambda f, m: None)
     t0 = time.perf_counter()
     db = Path(db or config.db_path())
-    matcher = _matcher(db)  # also fails early with DatabaseNotReady
+    matcher = wilayah_matcher(db)  # also fails early with DatabaseNotReady
     src = check_source(source, name)
     sha = src.sha256()
     done = _already(db, sha, "measurement")
@@ -438,7 +439,7 @@ def import_rekap(path: Path, db: Path | None = None, *, progress: Progress | Non
     t0 = time.perf_counter()
     path = Path(path)
     db = Path(db or config.db_path())
-    matcher = _matcher(db)
+    matcher = wilayah_matcher(db)
     rekap.check_file(path)
     sha = store.file_sha256(path)
     done = _already(db, sha, "rekap")

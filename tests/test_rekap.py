@@ -14,10 +14,9 @@ import pytest
 from kla import rekap
 from kla.cli import main as cli_main
 from kla.errors import ValidationError
-from kla.nutrition import add_rates, import_rekap
+from kla.nutrition import add_rates, import_rekap, wilayah_matcher
 from kla.rekap import parse_period, parse_rekap
 from kla.repository import query
-from kla.wilayah import WilayahMatcher
 
 HEAD = (
     "Periode;Kecamatan;Kelurahan;Sasaran Balita;Balita Diukur;Pendek;Sangat Pendek;Gizi Kurang;Gizi Buruk;"
@@ -177,16 +176,6 @@ def test_recap_landing_meanwhile_is_caught_under_the_lock(
 
 
 # ----------------------------------------------------------------------------- not reported is not zero
-def matcher_for(db: Path) -> WilayahMatcher:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        wil = con.execute("SELECT code, level, name, parent_code FROM wilayah").df()
-        alias = con.execute("SELECT alias, code FROM wilayah_alias").df()
-    finally:
-        con.close()
-    return WilayahMatcher(wil, alias)
-
-
 def rekap_rows(db: Path) -> pd.DataFrame:
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -219,7 +208,7 @@ ONLY_STUNTING = "Periode;Kecamatan;Kelurahan;Sasaran Balita;Balita Diukur;Pendek
 def test_absent_measure_columns_parse_as_null_with_a_file_note(built_db: Path, tmp_path: Path) -> None:
     path = tmp_path / "r.csv"
     path.write_text(ONLY_STUNTING + "2024-06;Serang;Kagungan;1200;1000;40;12\n", encoding="utf-8")
-    parsed = parse_rekap(path, matcher=matcher_for(built_db))
+    parsed = parse_rekap(path, matcher=wilayah_matcher(built_db))
     row = parsed.frame.iloc[0]
     assert (row.diukur, row.pendek, row.sangat_pendek, row.sasaran) == (1000, 40, 12, 1200)
     for c in ("gizi_kurang", "gizi_buruk", "bb_kurang", "bb_sangat_kurang"):
@@ -230,7 +219,7 @@ def test_absent_measure_columns_parse_as_null_with_a_file_note(built_db: Path, t
     notes = [(p.row, p.column) for p in parsed.problems]
     assert notes == [(None, "Gizi Kurang, Gizi Buruk"), (None, "BB Kurang, BB Sangat Kurang")]
     assert all("bukan 0" in p.message for p in parsed.problems)
-    base = rekap.base_from_rekap(parsed.frame, matcher_for(built_db)).iloc[0]
+    base = rekap.base_from_rekap(parsed.frame, wilayah_matcher(built_db)).iloc[0]
     assert (base.measured, base.n_haz, base.stunted, base.severe_stunted) == (1000, 1000, 52, 12)
     assert (base.n_whz, base.wasted, base.severe_wasted, base.n_waz, base.underweight) == (0, 0, 0, 0, 0)
 
