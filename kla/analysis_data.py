@@ -147,6 +147,16 @@ def check_scenario_name(name: str) -> str:
     return clean
 
 
+def _refuse_taken_name(con: duckdb.DuckDBPyConnection, name: str, year: int, area: str) -> None:
+    taken = con.execute(
+        "SELECT count(*) FROM kla_scenario WHERE name = ? AND year = ? AND area_code = ?", [name, year, area]
+    ).fetchone()[0]
+    if taken:
+        raise ValidationError(
+            f"Skenario '{name}' untuk {area} {year} sudah ada; pilih nama lain. Tidak ada yang diubah."
+        )
+
+
 def save_scenario(
     db: Path,
     *,
@@ -178,13 +188,7 @@ def save_scenario(
     )
     now = datetime.now(UTC).replace(tzinfo=None)
     with store.staged(db) as con:
-        exists = con.execute(
-            "SELECT count(*) FROM kla_scenario WHERE name = ? AND year = ? AND area_code = ?", [clean, year, area]
-        ).fetchone()[0]
-        if exists:
-            raise ValidationError(
-                f"Skenario '{clean}' untuk {area} {year} sudah ada; pilih nama lain. Tidak ada yang diubah."
-            )
+        _refuse_taken_name(con, clean, year, area)
         sid = store.add_provenance(
             con,
             path=f"skenario:{clean}",
@@ -244,13 +248,7 @@ def rename_scenario(db: Path, *, name: str, year: int, area: str, new_name: str)
         return clean  # nothing to write
     with store.staged(db) as con:
         ids = _scenario_source_ids(con, name, year, area)
-        taken = con.execute(
-            "SELECT count(*) FROM kla_scenario WHERE name = ? AND year = ? AND area_code = ?", [clean, year, area]
-        ).fetchone()[0]
-        if taken:
-            raise ValidationError(
-                f"Skenario '{clean}' untuk {area} {year} sudah ada; pilih nama lain. Tidak ada yang diubah."
-            )
+        _refuse_taken_name(con, clean, year, area)
         con.execute(
             "UPDATE kla_scenario SET name = ? WHERE name = ? AND year = ? AND area_code = ?", [clean, name, year, area]
         )
