@@ -36,6 +36,7 @@ import plotly.graph_objects as go
 
 from kla import fmt
 from kla.charts import FONT, Stamp
+from kla.nutrition import MEASURES as NUTRITION_MEASURES
 from kla.nutrition_view import flag_text
 from kla.privacy import SUPPRESS_BELOW
 
@@ -473,16 +474,16 @@ CHOICES: dict[str, Choice] = {
         Choice("kla", MEASURES["kla_achievement"], "kla", "kla", "share", "penilaian mandiri KLA"),
     )
 }
-_NUTRITION_DENOMINATOR = {"stunting": "n_haz", "wasting": "n_whz", "underweight": "n_waz", "severe_wasted": "n_whz"}
-# Case counts behind each rate: a rate with its denominator would reveal a small count.
-_NUTRITION_NUMERATOR = {"stunting": "stunted", "wasting": "wasted", "underweight": "underweight"}
-# Map field -> kla.nutrition.MEASURES key, for measure-specific data-quality flags.
+# Map field -> kla.nutrition.MEASURES key: its case and denominator columns, and its flags.
 _FIELD_MEASURE = {
     "stunting": "stunting",
     "wasting": "wasting",
     "underweight": "underweight",
     "severe_wasted": "severe_wasting",
 }
+_NUTRITION_DENOMINATOR = {f: NUTRITION_MEASURES[m][1] for f, m in _FIELD_MEASURE.items()}
+# Case counts behind each rate: a rate with its denominator would reveal a small count.
+_NUTRITION_NUMERATOR = {f: NUTRITION_MEASURES[m][0] for f, m in _FIELD_MEASURE.items()}
 
 
 def choice_label(key: str) -> str:
