@@ -327,11 +327,10 @@ def import_eppgbm(
         progress=lambda f, m: progress(f * 0.7, m),
     )
     frame = _with_pkm_key(parsed.frame)
-    sample = bool(parsed.stats.get("sample"))
-    kind = "sample" if sample else "imported"
+    kind = "sample" if parsed.stats.get("sample") else "imported"
     progress(0.72, f"Menulis {fmt.integer(len(frame))} pengukuran ke basis data")
     try:
-        sid = _write_measurements(db, src.name, sha, kind, frame, parsed, sample, progress, _after_write)
+        sid = _write_measurements(db, src.name, sha, kind, frame, parsed, progress, _after_write)
     except _AlreadyImported as again:
         return ImportReport(src.name, sha, "already-imported", again.source_id, seconds=time.perf_counter() - t0)
     progress(1.0, "Selesai")
@@ -358,7 +357,6 @@ def _write_measurements(
     kind: str,
     frame: pd.DataFrame,
     parsed: ParsedExport,
-    sample: bool,
     progress: Progress,
     after_write: Callable[[], None] | None,
 ) -> int:
@@ -371,7 +369,7 @@ def _write_measurements(
             f"e-PPGBM: {len(frame)} baris diterima, {parsed.stats['rows_rejected']} ditolak; "
             f"periode {', '.join(periods[:3])}{'…' if len(periods) > 3 else ''}"
         )
-        if sample:
+        if kind == "sample":
             note = f"{SAMPLE_LABEL}: ekspor e-PPGBM sintetis dari kla/sample_nutrition.py (bukan data Dinkes); {note}"
         sid = store.add_provenance(
             con, path=name, sha256=sha, rows=len(frame), kind=kind, table_name="measurement", note=note
