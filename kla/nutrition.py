@@ -487,6 +487,19 @@ def load_sample(con: duckdb.DuckDBPyConnection, ctx: store.BuildContext) -> None
     _insert_base(con, frame, sid, "eppgbm")
 
 
+def export_zscore_check(stats: dict) -> str:
+    """How many z-scores the export itself carried differ from the WHO recomputation by more than
+    0.1: ``"Z-skor di berkas vs hitung ulang WHO: TB/U 3 dari 300; BB/TB 1 dari 300 berbeda > 0,1."``
+    (empty when the export had none). Shown after an import on the page and in the CLI."""
+    names = {"haz": "TB/U", "waz": "BB/U", "whz": "BB/TB"}
+    parts = [
+        f"{names[k]} {fmt.integer(d['over_0_1'])} dari {fmt.integer(d['compared'])}"
+        for k, d in stats.get("export_zscore_disagreement", {}).items()
+        if d.get("compared")
+    ]
+    return f"Z-skor di berkas vs hitung ulang WHO: {'; '.join(parts)} berbeda > 0,1." if parts else ""
+
+
 def report_json(report: ImportReport) -> str:
     return json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str)
 

@@ -72,7 +72,7 @@ def _print_refusal(error: KlaError, file: str, as_json: bool) -> None:
 
 
 def _print_report(report, as_json: bool) -> None:
-    from kla.nutrition import problem_counts, report_json
+    from kla.nutrition import export_zscore_check, problem_counts, report_json
 
     if as_json:
         print(report_json(report))
@@ -104,12 +104,9 @@ def _print_report(report, as_json: bool) -> None:
             "(anak tersebut tidak bisa diikuti antarbulan)",
             file=sys.stderr,
         )
-        for k, d in st["export_zscore_disagreement"].items():
-            if d["compared"]:
-                print(
-                    f"  Z-score ekspor vs hitung ulang ({k}): {d['over_0_1']} dari {d['compared']} berbeda > 0,1",
-                    file=sys.stderr,
-                )
+        check = export_zscore_check(st)
+        if check:
+            print(f"  {check}", file=sys.stderr)
     for u in st.get("unmatched_areas", []):
         print(
             f"  Wilayah tak dikenal: Kec '{u['kecamatan']}' / Kel '{u['kelurahan']}': {u['rows']} baris "

@@ -421,19 +421,6 @@ def _run_import(kind: str, name: str, data: bytes, db: Path, sheet: str | None, 
         return nutrition.import_rekap(path, db, progress=progress)
 
 
-def _zscore_check_text(stats: dict) -> str:
-    """' Z-skor di berkas vs hitung ulang WHO: TB/U 3 dari 300 berbeda > 0,1; …' (empty if none given)."""
-    from kla.fmt import integer
-
-    names = {"haz": "TB/U", "waz": "BB/U", "whz": "BB/TB"}
-    parts = [
-        f"{names[k]} {integer(d['over_0_1'])} dari {integer(d['compared'])}"
-        for k, d in stats.get("export_zscore_disagreement", {}).items()
-        if d.get("compared")
-    ]
-    return f" Z-skor di berkas vs hitung ulang WHO: {'; '.join(parts)} berbeda > 0,1." if parts else ""
-
-
 def nutrition_import_panel(fp: Fingerprint) -> None:
     """Upload an e-PPGBM export or a recap sheet and import it with a progress bar.
 
@@ -441,7 +428,7 @@ def nutrition_import_panel(fp: Fingerprint) -> None:
     NIKs never reach the disk). After a successful import the page reruns on the new database
     and shows the outcome; the uploader is emptied so the same file is not sent twice.
     """
-    from kla import nutrition_view
+    from kla import nutrition, nutrition_view
     from kla.fmt import integer, number
 
     done = st.session_state.pop(GiziKeys.UPLOAD_RESULT, None)
@@ -507,7 +494,8 @@ def nutrition_import_panel(fp: Fingerprint) -> None:
                 f"Diimpor {integer(report.rows_imported)} dari {integer(report.rows_total)} baris "
                 f"({integer(report.rows_rejected)} ditolak) dalam {number(report.seconds, 1)} detik: {report.file}."
             )
-            text += _zscore_check_text(report.stats or {})
+            check = nutrition.export_zscore_check(report.stats or {})
+            text += f" {check}" if check else ""
             ok = True
         st.session_state[GiziKeys.UPLOAD_RESULT] = {
             "ok": ok,

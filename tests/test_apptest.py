@@ -131,7 +131,7 @@ def test_rebuilt_database_is_noticed_without_restart(
 
 
 def test_upload_outcome_reports_export_zscores_that_disagree() -> None:
-    from kla.ui import _zscore_check_text
+    from kla.nutrition import export_zscore_check
 
     stats = {
         "export_zscore_disagreement": {
@@ -141,7 +141,7 @@ def test_upload_outcome_reports_export_zscores_that_disagree() -> None:
         }
     }
     assert (
-        _zscore_check_text(stats)
-        == " Z-skor di berkas vs hitung ulang WHO: TB/U 37 dari 12.000; BB/TB 5 dari 12.000 berbeda > 0,1."
+        export_zscore_check(stats)
+        == "Z-skor di berkas vs hitung ulang WHO: TB/U 37 dari 12.000; BB/TB 5 dari 12.000 berbeda > 0,1."
     )
-    assert _zscore_check_text({}) == ""
+    assert export_zscore_check({}) == ""
