@@ -44,12 +44,7 @@ class PlanError(KlaError):
 # --------------------------------------------------------------------------- exact arithmetic
 
 
-def exact(x: float) -> Fraction:
-    """The fraction a rulebook number stands for: 10.25 → 41/4, 13.666667 → 41/3."""
-    f = Fraction(x).limit_denominator(10_000)
-    if abs(float(f) - x) > 1e-6:
-        f = Fraction(str(round(x, 6)))
-    return f
+exact = scoring.exact  # one rule for what a typed score means, shared with scoring (re-exported for callers)
 
 
 # --------------------------------------------------------------------------- solver
@@ -207,15 +202,16 @@ def _r(x: float) -> float:
     return round(float(x), 4)
 
 
-def target_band(rulebook: Rulebook, current_total: float, target: str | None) -> Band:
+def target_band(rulebook: Rulebook, current_total: float | Fraction, target: str | None) -> Band:
     """The band to aim for (default: the next one), or a clear PlanError."""
     current = scoring.band_for(current_total, rulebook)
+    shown = fmt.number(float(current_total))
     names = [b.name for b in rulebook.bands]
     if target is None:
         nxt, _ = scoring.next_band(current_total, rulebook)
         if nxt is None:
             raise PlanError(
-                f"Nilai {fmt.number(current_total)} sudah di kategori tertinggi ({current.name}); "
+                f"Nilai {shown} sudah di kategori tertinggi ({current.name}); "
                 "tidak ada target lebih tinggi."
             )
         return nxt
@@ -226,11 +222,11 @@ def target_band(rulebook: Rulebook, current_total: float, target: str | None) ->
     if band.min <= current.min:
         if band.name == current.name:
             raise PlanError(
-                f"Nilai {fmt.number(current_total)} sudah berada di kategori {current.name}; pilih target di atasnya."
+                f"Nilai {shown} sudah berada di kategori {current.name}; pilih target di atasnya."
             )
         raise PlanError(
             f"Target {band.name} ({fmt.number(band.min)}–{fmt.number(band.max)}) berada di bawah kategori sekarang "
-            f"({current.name}, nilai {fmt.number(current_total)}); pilih kategori di atas {current.name}."
+            f"({current.name}, nilai {shown}); pilih kategori di atas {current.name}."
         )
     return band
 
@@ -259,7 +255,7 @@ def plan(
 
     current = {i.code: exact(float(points.get(i.code, 0.0))) for i in rulebook.indicators}
     total = sum(current.values(), Fraction(0))
-    band = target_band(rulebook, float(total), target)
+    band = target_band(rulebook, total, target)
     need = Fraction(band.min) - total
 
     movable = [i for i in rulebook.indicators if i.code not in locked]
@@ -310,7 +306,7 @@ def plan(
         year=year,
         area=area,
         current_total=float(total),
-        current_category=scoring.category(float(total), rulebook),
+        current_category=scoring.category(total, rulebook),
         target=band.name,
         target_min=float(band.min),
         need=float(need),

@@ -29,8 +29,8 @@ def meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 def rulebook(con: duckdb.DuckDBPyConnection) -> Rulebook:
     """Rebuild the :class:`Rulebook` stored by the build (already validated there)."""
     cur = con.cursor()
-    rid, title, official, label = cur.execute(
-        "SELECT rulebook_id, title, weights_official, weights_label FROM rulebook"
+    rid, title, official, label, version, source_url = cur.execute(
+        "SELECT rulebook_id, title, weights_official, weights_label, version, source_url FROM rulebook"
     ).fetchone()
     groups = tuple(
         Group(*r)
@@ -46,16 +46,32 @@ def rulebook(con: duckdb.DuckDBPyConnection) -> Rulebook:
     )
     inds = tuple(
         Indicator(
-            number=r[0], code=r[1], name=r[2], group=r[3], opd=r[4], max_points=r[5], status=r[6], levels=tuple(r[7])
+            number=r[0],
+            code=r[1],
+            name=r[2],
+            group=r[3],
+            opd=r[4],
+            max_points=r[5],
+            status=r[6],
+            levels=tuple(r[7]),
+            source_url=r[8],
         )
         for r in cur.execute(
-            "SELECT number, code, name, group_code, opd, max_points, status, levels FROM kla_indicator "
+            "SELECT number, code, name, group_code, opd, max_points, status, levels, source_url FROM kla_indicator "
             "WHERE rulebook_id = ? ORDER BY number",
             [rid],
         ).fetchall()
     )
     return Rulebook(
-        id=rid, title=title, weights_official=official, weights_label=label, groups=groups, bands=bands, indicators=inds
+        id=rid,
+        title=title,
+        weights_official=official,
+        weights_label=label,
+        groups=groups,
+        bands=bands,
+        indicators=inds,
+        version=version,
+        source_url=source_url,
     )
 
 

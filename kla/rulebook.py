@@ -14,7 +14,9 @@ from kla import fmt
 from kla.errors import Problem, ValidationError
 
 TOTAL_POINTS = 1000
+INDICATOR_COUNT = 24
 TOLERANCE = 1e-6
+VERIFIED = "terverifikasi"
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,13 @@ class Indicator:
     group: str  # Group.code
     opd: str
     max_points: float
-    status: str  # "terverifikasi" | "perlu verifikasi"
+    status: str  # "terverifikasi", or what still needs checking (e.g. "label dari paparan KemenPPPA; …")
     levels: tuple[float, ...]  # allowed point levels, ascending, from 0 to max_points
+    source_url: str = ""  # where the indicator's number and label were read
+
+    @property
+    def verified(self) -> bool:
+        return self.status == VERIFIED
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,13 @@ class Rulebook:
     raw: dict = field(repr=False, compare=False, default_factory=dict)
     # Health crosswalk rules (kla.crosswalk.CrosswalkRule); illustrative until official.
     crosswalk: tuple = ()
+    version: str = ""
+    source_url: str = ""
+
+    @property
+    def key(self) -> str:
+        """``id@version``: what a score file must name to be read against this rulebook."""
+        return f"{self.id}@{self.version}" if self.version else self.id
 
     def indicator(self, code: str) -> Indicator:
         return self._by_code()[code]
@@ -113,6 +127,7 @@ def parse_rulebook(raw: dict, source: str = "rulebook") -> Rulebook:
                 max_points=max_points,
                 status=str(spec.get("status", "perlu verifikasi")),
                 levels=_levels(spec, max_points, steps),
+                source_url=str(spec.get("source_url", "")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             bad(f"indikator ke-{pos} tidak lengkap atau salah tipe ({exc})", pos)
@@ -136,6 +151,14 @@ def parse_rulebook(raw: dict, source: str = "rulebook") -> Rulebook:
         ):
             bad("tingkat poin (levels) harus naik dari 0 sampai poin maksimum", pos, "levels")
         indicators.append(ind)
+
+    count = int(meta.get("indicator_count", INDICATOR_COUNT))
+    missing = sorted(set(range(1, count + 1)) - seen_numbers)
+    extra = sorted(seen_numbers - set(range(1, count + 1)))
+    if missing:
+        bad(f"nomor indikator tidak ada: {', '.join(map(str, missing))} (harus tepat 1–{count}, masing-masing sekali)")
+    if extra:
+        bad(f"nomor indikator di luar 1–{count}: {', '.join(map(str, extra))}")
 
     total = sum(i.max_points for i in indicators)
     expected = float(meta.get("total_points", TOTAL_POINTS))
@@ -177,6 +200,8 @@ def parse_rulebook(raw: dict, source: str = "rulebook") -> Rulebook:
         indicators=tuple(sorted(indicators, key=lambda i: i.number)),
         raw=raw,
         crosswalk=crosswalk,
+        version=str(meta.get("version", "")),
+        source_url=str(meta.get("source_url", "")),
     )
 
 

@@ -2,8 +2,9 @@
 
 These are NOT Kota Serang's real scores (none are public, domain.md §9). They are shaped so the
 total lands in the Pratama band (500–600) and the weakest achievement falls where domain.md §4
-says the city is weak: child marriage (I07), nutrition (I11), water and sanitation (I14), play
-spaces (I19) and violence against children (I20).
+says the city is weak, numbered as KemenPPPA numbers the 24 indicators: child marriage (#7),
+child-friendly infrastructure and play spaces (#11), nutrition (#13), drinking water and sanitation
+(#16) and child victims of violence (#21).
 
 Run ``python -m kla sample kla-scores`` to regenerate; the output is deterministic.
 """
@@ -24,26 +25,26 @@ _SHARE_2023 = {
     "I04": 0.75,
     "I05": 0.50,
     "I06": 0.75,
-    "I07": 0.25,
+    "I07": 0.25,  # perkawinan anak
     "I08": 0.50,
     "I09": 0.75,
-    "I10": 0.75,
-    "I11": 0.25,
-    "I12": 0.50,
-    "I13": 0.50,
-    "I14": 0.25,
+    "I10": 0.50,
+    "I11": 0.25,  # infrastruktur ramah anak / ruang bermain
+    "I12": 0.75,
+    "I13": 0.25,  # prevalensi gizi balita
+    "I14": 0.50,
     "I15": 0.50,
-    "I16": 0.50,
-    "I17": 0.75,
-    "I18": 0.50,
-    "I19": 0.25,
-    "I20": 0.25,
-    "I21": 0.50,
+    "I16": 0.25,  # air minum dan sanitasi
+    "I17": 0.50,
+    "I18": 0.75,
+    "I19": 0.50,
+    "I20": 0.50,
+    "I21": 0.25,  # anak korban kekerasan
     "I22": 0.50,
     "I23": 0.50,
     "I24": 0.75,
 }
-_SHARE_2025 = {**_SHARE_2023, "I02": 0.75, "I05": 0.75, "I12": 0.75, "I18": 0.75, "I15": 0.75}
+_SHARE_2025 = {**_SHARE_2023, "I02": 0.75, "I05": 0.75, "I14": 0.75, "I19": 0.75, "I17": 0.75}
 
 _NOTE = "DATA CONTOH: nilai ilustratif untuk demonstrasi"
 
@@ -52,10 +53,11 @@ def _evidence(share: float) -> str:
     return "lengkap" if share >= 0.75 else "sebagian" if share >= 0.5 else "belum"
 
 
-def _template_row(ind: Indicator, share: float, *, note: str, area: str) -> dict:
+def _template_row(ind: Indicator, share: float, *, note: str, area: str, rulebook_key: str) -> dict:
     """One row of the self-assessment template at ``share`` of the indicator's maximum, snapped
     to the nearest scoring level so the planner's steps line up with the data."""
     return {
+        "rulebook": rulebook_key,
         "kode_indikator": ind.code,
         "nama_indikator": ind.name,
         "poin_maks": ind.max_points,
@@ -69,7 +71,12 @@ def _template_row(ind: Indicator, share: float, *, note: str, area: str) -> dict
 def sample_scores(rulebook: Rulebook, year: int) -> pd.DataFrame:
     """Scores for ``year`` (2023 or 2025) on the rulebook's own scoring levels."""
     shares = {2023: _SHARE_2023, 2025: _SHARE_2025}[year]
-    return pd.DataFrame([_template_row(ind, shares[ind.code], note=_NOTE, area="") for ind in rulebook.indicators])
+    return pd.DataFrame(
+        [
+            _template_row(ind, shares[ind.code], note=_NOTE, area="", rulebook_key=rulebook.key)
+            for ind in rulebook.indicators
+        ]
+    )
 
 
 def write_samples(rulebook: Rulebook, out_dir: Path) -> list[Path]:
@@ -106,7 +113,13 @@ def sample_kecamatan_scores(
     note = _NOTE + " (Kecamatan Layak Anak)"
     return pd.DataFrame(
         [
-            _template_row(ind, min(1.0, max(0.0, base[ind.code] + _wobble(area, ind.code))), note=note, area=area)
+            _template_row(
+                ind,
+                min(1.0, max(0.0, base[ind.code] + _wobble(area, ind.code))),
+                note=note,
+                area=area,
+                rulebook_key=rulebook.key,
+            )
             for area in kecamatan_codes
             for ind in rulebook.indicators
         ]
@@ -117,3 +130,22 @@ def write_kecamatan_sample(rulebook: Rulebook, out_dir: Path, kecamatan_codes: l
     path = out_dir / f"kla_scores_kecamatan_{KECAMATAN_SAMPLE_YEAR}.csv"
     sample_kecamatan_scores(rulebook, kecamatan_codes).to_csv(path, index=False)
     return path
+
+
+def sample_like(rulebook: Rulebook, year: int, areas: list[str]) -> pd.DataFrame:
+    """DATA CONTOH scores for ``areas`` ("" = the city) on another rulebook's indicators and levels.
+
+    Used by the build when a shipped sample file was written for a different rulebook (an official
+    sheet was imported, or a test rulebook is active): the sample is regenerated from the same
+    shares, keyed by indicator number, instead of reading one rulebook's points as another's.
+    """
+    base = {2023: _SHARE_2023, 2025: _SHARE_2025}.get(year, _SHARE_2025)
+    rows = []
+    for area in areas:
+        for ind in rulebook.indicators:
+            share = base.get(f"I{ind.number:02d}", 0.5)
+            if area:
+                share = min(1.0, max(0.0, share + _wobble(area, ind.code)))
+            note = _NOTE + (" (Kecamatan Layak Anak)" if area else "")
+            rows.append(_template_row(ind, share, note=note, area=area, rulebook_key=rulebook.key))
+    return pd.DataFrame(rows)

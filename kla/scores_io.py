@@ -2,7 +2,12 @@
 
 Template columns (CSV or XLSX, header on row 1):
 
-``kode_indikator, nama_indikator, poin_maks, poin, status_bukti, catatan[, kode_wilayah]``
+``rulebook, kode_indikator, nama_indikator, poin_maks, poin, status_bukti, catatan[, kode_wilayah]``
+
+``rulebook`` names the rulebook the file was written for (``id@versi``, filled in by the template).
+Indicator numbers differ between rulebooks (#13 is nutrition in KemenPPPA's list, #11 in an older
+recalled one), so a file for another rulebook, or one that names none, is refused: it is never
+mapped onto the active rulebook's numbers.
 
 ``nama_indikator`` and ``poin_maks`` are there to help the person filling it in and are ignored
 on import. ``kode_wilayah`` is optional: empty means the whole city; a kecamatan code gives
@@ -21,7 +26,7 @@ from kla.rulebook import Rulebook
 from kla.tabular import parse_number, read_table
 
 EVIDENCE_STATUSES = ("lengkap", "sebagian", "belum")
-REQUIRED = ("kode_indikator", "poin", "status_bukti")
+REQUIRED = ("rulebook", "kode_indikator", "poin", "status_bukti")
 COLUMN_ALIASES = {
     "indicator_code": "kode_indikator",
     "kode": "kode_indikator",
@@ -38,6 +43,7 @@ def template_frame(rulebook: Rulebook) -> pd.DataFrame:
     """An empty self-assessment sheet listing every indicator of the rulebook."""
     return pd.DataFrame(
         {
+            "rulebook": [rulebook.key for _ in rulebook.indicators],
             "kode_indikator": [i.code for i in rulebook.indicators],
             "nama_indikator": [i.name for i in rulebook.indicators],
             "poin_maks": [i.max_points for i in rulebook.indicators],
@@ -59,6 +65,14 @@ def write_template(rulebook: Rulebook, out: Path) -> Path:
     return out
 
 
+def file_rulebook_keys(path: Path) -> set[str]:
+    """The rulebook keys a score file names (empty when it names none)."""
+    table = read_table(path, expected=REQUIRED)
+    if "rulebook" not in table.columns:
+        return set()
+    return {str(v).strip() for v in table["rulebook"] if str(v).strip()}
+
+
 def parse_scores(path: Path, rulebook: Rulebook, *, year: int, city_code: str, known_areas: set[str]) -> pd.DataFrame:
     """Validate a self-assessment file and return rows ready for ``kla_score``.
 
@@ -69,15 +83,43 @@ def parse_scores(path: Path, rulebook: Rulebook, *, year: int, city_code: str, k
     -------
     DataFrame with ``year, area_code, indicator_code, points, evidence_status, note``.
     """
-    name = path.name
-    table = read_table(path, expected=REQUIRED)
+    return parse_score_table(
+        read_table(path, expected=REQUIRED),
+        path.name,
+        rulebook,
+        year=year,
+        city_code=city_code,
+        known_areas=known_areas,
+    )
+
+
+def parse_score_table(
+    table: pd.DataFrame, name: str, rulebook: Rulebook, *, year: int, city_code: str, known_areas: set[str]
+) -> pd.DataFrame:
+    """:func:`parse_scores` on a table already read (``name`` is used in messages)."""
     table = table.rename(columns={k: v for k, v in COLUMN_ALIASES.items() if k in table.columns})
     missing = [c for c in REQUIRED if c not in table.columns]
+    if missing == ["rulebook"]:
+        raise ValidationError(
+            f"Berkas {name} tidak menyebut rulebook yang dipakai (kolom 'rulebook'). Nomor indikator berbeda "
+            f"antar-rulebook, jadi berkas tanpa rulebook tidak dibaca. Rulebook aktif: {rulebook.key}. Unduh "
+            "templat baru (python -m kla template BERKAS) dan salin nilainya; tidak ada yang diubah.",
+            [Problem(name, 1, "rulebook", "kolom wajib tidak ada")],
+        )
     if missing:
         raise ValidationError(
             f"Berkas {name}: kolom wajib tidak ada: {', '.join(missing)}. "
             f"Gunakan templat (kolom: {', '.join(REQUIRED)}); tidak ada yang diubah.",
             [Problem(name, 1, c, "kolom wajib tidak ada") for c in missing],
+        )
+    named = sorted({str(v).strip() for v in table["rulebook"] if str(v).strip()})
+    foreign = [k for k in named if k != rulebook.key]
+    if foreign:
+        raise ValidationError(
+            f"Berkas {name} dibuat untuk rulebook {', '.join(foreign)}, sedangkan rulebook aktif {rulebook.key}. "
+            "Nomor dan bobot indikator bisa berbeda, jadi nilainya tidak dipetakan otomatis. Isi ulang templat "
+            "rulebook aktif (python -m kla template BERKAS); tidak ada yang diubah.",
+            [Problem(name, None, "rulebook", f"rulebook {k} ≠ rulebook aktif {rulebook.key}") for k in foreign],
         )
     problems: list[Problem] = []
     rows = []
@@ -87,6 +129,8 @@ def parse_scores(path: Path, rulebook: Rulebook, *, year: int, city_code: str, k
         if not any(str(v).strip() for v in rec.values()):
             continue  # blank line at the end of a sheet
         code = str(rec.get("kode_indikator", "")).strip().upper()
+        if not str(rec.get("rulebook", "")).strip():
+            problems.append(Problem(name, line, "rulebook", f"kosong; isi dengan {rulebook.key}"))
         area = str(rec.get("kode_wilayah", "") or "").strip() or city_code
         if code not in rulebook.codes:
             problems.append(Problem(name, line, "kode_indikator", f"kode indikator '{code}' tidak dikenal"))
@@ -131,6 +175,7 @@ def parse_scores(path: Path, rulebook: Rulebook, *, year: int, city_code: str, k
                 "points": points,
                 "evidence_status": status,
                 "note": str(rec.get("catatan", "") or ""),
+                "rulebook_key": rulebook.key,
             }
         )
     for area in sorted({a for a, _ in seen}):

@@ -3,12 +3,17 @@
 Formula (Blitar Satu Data metadata, domain.md §2): total = Σ points of all indicators
 (Kelembagaan + Klaster I–V), out of 1000. The category is the band whose lower bound the total
 reaches; a group's achievement is its points ÷ its maximum points.
+
+Arithmetic is exact: points are read as the decimals they were typed as (30.75, 10.5, 41/3) and
+summed as fractions, so 24 one-decimal scores that add up to 601 are Madya, never
+"600.9999999999999" Pratama. The planner uses the same :func:`exact`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 
 from kla.rulebook import Band, Rulebook
 
@@ -69,34 +74,59 @@ class ScoreSummary:
         }
 
 
-def band_for(total: float, rulebook: Rulebook) -> Band:
+def exact(x: float | Fraction) -> Fraction:
+    """The fraction a score or rulebook number stands for: 10.25 → 41/4, 13.666667 → 41/3, 0.1 → 1/10.
+
+    Scores are typed with a few decimals and rulebook levels are simple fractions of a maximum, so
+    the nearest fraction with a small denominator is the number that was meant; float noise such as
+    600.9999999999999 (a float sum of one-decimal scores) snaps back to 601.
+    """
+    if isinstance(x, Fraction):
+        return x
+    f = Fraction(x).limit_denominator(10_000)
+    if abs(float(f) - x) > 1e-6:
+        f = Fraction(str(round(x, 6)))
+    return f
+
+
+def exact_total(points: Mapping[str, float]) -> Fraction:
+    """The exact sum of indicator points."""
+    return sum((exact(float(v)) for v in points.values()), Fraction(0))
+
+
+def band_for(total: float | Fraction, rulebook: Rulebook) -> Band:
     """The band whose lower bound ``total`` reaches (600.5 is still Pratama; 601 is Madya)."""
-    if total < 0 or total > rulebook.bands[-1].max + 1e-9:
-        raise ValueError(f"nilai total {total} di luar rentang 0–{rulebook.bands[-1].max}")
+    value = exact(total)
+    if value < 0 or value > rulebook.bands[-1].max:
+        raise ValueError(f"nilai total {float(value)} di luar rentang 0–{rulebook.bands[-1].max}")
     chosen = rulebook.bands[0]
     for band in rulebook.bands:
-        if total >= band.min:
+        if value >= band.min:
             chosen = band
     return chosen
 
 
-def category(total: float, rulebook: Rulebook) -> str:
+def category(total: float | Fraction, rulebook: Rulebook) -> str:
     """Category name for a total score, e.g. 600 → "Pratama", 601 → "Madya"."""
     return band_for(total, rulebook).name
 
 
-def next_band(total: float, rulebook: Rulebook) -> tuple[Band | None, float | None]:
-    """The next band up and the points still needed to reach its lower bound (None at the top)."""
+def next_band(total: float | Fraction, rulebook: Rulebook) -> tuple[Band | None, float | None]:
+    """The next band up and the points still needed to reach its lower bound (None at the top).
+
+    The gap is computed exactly, then given as a float: 601 − 600,9 is 0,1, not 0,10000000000002.
+    """
     current = band_for(total, rulebook)
     idx = rulebook.bands.index(current)
     if idx + 1 >= len(rulebook.bands):
         return None, None
     nxt = rulebook.bands[idx + 1]
-    return nxt, max(0.0, nxt.min - total)
+    return nxt, float(max(Fraction(0), nxt.min - exact(total)))
 
 
 def total_score(points: Mapping[str, float]) -> float:
-    return float(sum(points.values()))
+    """The total as a float, summed exactly (see :func:`exact_total`)."""
+    return float(exact_total(points))
 
 
 def group_scores(points: Mapping[str, float], rulebook: Rulebook) -> tuple[GroupScore, ...]:
@@ -108,8 +138,8 @@ def group_scores(points: Mapping[str, float], rulebook: Rulebook) -> tuple[Group
             GroupScore(
                 code=g.code,
                 label=g.label,
-                points=float(sum(points.get(i.code, 0.0) for i in inds)),
-                max=float(sum(i.max_points for i in inds)),
+                points=float(sum((exact(float(points.get(i.code, 0.0))) for i in inds), Fraction(0))),
+                max=float(sum((exact(i.max_points) for i in inds), Fraction(0))),
             )
         )
     return tuple(out)
@@ -129,12 +159,12 @@ def summarise(points: Mapping[str, float], rulebook: Rulebook, *, year: int, are
     unknown = set(points) - set(rulebook.codes)
     if unknown:
         raise ValueError(f"kode indikator tidak dikenal: {sorted(unknown)}")
-    total = total_score(points)
+    total = exact_total(points)
     nxt, gap = next_band(total, rulebook)
     return ScoreSummary(
         year=year,
         area=area,
-        total=total,
+        total=float(total),
         category=category(total, rulebook),
         next_category=nxt.name if nxt else None,
         points_to_next=gap,

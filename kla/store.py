@@ -34,10 +34,11 @@ from filelock import FileLock, Timeout
 from kla import config, fmt
 from kla.errors import DatabaseNotReady, KlaError, Problem, ValidationError
 from kla.rulebook import Rulebook, load_rulebook
-from kla.scores_io import parse_scores
-from kla.tabular import parse_number
+from kla.sample_kla import sample_like
+from kla.scores_io import file_rulebook_keys, parse_score_table, parse_scores
+from kla.tabular import parse_number, read_table
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: rulebook version/source, kla_score.rulebook_key
 #: Seconds a writer waits for another writer of the same database before giving up.
 WRITE_LOCK_TIMEOUT = 120.0
 #: Environment variable overriding :data:`WRITE_LOCK_TIMEOUT` (seconds, ≥ 0).
@@ -247,7 +248,8 @@ def load_rulebook_step(con: duckdb.DuckDBPyConnection, ctx: BuildContext) -> Non
         built_at=ctx.built_at,
     )
     con.execute(
-        "INSERT INTO rulebook VALUES (?, ?, ?, ?, ?)", [rb.id, rb.title, rb.weights_official, rb.weights_label, sid]
+        "INSERT INTO rulebook VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [rb.id, rb.title, rb.weights_official, rb.weights_label, sid, rb.version, rb.source_url],
     )
     con.executemany(
         "INSERT INTO kla_group VALUES (?, ?, ?, ?, ?)",
@@ -255,13 +257,14 @@ def load_rulebook_step(con: duckdb.DuckDBPyConnection, ctx: BuildContext) -> Non
     )
     con.executemany("INSERT INTO kla_band VALUES (?, ?, ?, ?)", [[rb.id, b.name, b.min, b.max] for b in rb.bands])
     con.executemany(
-        "INSERT INTO kla_indicator VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO kla_indicator VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            [rb.id, i.code, i.number, i.name, i.group, i.opd, i.max_points, i.status, list(i.levels)]
+            [rb.id, i.code, i.number, i.name, i.group, i.opd, i.max_points, i.status, list(i.levels), i.source_url]
             for i in rb.indicators
         ],
     )
     con.execute("INSERT OR REPLACE INTO meta VALUES ('rulebook_id', ?)", [rb.id])
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('rulebook_key', ?)", [rb.key])
 
 
 def insert_scores(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source_id: int) -> None:
@@ -270,7 +273,7 @@ def insert_scores(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source_id:
     con.execute("""DELETE FROM kla_score WHERE (year, area_code) IN (SELECT DISTINCT year, area_code FROM score_src)""")
     con.execute(
         """INSERT INTO kla_score
-           SELECT year, area_code, indicator_code, points, evidence_status, note, ? FROM score_src""",
+           SELECT year, area_code, indicator_code, points, evidence_status, note, ?, rulebook_key FROM score_src""",
         [source_id],
     )
     con.unregister("score_src")
@@ -280,9 +283,22 @@ def load_kla_scores(con: duckdb.DuckDBPyConnection, ctx: BuildContext) -> None:
     """Score files listed in the city config (the shipped ones are DATA CONTOH)."""
     assert ctx.rulebook is not None, "load_rulebook_step must run first"
     areas = {r[0] for r in con.execute("SELECT code FROM wilayah").fetchall()}
+    rb = ctx.rulebook
     for src in ctx.city.kla_scores:
-        rows = parse_scores(src.path, ctx.rulebook, year=src.year, city_code=ctx.city.code, known_areas=areas)
         note = "DATA CONTOH: nilai ilustratif, bukan hasil evaluasi resmi" if src.kind == "sample" else ""
+        if src.kind == "sample" and file_rulebook_keys(src.path) != {rb.key}:
+            # A shipped DATA CONTOH file for another rulebook: regenerate the sample for the active one
+            # (never read one rulebook's points as another's). Real score files are refused instead.
+            table = read_table(src.path, expected=("kode_indikator",))
+            wanted = sorted({str(a).strip() for a in table.get("kode_wilayah", pd.Series([""])).fillna("")})
+            frame = sample_like(rb, src.year, wanted or [""]).astype(str)
+            rows = parse_score_table(
+                frame, src.path.name, rb, year=src.year, city_code=ctx.city.code, known_areas=areas
+            )
+            note += f" (dibuat ulang oleh kla.sample_kla untuk rulebook {rb.key})"
+            ctx.notes.append(f"{src.path.name}: DATA CONTOH dibuat ulang untuk rulebook aktif {rb.key}.")
+        else:
+            rows = parse_scores(src.path, rb, year=src.year, city_code=ctx.city.code, known_areas=areas)
         sid = add_provenance(
             con,
             path=ctx.rel(src.path),
@@ -338,6 +354,14 @@ def validate(con: duckdb.DuckDBPyConnection) -> None:
         """SELECT s.indicator_code, s.points, i.max_points FROM kla_score s JOIN kla_indicator i
            ON s.indicator_code = i.code WHERE s.points < 0 OR s.points > i.max_points + 1e-9""",
         "poin {} = {} di luar 0–{}",
+    )
+    check(
+        """SELECT s.year, s.area_code, p.path, s.rulebook_key, m.value, count(*)
+           FROM kla_score s JOIN provenance p USING (source_id) JOIN meta m ON m.key = 'rulebook_key'
+           WHERE s.rulebook_key <> m.value
+           GROUP BY ALL ORDER BY 1, 2""",
+        "nilai {} wilayah {} (berkas {}) dibuat untuk rulebook {}, sedangkan rulebook aktif {} ({} indikator); "
+        "nomor indikator tidak dipetakan otomatis: impor ulang nilainya dengan templat rulebook aktif",
     )
     if problems:
         raise ValidationError("Validasi basis data gagal; berkas lama tidak diubah.", problems)
@@ -504,12 +528,20 @@ def _carry_imports(con: duckdb.DuckDBPyConnection, old_db: Path, ctx: BuildConte
             )
             for name in CARRIED_TABLES:
                 if name in old_tables:
-                    # Identifiers come from the fixed CARRIED_TABLES list, never from input.
+                    # Identifiers come from the fixed CARRIED_TABLES list, never from input. BY NAME:
+                    # columns added since the old build take their defaults.
                     con.execute(
-                        f"INSERT OR REPLACE INTO main.{name} SELECT * REPLACE (? AS source_id) "  # noqa: S608
+                        f"INSERT OR REPLACE INTO main.{name} BY NAME SELECT * REPLACE (? AS source_id) "  # noqa: S608
                         f"FROM old.{name} WHERE source_id = ?",
                         [new_id, old_id],
                     )
+            # Scores from a build before rulebook keys were recorded were written for that build's rulebook.
+            con.execute(
+                "UPDATE main.kla_score SET rulebook_key = coalesce("
+                "(SELECT value FROM old.meta WHERE key = 'rulebook_key'), "
+                "(SELECT value FROM old.meta WHERE key = 'rulebook_id'), '?') "
+                "WHERE rulebook_key = ''"
+            )
         return len(imported)
     except duckdb.Error as exc:
         raise KlaError(

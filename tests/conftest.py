@@ -18,6 +18,13 @@ from kla import store
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("KLA_SHARED", ROOT.parent / "shared"))
 os.environ.setdefault("TZ", "UTC")
+# The suite runs on a test rulebook with unequal weights and uneven levels, not the shipped
+# illustrative one, so replacing the shipped rulebook (e.g. with the city's official sheet) cannot
+# break it. Tests of the shipped data itself set KLA_CITY_CONFIG to SHIPPED_CITY explicitly.
+FIXTURES = ROOT / "tests" / "fixtures"
+TEST_CITY = FIXTURES / "city_bobot_beragam" / "city.toml"
+SHIPPED_CITY = ROOT / "data" / "city.toml"
+os.environ.setdefault("KLA_CITY_CONFIG", str(TEST_CITY))
 # Tests never touch the developer's real database or secret.
 os.environ.setdefault("KLA_SECRET_KEY", "test-only-secret-key-not-for-production")
 

@@ -52,7 +52,9 @@ CREATE TABLE rulebook (
     title            VARCHAR,
     weights_official BOOLEAN,
     weights_label    VARCHAR,
-    source_id        INTEGER NOT NULL
+    source_id        INTEGER NOT NULL,
+    version          VARCHAR NOT NULL DEFAULT '',
+    source_url       VARCHAR NOT NULL DEFAULT ''
 );
 
 CREATE TABLE kla_group (
@@ -79,7 +81,8 @@ CREATE TABLE kla_indicator (
     opd         VARCHAR,
     max_points  DOUBLE NOT NULL,
     status      VARCHAR NOT NULL,
-    levels      DOUBLE[] NOT NULL
+    levels      DOUBLE[] NOT NULL,
+    source_url  VARCHAR NOT NULL DEFAULT ''
 );
 
 CREATE TABLE kla_score (
@@ -90,5 +93,6 @@ CREATE TABLE kla_score (
     evidence_status VARCHAR NOT NULL CHECK (evidence_status IN ('lengkap', 'sebagian', 'belum')),
     note            VARCHAR,
     source_id       INTEGER NOT NULL,
+    rulebook_key    VARCHAR NOT NULL DEFAULT '',     -- id@version of the rulebook the score file was written for
     PRIMARY KEY (year, area_code, indicator_code)
 );
