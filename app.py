@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from kla import charts, fmt, overview, ui
+from kla import analysis, charts, fmt, overview, ui
 
 ui.page_setup("Ringkasan", "🏙️")
 fp = ui.database_fingerprint()
@@ -48,7 +48,7 @@ with left:
             series.append((f"{previous[-1]}", prev.groups))
     radar = charts.cluster_radar(
         series,
-        rings=overview.band_rings(rulebook),
+        rings=analysis.band_rings(rulebook, [summary.next_category]),
         stamp=charts.Stamp(f"Capaian per klaster KLA, {city_name} {year}", source, str(year), sample),
     )
     ui.plot(radar, key="radar_ringkasan")

@@ -54,9 +54,23 @@ def waterfall_steps(summary: scoring.ScoreSummary, total_max: float) -> list[tup
     return steps
 
 
-def band_rings(rulebook: Rulebook, names: Sequence[str]) -> list[tuple[str, float]]:
+def band_rings(rulebook: Rulebook, names: Sequence[str | None]) -> list[tuple[str, float]]:
+    """Achievement % (of the maximum) a band's lower bound needs, drawn as radar rings."""
     total = rulebook.bands[-1].max
     return [(f"{b.name} (≥{fmt.number(b.min)})", 100.0 * b.min / total) for b in rulebook.bands if b.name in names]
+
+
+def higher_bands(summary: scoring.ScoreSummary, rulebook: Rulebook) -> list[str]:
+    """Bands above the current one, nearest first (empty at the top category)."""
+    current = next(i for i, b in enumerate(rulebook.bands) if b.name == summary.category)
+    return [b.name for b in rulebook.bands[current + 1 :]]
+
+
+def plan_title(summary: scoring.ScoreSummary) -> str:
+    """'Jalan ke Madya' from Pratama, "Jalan ke Nindya" from Madya; at the top, says so."""
+    if summary.next_category is None:
+        return f"Sudah di kategori tertinggi: {summary.category}"
+    return f"Jalan ke {summary.next_category}: rencana upaya terkecil"
 
 
 # --------------------------------------------------------------------------- OPD
@@ -151,6 +165,42 @@ def current_value(
         if not hit.empty:
             return hit.sort_values("period").iloc[-1]
     return None
+
+
+def readings_for(latest: pd.DataFrame, area: str, measures: Sequence[str]) -> dict[str, crosswalk.Reading]:
+    """The value each measure has for ``area`` and where it comes from (survey first, else routine).
+
+    The city usually has a survey figure and the kecamatan only routine e-PPGBM ones: the reading
+    says which, so a sentence never passes one off as the other.
+    """
+    out = {}
+    for m in measures:
+        row = current_value(latest, area, m)
+        if row is not None:
+            # "angka terbitan: survey SKI 2023" → "SKI 2023"; the series already says survei / rutin
+            source = str(row["source"]).removeprefix("angka terbitan: ").removeprefix("survey ")
+            out[m] = crosswalk.Reading(float(row["value"]), str(row["series"]), source, str(row["period"]))
+    return out
+
+
+def crosswalk_scenarios(
+    rulebook: Rulebook, latest: pd.DataFrame, area: str, measure: str, value: float, scored: Mapping[str, float]
+) -> list[crosswalk.Scenario]:
+    """For each indicator ``measure`` feeds: what ``value`` would do to it and to ``area``'s total."""
+    readings = readings_for(latest, area, list(dict.fromkeys(r.measure for r in rulebook.crosswalk)))
+    return [
+        crosswalk.scenario(
+            rulebook.crosswalk,
+            indicator=code,
+            indicator_number=rulebook.indicator(code).number,
+            measure=measure,
+            new_value=value,
+            readings=readings,
+            current_points=float(scored.get(code, 0.0)),
+            current_total=scoring.total_score(scored),
+        )
+        for code in dict.fromkeys(r.indicator for r in rulebook.crosswalk if r.measure == measure)
+    ]
 
 
 def worst_areas_for(

@@ -14,7 +14,7 @@ from plotly.subplots import make_subplots
 
 from kla import fmt
 from kla.charts import OKABE_ITO, Stamp, _short, apply_stamp
-from kla.crosswalk import CrosswalkRule, points_for
+from kla.crosswalk import CrosswalkRule, Scenario, points_for
 from kla.measures import MEASURES, SURVEY
 
 
@@ -104,10 +104,17 @@ def area_heatmap(
 
 
 def crosswalk_rule_chart(
-    rule: CrosswalkRule, *, current: float | None, chosen: float | None, max_points: float, stamp: Stamp
+    rule: CrosswalkRule, scenario: Scenario, *, max_points: float, stamp: Stamp
 ) -> go.Figure:
-    """Points the rule gives across the measure's range, with the current and the chosen value marked."""
+    """The rule's points across the measure's range, with the current and the scenario value marked.
+
+    The markers sit at the *indicator's* points from the same :class:`kla.crosswalk.Scenario` as the
+    page's sentence: when another measure caps the indicator, the marker sits below the rule's line
+    and its label says so.
+    """
     m = MEASURES[rule.measure]
+    current = scenario.reading.value if scenario.reading else None
+    chosen = scenario.new_value
     thresholds = [t for t, _ in rule.steps]
     lo = 0.0
     hi = max([*thresholds, current or 0, chosen or 0]) * 1.25 + 1
@@ -120,32 +127,39 @@ def crosswalk_rule_chart(
             y=ys,
             mode="lines",
             line=dict(color=OKABE_ITO["blue"], width=3, shape="hv"),
-            name="aturan",
+            name=f"aturan {m.label.lower()}",
             hovertemplate=f"{m.label} %{{x:.1f}}{m.unit} → %{{y:g}} poin<extra></extra>",
         )
     )
-    for value, label, colour, symbol in (
-        (current, "sekarang", OKABE_ITO["vermillion"], "circle"),
-        (chosen, "skenario", OKABE_ITO["green"], "diamond"),
+    now_points = scenario.rule_points_now if scenario.rule_points_now is not None else None
+    for value, points, label, colour, symbol, pos in (
+        (current, now_points, "sekarang", OKABE_ITO["vermillion"], "circle", "bottom center"),
+        (chosen, scenario.new_points, "skenario", OKABE_ITO["green"], "diamond", "top center"),
     ):
-        if value is not None:
-            fig.add_trace(
-                go.Scatter(
-                    x=[value],
-                    y=[points_for(rule, value)],
-                    mode="markers+text",
-                    name=label,
-                    marker=dict(size=13, color=colour, symbol=symbol),
-                    text=[f"{label}: {m.fmt(value)}"],
-                    textposition="top center",
-                )
+        if value is None or points is None:
+            continue
+        capped = points < points_for(rule, value) - 1e-9
+        text = f"{label}: {m.fmt(value)} → {fmt.number(points)} poin" + (" (dibatasi ukuran lain)" if capped else "")
+        fig.add_trace(
+            go.Scatter(
+                x=[value],
+                y=[points],
+                mode="markers+text",
+                name=label,
+                marker=dict(size=13, color=colour, symbol=symbol),
+                text=[text],
+                textposition=pos,
+                cliponaxis=False,
             )
+        )
     fig.update_xaxes(title=f"{m.label} ({m.unit})", gridcolor="#eee")
     fig.update_yaxes(
-        title=f"poin indikator (maks {fmt.number(max_points)})", range=[-2, max_points * 1.2], gridcolor="#eee"
+        title=f"poin indikator {scenario.indicator_number} (maks {fmt.number(max_points)})",
+        range=[-max_points * 0.15, max_points * 1.25],
+        gridcolor="#eee",
     )
     fig.update_layout(legend=dict(orientation="h", y=-0.25, x=0, yanchor="top"))
-    fig = apply_stamp(fig, stamp, height=360)
+    fig = apply_stamp(fig, stamp, height=380)
     fig.update_layout(margin=dict(b=90))
     return fig
 

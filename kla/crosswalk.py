@@ -11,7 +11,8 @@ Rule semantics
 (prevalence) a value *at or below* ``threshold`` earns ``points``; where higher is better
 (coverage) a value *at or above* it does. The first matching step wins; a value matching none
 earns ``otherwise``. When several rules feed one indicator, the indicator gets the **lowest** of
-their points (the weakest measure decides), counting only measures that have a value.
+their points (the weakest measure decides), counting only measures that have a value. A
+:class:`Scenario` carries every input, so the page's chart and sentence come from one computation.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 
 from kla import fmt
 from kla.measures import MEASURES, Measure
+from kla.scoring import exact
 
 EPS = 1e-9
 
@@ -176,60 +178,147 @@ def linked_indicators(rules: Iterable[CrosswalkRule]) -> list[str]:
 
 
 @dataclass(frozen=True)
-class Effect:
-    """What happens to one indicator and the total if a measure reached ``new_value``."""
+class Reading:
+    """One measured value a rule reads, with where it comes from (survey and routine are different measures)."""
+
+    value: float
+    series: str  # "survei" | "rutin" (kla.measures.SURVEY / ROUTINE)
+    source: str  # e.g. "SSGI", "e-PPGBM"
+    period: str
+
+    def describe(self) -> str:
+        """E.g. "survei SSGI 2022" or "rutin e-PPGBM 2025-06"."""
+        period = "" if self.period in self.source else self.period
+        return " ".join(x for x in (self.series, self.source, period) if x)
+
+
+@dataclass(frozen=True)
+class RuleInput:
+    """One rule feeding the indicator: the measure's value (now or in the scenario) and the points it gives."""
+
+    measure: str
+    value: float | None
+    reading: Reading | None  # None for the value typed into the scenario
+    points: float | None  # None: no value, so the rule does not count
+
+    def describe(self) -> str:
+        m = MEASURES[self.measure]
+        if self.value is None:
+            return f"{m.label}: belum ada data (tidak dihitung)"
+        where = f" ({self.reading.describe()})" if self.reading else " (skenario)"
+        return f"{m.label} {m.fmt(self.value)}{where} → {fmt.number(self.points)} poin"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What happens to one indicator and the total if ``measure`` reached ``new_value``.
+
+    One object feeds both the crosswalk chart and the sentence, so they cannot disagree: the
+    indicator's points are the lowest of its rules' points (the weakest measure decides), and
+    every input is listed.
+    """
 
     indicator: str
     indicator_number: int
     measure: str
     new_value: float
-    current_points: float
-    rule_points_now: float | None  # what the rule gives the current measured values (None: no data)
+    reading: Reading | None  # the measure's current value and where it comes from
+    inputs_now: tuple[RuleInput, ...]
+    inputs_new: tuple[RuleInput, ...]
+    current_points: float  # the points in the self-assessment
+    rule_points_now: float | None  # what the rules give the current values (None: no data at all)
     new_points: float
     current_total: float
 
     @property
     def new_total(self) -> float:
-        return self.current_total - self.current_points + self.new_points
+        return float(exact(self.current_total) - exact(self.current_points) + exact(self.new_points))
+
+    @property
+    def limited_by(self) -> tuple[str, ...]:
+        """Other measures whose rule gives fewer points than the varied one in the scenario (they cap it)."""
+        own = next((i.points for i in self.inputs_new if i.measure == self.measure), None)
+        if own is None:
+            return ()
+        return tuple(
+            i.measure for i in self.inputs_new if i.measure != self.measure and i.points is not None and i.points < own
+        )
+
+    def combination_note(self) -> str | None:
+        """How several rules combine, with every input; None when the indicator has one rule."""
+        if len(self.inputs_new) < 2:
+            return None
+        parts = "; ".join(i.describe() for i in self.inputs_new)
+        return (
+            f"Indikator {self.indicator_number} diberi poin terendah dari {len(self.inputs_new)} ukuran "
+            f"(ukuran terlemah menentukan): {parts}."
+        )
 
     def sentence(self) -> str:
         m = MEASURES[self.measure]
-        verb = "turun" if m.lower_is_better else "naik"
+        label = m.label[0].lower() + m.label[1:]
+        if self.reading is None:
+            change = f"Jika {label} menjadi {m.fmt(self.new_value)} (belum ada data sekarang)"
+        else:
+            now = f"{label} ({self.reading.describe()}: {m.fmt(self.reading.value)})"
+            shown_new, shown_now = round(self.new_value, 1), round(self.reading.value, 1)
+            if shown_new < shown_now:
+                change = f"Jika {now} turun ke {m.fmt(self.new_value)}"
+            elif shown_new > shown_now:
+                change = f"Jika {now} naik ke {m.fmt(self.new_value)}"
+            else:
+                change = f"Jika {now} tetap {m.fmt(self.new_value)}"
         if self.new_points > self.current_points + EPS:
             move = f"naik dari {fmt.number(self.current_points)} ke {fmt.number(self.new_points)} poin"
         elif self.new_points < self.current_points - EPS:
             move = f"turun dari {fmt.number(self.current_points)} ke {fmt.number(self.new_points)} poin"
         else:
             move = f"tetap {fmt.number(self.current_points)} poin"
+        cap = ""
+        if self.limited_by:
+            names = ", ".join(MEASURES[c].label.lower() for c in self.limited_by)
+            cap = f" (dibatasi oleh {names})"
         return (
-            f"Jika {m.label[0].lower() + m.label[1:]} {verb} ke {m.fmt(self.new_value)}, "
-            f"indikator {self.indicator_number} {move}, total menjadi {fmt.number(self.new_total)}."
+            f"{change}, indikator {self.indicator_number} {move}{cap}, total menjadi {fmt.number(self.new_total)}."
         )
 
 
-def effect(
+def _inputs(rules: Iterable[CrosswalkRule], values: Mapping[str, float | None], readings: Mapping[str, Reading]):
+    out = []
+    for r in rules:
+        v = values.get(r.measure)
+        out.append(RuleInput(r.measure, v, readings.get(r.measure), None if v is None else points_for(r, v)))
+    return tuple(out)
+
+
+def scenario(
     rules: Iterable[CrosswalkRule],
     *,
     indicator: str,
     indicator_number: int,
     measure: str,
     new_value: float,
-    current_values: Mapping[str, float | None],
+    readings: Mapping[str, Reading],
     current_points: float,
     current_total: float,
-) -> Effect:
-    """Points of ``indicator`` when ``measure`` is ``new_value`` and the other measures stay as they are."""
+) -> Scenario:
+    """Points of ``indicator`` when ``measure`` is ``new_value`` and the other measures stay as read."""
     own = rules_for(rules, indicator)
-    values = dict(current_values)
-    values[measure] = new_value
-    new_points = indicator_points(own, values)
-    return Effect(
+    now_values: dict[str, float | None] = {k: r.value for k, r in readings.items()}
+    new_values = dict(now_values)
+    new_values[measure] = new_value
+    scenario_readings = {k: r for k, r in readings.items() if k != measure}
+    new_points = indicator_points(own, new_values)
+    return Scenario(
         indicator=indicator,
         indicator_number=indicator_number,
         measure=measure,
         new_value=new_value,
+        reading=readings.get(measure),
+        inputs_now=_inputs(own, now_values, readings),
+        inputs_new=_inputs(own, new_values, scenario_readings),
         current_points=current_points,
-        rule_points_now=indicator_points(own, current_values),
+        rule_points_now=indicator_points(own, now_values),
         new_points=current_points if new_points is None else new_points,
         current_total=current_total,
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kla import charts, fmt, scoring
+from kla import charts, scoring
 from kla.repository import points_by_code
 from kla.rulebook import Rulebook
 
@@ -36,12 +36,6 @@ def score_stamp_source(frame: pd.DataFrame, rulebook: Rulebook) -> tuple[str, bo
 def summary_for(frame: pd.DataFrame, rulebook: Rulebook, *, year: int, area: str) -> scoring.ScoreSummary | None:
     points = points_by_code(frame)
     return scoring.summarise(points, rulebook, year=year, area=area) if points else None
-
-
-def band_rings(rulebook: Rulebook, names: tuple[str, ...] = ("Madya",)) -> list[tuple[str, float]]:
-    """Achievement % (of 1000) a band's lower bound needs, drawn as radar rings."""
-    total = rulebook.bands[-1].max
-    return [(f"{b.name} (≥{fmt.number(b.min)})", 100.0 * b.min / total) for b in rulebook.bands if b.name in names]
 
 
 def latest_published(published: pd.DataFrame) -> dict[str, LatestFigure]:

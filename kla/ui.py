@@ -69,7 +69,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("pages/1_Klaster.py", "Klaster KLA", ":material/radar:"),
     ("pages/2_Peta.py", "Peta wilayah", ":material/map:"),
     ("pages/3_Gizi_Anak.py", "Gizi anak", ":material/child_care:"),
-    ("pages/4_Jalan_ke_Madya.py", "Jalan ke Madya", ":material/route:"),
+    ("pages/4_Jalan_ke_Madya.py", "Jalan ke kategori berikut", ":material/route:"),
     ("pages/5_Simulasi.py", "Simulasi (what-if)", ":material/tune:"),
     ("pages/6_OPD.py", "Per OPD", ":material/apartment:"),
     ("pages/7_Kecamatan.py", "Per kecamatan", ":material/holiday_village:"),

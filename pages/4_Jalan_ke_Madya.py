@@ -1,4 +1,8 @@
-"""Jalan ke Madya: the exact least-effort plan to the target band, with difficulty and locks."""
+"""Jalan ke kategori berikut: the exact least-effort plan to the next band (or a chosen higher one).
+
+The file keeps its historical name (bookmarked URL); the title follows the data: a city at Pratama
+plans for Madya, at Madya for Nindya, and a city at the top is told so.
+"""
 
 import json
 
@@ -8,11 +12,10 @@ from kla import analysis, charts, fmt, overview, planner, ui, whatif
 from kla.errors import KlaError
 from kla.repository import points_by_code
 
-ui.page_setup("Jalan ke Madya", "🛣️")
+ui.page_setup("Jalan ke kategori berikut", "🛣️")
 fp = ui.database_fingerprint()
 rulebook = ui.load_rulebook_crosswalk(fp)
 
-st.title("Jalan ke Madya: rencana upaya terkecil")
 choice = ui.choose_scored_area_and_year(fp)
 area, year, area_label = choice.area, choice.year, choice.area_label
 
@@ -23,9 +26,13 @@ source, sample = overview.score_stamp_source(frame, rulebook)
 if sample:
     st.warning(f"Nilai {area_label} {year} adalah **DATA CONTOH** (ilustratif); rencana ini hanya peragaan.")
 
-higher = [b.name for b in rulebook.bands if b.min > summary.total]
+st.title(analysis.plan_title(summary))
+higher = analysis.higher_bands(summary, rulebook)
 if not higher:
-    st.success(f"{area_label} {year} sudah di kategori tertinggi ({summary.category}).")
+    st.success(
+        f"{area_label} {year} sudah di kategori tertinggi ({summary.category}, nilai {fmt.number(summary.total)}). "
+        "Tidak ada kategori berikut; pertahankan nilai setiap indikator."
+    )
     ui.sidebar_footer(fp)
     st.stop()
 if st.session_state.get(ui.Keys.PLAN_TARGET) not in higher:

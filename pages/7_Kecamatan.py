@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from kla import analysis, analysis_charts, charts, crosswalk, fmt, ui
+from kla import analysis, analysis_charts, charts, fmt, ui
 from kla.measures import MEASURES
 
 ui.page_setup("Kecamatan", "🏘️")
@@ -90,42 +90,31 @@ if area_rows.empty:  # no Kecamatan Layak Anak score: fall back to the city's po
     area_rows = scores[scores["area_code"] == city]
     st.caption(f"{names.get(xw_area, xw_area)} belum punya nilai KLA {year}; poin indikator memakai nilai kota.")
 scored = dict(zip(area_rows["code"], area_rows["points"].astype(float), strict=True))
-total = float(sum(scored.values()))
-current_values = {
-    m: float(row["value"]) for m in measures if (row := analysis.current_value(latest, xw_area, m)) is not None
-}
-for code in [r.indicator for r in rulebook.crosswalk if r.measure == measure]:
-    ind = rulebook.indicator(code)
-    eff = crosswalk.effect(
-        rulebook.crosswalk,
-        indicator=code,
-        indicator_number=ind.number,
-        measure=measure,
-        new_value=value,
-        current_values=current_values,
-        current_points=scored.get(code, 0.0),
-        current_total=total,
-    )
-    st.success(("DATA CONTOH: " if sample else "") + eff.sentence())
-    if eff.rule_points_now is not None and abs(eff.rule_points_now - eff.current_points) > 1e-9:
+scenarios = analysis.crosswalk_scenarios(rulebook, latest, xw_area, measure, value, scored)
+for sc in scenarios:
+    st.success(("DATA CONTOH: " if sample else "") + sc.sentence())
+    if (note := sc.combination_note()) is not None:
+        st.caption(note)
+    if sc.rule_points_now is not None and abs(sc.rule_points_now - sc.current_points) > 1e-9:
         st.caption(
-            f"Catatan: menurut aturan, nilai ukuran sekarang setara {fmt.number(eff.rule_points_now)} poin untuk "
-            f"indikator {ind.number}, sedangkan penilaian mandiri mencatat {fmt.number(eff.current_points)}."
+            f"Catatan: menurut aturan, nilai ukuran sekarang setara {fmt.number(sc.rule_points_now)} poin untuk "
+            f"indikator {sc.indicator_number}, sedangkan penilaian mandiri mencatat {fmt.number(sc.current_points)}."
         )
 
 left, right = st.columns([2, 3])
 with left:
-    rule = next(r for r in rulebook.crosswalk if r.measure == measure)
-    series_note = f"{now['series']} {now['source']} {now['period']}" if now is not None else "belum ada data"
+    sc = scenarios[0]
+    rule = next(r for r in rulebook.crosswalk if r.measure == measure and r.indicator == sc.indicator)
+    reading = sc.reading
     fig = analysis_charts.crosswalk_rule_chart(
         rule,
-        current=None if now is None else float(now["value"]),
-        chosen=value,
+        sc,
         max_points=rulebook.indicator(rule.indicator).max_points,
         stamp=charts.Stamp(
-            f"Aturan {MEASURES[measure].label} → indikator {rulebook.indicator(rule.indicator).number}",
-            f"rulebook {rulebook.id} (aturan ilustratif); ukuran: {series_note}",
-            str(now["period"]) if now is not None else "-",
+            f"Aturan {MEASURES[measure].label} → indikator {sc.indicator_number}",
+            f"rulebook {rulebook.id} (aturan ilustratif); ukuran: "
+            + (reading.describe() if reading else "belum ada data"),
+            reading.period if reading else "-",
             bool(now is not None and now["sample"]),
         ),
     )

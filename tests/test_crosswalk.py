@@ -1,4 +1,8 @@
-"""Health crosswalk: rules in the rulebook are validated; measure values turn into points consistently."""
+"""Health crosswalk: rules in the rulebook are validated; measure values turn into points consistently.
+
+Runs on the suite's test rulebook (tests/fixtures/rulebook/uji-bobot-beragam.toml): indicator 13 has
+maximum 70 and levels 0, 10, 25, 45, 70; indicator 14 has maximum 35 in fifths (7 points a step).
+"""
 
 from __future__ import annotations
 
@@ -27,9 +31,9 @@ def rules(raw: dict) -> tuple[crosswalk.CrosswalkRule, ...]:
 def _with_rule(raw: dict, **changes) -> dict:
     new = copy.deepcopy(raw)
     rule = {
-        "indicator": "I11",
+        "indicator": "I13",
         "measure": "stunting_prevalence",
-        "steps": [[14.0, 42.0], [20.0, 21.0]],
+        "steps": [[14.0, 70.0], [20.0, 25.0]],
         "otherwise": 0.0,
         "illustrative": True,
     }
@@ -40,19 +44,19 @@ def _with_rule(raw: dict, **changes) -> dict:
 
 def test_shipped_rules_are_illustrative_and_link_klaster_iii(rules) -> None:
     assert rules and all(r.illustrative for r in rules)
-    assert {"I11"} <= set(crosswalk.linked_indicators(rules))
+    assert {"I13"} <= set(crosswalk.linked_indicators(rules))
 
 
 @pytest.mark.parametrize(
     ("changes", "fragment"),
     [
         ({"measure": "prevalensi_jerapah"}, "ukuran 'prevalensi_jerapah' yang tidak dikenal"),
-        ({"steps": [[14.0, 50.0]]}, "melebihi poin maksimum"),
-        ({"otherwise": 43.0, "steps": [[14.0, 42.0]]}, "melebihi poin maksimum"),
+        ({"steps": [[14.0, 80.0]]}, "melebihi poin maksimum"),
+        ({"otherwise": 71.0, "steps": [[14.0, 70.0]]}, "melebihi poin maksimum"),
         ({"indicator": "I99"}, "indikator 'I99'"),
         ({"steps": [[14.0, 40.0]]}, "bukan salah satu tingkat poin"),
-        ({"steps": [[20.0, 42.0], [14.0, 21.0]]}, "ambang harus urut"),
-        ({"steps": [[14.0, 21.0], [20.0, 42.0]]}, "poin harus menurun"),
+        ({"steps": [[20.0, 70.0], [14.0, 25.0]]}, "ambang harus urut"),
+        ({"steps": [[14.0, 25.0], [20.0, 70.0]]}, "poin harus menurun"),
         ({"steps": "banyak"}, "tidak lengkap atau salah tipe"),
     ],
 )
@@ -63,7 +67,7 @@ def test_bad_rules_are_rejected_with_a_clear_message(raw: dict, changes: dict, f
 
 @pytest.mark.parametrize(
     ("value", "points"),
-    [(10.0, 42.0), (14.0, 42.0), (14.01, 21.0), (20.0, 21.0), (20.5, 0.0)],
+    [(10.0, 70.0), (14.0, 70.0), (14.01, 25.0), (20.0, 25.0), (20.5, 0.0)],
 )
 def test_lower_is_better_thresholds_are_inclusive(raw: dict, value: float, points: float) -> None:
     (rule,) = parse_rulebook(_with_rule(raw)).crosswalk
@@ -72,10 +76,10 @@ def test_lower_is_better_thresholds_are_inclusive(raw: dict, value: float, point
 
 def test_higher_is_better_measure(raw: dict) -> None:
     (rule,) = parse_rulebook(
-        _with_rule(raw, indicator="I12", measure="exclusive_breastfeeding", steps=[[80.0, 42.0], [60.0, 21.0]])
+        _with_rule(raw, indicator="I14", measure="exclusive_breastfeeding", steps=[[80.0, 35.0], [60.0, 14.0]])
     ).crosswalk
-    assert [crosswalk.points_for(rule, v) for v in (90, 80, 79.9, 60, 10)] == [42, 42, 21, 21, 0]
-    assert crosswalk.requirement_text(rule, 21.0).startswith(
+    assert [crosswalk.points_for(rule, v) for v in (90, 80, 79.9, 60, 10)] == [35, 35, 14, 14, 0]
+    assert crosswalk.requirement_text(rule, 14.0).startswith(
         "Cakupan ASI eksklusif bayi < 6 bulan ≥ 60,0% (aturan ilustratif)"
     )
 
@@ -91,31 +95,66 @@ def test_requirement_is_the_inverse_of_points_for(rules) -> None:
 
 
 def test_weakest_measure_decides_and_missing_measures_are_ignored(rules) -> None:
-    i11 = crosswalk.rules_for(rules, "I11")
-    stunting_only = crosswalk.indicator_points(i11, {"stunting_prevalence": 10.0})
-    both = crosswalk.indicator_points(i11, {"stunting_prevalence": 10.0, "wasting_prevalence": 12.0})
-    assert stunting_only == 42.0
-    assert both == min(
-        stunting_only, crosswalk.points_for(next(r for r in i11 if r.measure == "wasting_prevalence"), 12.0)
-    )
-    assert crosswalk.indicator_points(i11, {}) is None
+    i13 = crosswalk.rules_for(rules, "I13")
+    stunting_only = crosswalk.indicator_points(i13, {"stunting_prevalence": 10.0})
+    both = crosswalk.indicator_points(i13, {"stunting_prevalence": 10.0, "wasting_prevalence": 12.0})
+    assert stunting_only == 70.0  # ≤ 14% earns the maximum (fixture rule)
+    assert both == 10.0  # wasting 12% is ≤ 15 but not ≤ 10: 10 points, the weaker measure decides
+    assert crosswalk.indicator_points(i13, {}) is None
 
 
-def test_effect_sentence_names_indicator_points_and_new_total(rules) -> None:
-    e = crosswalk.effect(
+SURVEY_2023 = crosswalk.Reading(22.3, "survei", "SKI 2023", "2023")
+ROUTINE_WASTING = crosswalk.Reading(6.0, "rutin", "e-PPGBM", "2025-06")
+
+
+def _scenario(rules, new_value: float, readings: dict, current_points: float = 10.0, total: float = 549.25):
+    return crosswalk.scenario(
         rules,
-        indicator="I11",
-        indicator_number=11,
+        indicator="I13",
+        indicator_number=13,
         measure="stunting_prevalence",
-        new_value=14.0,
-        current_values={"stunting_prevalence": 22.3},
-        current_points=10.5,
-        current_total=573.0,
+        new_value=new_value,
+        readings=readings,
+        current_points=current_points,
+        current_total=total,
     )
-    assert e.new_points == 42.0 and e.new_total == pytest.approx(604.5)
-    assert e.sentence() == (
-        "Jika prevalensi stunting balita turun ke 14,0%, indikator 11 naik dari 10,5 ke 42 poin, total menjadi 604,5."
+
+
+def test_scenario_sentence_states_the_cap_and_every_input(rules) -> None:
+    """At 14% stunting alone gives 70, but wasting 6,0% (≤ 10 → 25 points) caps the indicator at 25."""
+    sc = _scenario(rules, 14.0, {"stunting_prevalence": SURVEY_2023, "wasting_prevalence": ROUTINE_WASTING})
+    assert sc.new_points == 25.0 and sc.new_total == 549.25 - 10 + 25
+    assert sc.sentence() == (
+        "Jika prevalensi stunting balita (survei SKI 2023: 22,3%) turun ke 14,0%, indikator 13 naik dari 10 ke 25 "
+        "poin (dibatasi oleh prevalensi wasting balita (gizi kurang dan buruk)), total menjadi 564,25."
     )
+    note = sc.combination_note()
+    assert note is not None and "terendah dari 2 ukuran" in note
+    assert "14,0% (skenario) → 70 poin" in note and "6,0% (rutin e-PPGBM 2025-06) → 25 poin" in note
+
+
+def test_scenario_verb_follows_the_direction_of_the_change(rules) -> None:
+    """'turun ke' only for a lower value: a kecamatan at 4,7% (routine) moving to 10% goes up."""
+    kasemen = crosswalk.Reading(4.7, "rutin", "e-PPGBM", "2025-06")
+    up = _scenario(rules, 10.0, {"stunting_prevalence": kasemen}).sentence()
+    assert "(rutin e-PPGBM 2025-06: 4,7%) naik ke 10,0%" in up and "turun ke" not in up
+    same = _scenario(rules, 4.7, {"stunting_prevalence": kasemen}).sentence()
+    assert "tetap 4,7%" in same
+    none = _scenario(rules, 10.0, {}).sentence()
+    assert "menjadi 10,0% (belum ada data sekarang)" in none
+    # a single measure with data: no combination to explain beyond the rule itself
+    assert _scenario(rules, 10.0, {"stunting_prevalence": kasemen}).limited_by == ()
+
+
+def test_chart_and_sentence_come_from_one_computation(rules) -> None:
+    from kla import analysis_charts, charts
+
+    sc = _scenario(rules, 14.0, {"stunting_prevalence": SURVEY_2023, "wasting_prevalence": ROUTINE_WASTING})
+    rule = next(r for r in rules if r.measure == "stunting_prevalence")
+    fig = analysis_charts.crosswalk_rule_chart(rule, sc, max_points=70.0, stamp=charts.Stamp("t", "s", "2023"))
+    marker = next(t for t in fig.data if t.name == "skenario")
+    assert list(marker.y) == [25.0]  # the capped indicator points, as in the sentence, not the rule's 70
+    assert "25 poin (dibatasi ukuran lain)" in marker.text[0]
 
 
 @pytest.mark.parametrize(
@@ -123,12 +162,12 @@ def test_effect_sentence_names_indicator_points_and_new_total(rules) -> None:
     [
         (
             {"steps": [[14.0, 40.0]]},
-            "aturan crosswalk ke-1 (indikator I11): 40 poin bukan salah satu tingkat poin indikator "
-            "(0; 10,5; 21; 31,5; 42)",
+            "aturan crosswalk ke-1 (indikator I13): 40 poin bukan salah satu tingkat poin indikator "
+            "(0; 10; 25; 45; 70)",
         ),
         (
-            {"steps": [[20.5, 42.0], [14.0, 21.0]]},
-            "aturan crosswalk ke-1 (indikator I11): ambang harus urut dari yang terbaik (naik), bukan (20,5; 14)",
+            {"steps": [[20.5, 70.0], [14.0, 25.0]]},
+            "aturan crosswalk ke-1 (indikator I13): ambang harus urut dari yang terbaik (naik), bukan (20,5; 14)",
         ),
     ],
 )

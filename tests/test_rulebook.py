@@ -7,7 +7,7 @@ import tomllib
 
 import pytest
 
-from kla.config import load_city
+from kla.config import PROJECT_ROOT, load_city
 from kla.errors import ValidationError
 from kla.rulebook import load_rulebook, parse_rulebook
 
@@ -18,15 +18,52 @@ def raw() -> dict:
         return tomllib.load(fh)
 
 
-def test_shipped_rulebook_is_valid_and_sums_to_1000(raw: dict) -> None:
-    rb = parse_rulebook(raw)
-    assert len(rb.indicators) == 24
+SHIPPED = load_city(PROJECT_ROOT / "data" / "city.toml").rulebook
+
+# KemenPPPA's numbering (shared/reference/domain.md §1.2, source B: the figure "24 Indikator
+# Kabupaten/Kota Layak Anak"), written out by hand here as the independent reference: number →
+# (cluster, a word its label must contain).
+KEMENPPPA_24 = {
+    1: ("KL", "Perda"), 2: ("KL", "kelembagaan"), 3: ("KL", "dunia usaha"),
+    4: ("K1", "akta kelahiran"), 5: ("K1", "informasi layak anak"), 6: ("K1", "Forum Anak"),
+    7: ("K2", "Perkawinan anak"), 8: ("K2", "konsultasi"), 9: ("K2", "pengasuhan alternatif"),
+    10: ("K2", "PAUD-HI"), 11: ("K2", "Infrastruktur ramah anak"),
+    12: ("K3", "Persalinan"), 13: ("K3", "gizi"), 14: ("K3", "PMBA"), 15: ("K3", "ramah anak"),
+    16: ("K3", "Air minum"), 17: ("K3", "KTR"),
+    18: ("K4", "Wajib belajar 12"), 19: ("K4", "Sekolah Ramah Anak"), 20: ("K4", "Pusat Kreativitas Anak"),
+    21: ("K5", "kekerasan"), 22: ("K5", "pornografi"), 23: ("K5", "disabilitas"), 24: ("K5", "ABH"),
+}  # fmt: skip
+
+
+def test_shipped_rulebook_follows_kemenpppa_numbering() -> None:
+    rb = load_rulebook(SHIPPED)
+    assert len(rb.indicators) == 24 and rb.id and rb.version
+    for ind in rb.indicators:
+        group, word = KEMENPPPA_24[ind.number]
+        assert ind.group == group, ind.number
+        assert word.lower() in ind.name.lower(), (ind.number, ind.name)
+        assert ind.code == f"I{ind.number:02d}"
+        assert ind.opd and ind.source_url.startswith("https://")
     assert sum(i.max_points for i in rb.indicators) == 1000
     assert [g.label for g in rb.groups][0] == "Kelembagaan"
     assert not rb.weights_official and rb.weights_label == "bobot ilustratif"
-    # #1-#6 verified in domain.md, the rest must carry the "perlu verifikasi" flag
+    # #1-#6 are verified (KemenPPPA deck); #7-#24 carry the label from the figure, official text unchecked
     assert {i.status for i in rb.indicators if i.number <= 6} == {"terverifikasi"}
-    assert {i.status for i in rb.indicators if i.number > 6} == {"perlu verifikasi"}
+    assert {i.status for i in rb.indicators if i.number > 6} == {
+        "label dari paparan KemenPPPA; teks resmi perlu verifikasi"
+    }
+    # the crosswalk feeds the right indicators: stunting and wasting → #13, PMBA/ASI → #14, births → #12
+    feeds = {(r.measure, rb.indicator(r.indicator).number) for r in rb.crosswalk}
+    assert {("stunting_prevalence", 13), ("wasting_prevalence", 13), ("exclusive_breastfeeding", 14)} <= feeds
+    assert ("facility_births", 12) in feeds
+
+
+def test_suite_rulebook_has_unequal_weights_and_is_valid(raw: dict) -> None:
+    rb = parse_rulebook(raw)
+    assert len(rb.indicators) == 24
+    assert sum(i.max_points for i in rb.indicators) == 1000
+    assert len({i.max_points for i in rb.indicators}) > 5, "the suite must not run on near-equal weights"
+    assert rb.key != load_rulebook(SHIPPED).key
 
 
 def _mutate(raw: dict, fn) -> dict:
