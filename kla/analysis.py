@@ -42,6 +42,7 @@ def indicator_table(frame: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:
                 if not pd.isna(r.points)
                 else "belum dinilai",
                 "Teks indikator": r.verification,
+                "Sumber indikator": getattr(r, "indicator_source", "") or None,
             }
         )
     return pd.DataFrame(rows)

@@ -131,30 +131,32 @@ def crosswalk_rule_chart(
             hovertemplate=f"{m.label} %{{x:.1f}}{m.unit} → %{{y:g}} poin<extra></extra>",
         )
     )
-    now_points = scenario.rule_points_now if scenario.rule_points_now is not None else None
-    for value, points, label, colour, symbol, pos in (
-        (current, now_points, "sekarang", OKABE_ITO["vermillion"], "circle", "bottom center"),
-        (chosen, scenario.new_points, "skenario", OKABE_ITO["green"], "diamond", "top center"),
+    now_points = scenario.rule_points_now
+    for value, points, label, colour, symbol in (
+        (current, now_points, "sekarang", OKABE_ITO["vermillion"], "circle"),
+        (chosen, scenario.new_points, "skenario", OKABE_ITO["green"], "diamond"),
     ):
         if value is None or points is None:
             continue
         capped = points < points_for(rule, value) - 1e-9
-        text = f"{label}: {m.fmt(value)} → {fmt.number(points)} poin" + (" (dibatasi ukuran lain)" if capped else "")
+        # the full description goes in the legend (it wraps under the chart); the marker carries the points
         fig.add_trace(
             go.Scatter(
                 x=[value],
                 y=[points],
                 mode="markers+text",
-                name=label,
+                name=f"{label}: {m.fmt(value)} → {fmt.number(points)} poin"
+                + (" (dibatasi ukuran lain)" if capped else ""),
                 marker=dict(size=13, color=colour, symbol=symbol),
-                text=[text],
-                textposition=pos,
+                text=[f"{fmt.number(points)} poin"],
+                textposition="top right",
                 cliponaxis=False,
+                meta=label,
             )
         )
     fig.update_xaxes(title=f"{m.label} ({m.unit})", gridcolor="#eee")
     fig.update_yaxes(
-        title=f"poin indikator {scenario.indicator_number} (maks {fmt.number(max_points)})",
+        title=f"poin #{scenario.indicator_number} (maks {fmt.number(max_points)})",
         range=[-max_points * 0.15, max_points * 1.25],
         gridcolor="#eee",
     )

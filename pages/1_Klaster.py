@@ -76,7 +76,9 @@ with right:
 
 st.subheader("Indikator per klaster")
 st.caption(
-    "Diurutkan dari poin hilang terbesar. 'Teks indikator' = status verifikasi rumusan indikator (domain.md §1.2)."
+    "Diurutkan dari poin hilang terbesar. Nomor indikator mengikuti penomoran KemenPPPA. 'Teks indikator' = "
+    "status rumusan indikator (#1–#6 terverifikasi; yang lain label dari paparan KemenPPPA sampai lembar resmi "
+    "diimpor); 'Sumber indikator' = tempat nomor dan label itu dibaca."
 )
 table = analysis.indicator_table(frame, rulebook)
 tabs = st.tabs([f"{g.label} ({fmt.percent(g.pct, 0)})" for g in summary.groups])
@@ -90,9 +92,10 @@ for tab, group in zip(tabs, rulebook.groups, strict=True):
         )
         ui.plot(fig, key=f"klaster_bar_{group.code}")
         st.dataframe(
-            rows[["No", "Indikator", "OPD", "Poin", "Maks", "Hilang", "Bukti", "Teks indikator"]],
+            rows[["No", "Indikator", "OPD", "Poin", "Maks", "Hilang", "Bukti", "Teks indikator", "Sumber indikator"]],
             hide_index=True,
             width="stretch",
+            column_config={"Sumber indikator": st.column_config.LinkColumn("Sumber indikator", display_text="sumber")},
         )
 
 ui.sidebar_footer(fp)

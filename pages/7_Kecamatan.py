@@ -101,7 +101,7 @@ for sc in scenarios:
             f"indikator {sc.indicator_number}, sedangkan penilaian mandiri mencatat {fmt.number(sc.current_points)}."
         )
 
-left, right = st.columns([2, 3])
+left, right = st.columns([1, 1])
 with left:
     sc = scenarios[0]
     rule = next(r for r in rulebook.crosswalk if r.measure == measure and r.indicator == sc.indicator)
@@ -112,7 +112,8 @@ with left:
         max_points=rulebook.indicator(rule.indicator).max_points,
         stamp=charts.Stamp(
             f"Aturan {MEASURES[measure].label} → indikator {sc.indicator_number}",
-            f"rulebook {rulebook.id} (aturan ilustratif); ukuran: "
+            ("aturan ilustratif" if rule.illustrative else "aturan rulebook")
+            + "; ukuran: "
             + (reading.describe() if reading else "belum ada data"),
             reading.period if reading else "-",
             bool(now is not None and now["sample"]),

@@ -152,9 +152,9 @@ def test_chart_and_sentence_come_from_one_computation(rules) -> None:
     sc = _scenario(rules, 14.0, {"stunting_prevalence": SURVEY_2023, "wasting_prevalence": ROUTINE_WASTING})
     rule = next(r for r in rules if r.measure == "stunting_prevalence")
     fig = analysis_charts.crosswalk_rule_chart(rule, sc, max_points=70.0, stamp=charts.Stamp("t", "s", "2023"))
-    marker = next(t for t in fig.data if t.name == "skenario")
+    marker = next(t for t in fig.data if t.meta == "skenario")
     assert list(marker.y) == [25.0]  # the capped indicator points, as in the sentence, not the rule's 70
-    assert "25 poin (dibatasi ukuran lain)" in marker.text[0]
+    assert marker.name == "skenario: 14,0% → 25 poin (dibatasi ukuran lain)"
 
 
 @pytest.mark.parametrize(

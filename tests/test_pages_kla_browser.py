@@ -10,7 +10,11 @@ import re
 
 import pytest
 
+from kla.config import load_city
+from kla.rulebook import load_rulebook
 from tests.test_browser import ARTIFACTS, browser, open_page, server  # noqa: F401 - fixtures
+
+RB = load_rulebook(load_city().rulebook)
 
 pytestmark = pytest.mark.browser
 
@@ -25,8 +29,9 @@ def test_whatif_number_input_changes_category(server, browser) -> None:  # noqa:
     context, page, external = open_page(browser, f"{url}/Simulasi", "simulasi")
     try:
         assert _metric(page, "Kategori skenario") == "Pratama"
-        box = page.get_by_label(re.compile(r"^11\. Prevalensi status gizi"))  # Klaster III is open
-        box.fill("42")
+        # #13 (nutrition, KemenPPPA numbering) to its maximum: on the suite's rulebook that reaches Madya
+        box = page.get_by_label(re.compile(r"^13\. Prevalensi gizi balita"))  # Klaster III is open
+        box.fill(f"{RB.indicator('I13').max_points:g}")
         box.press("Enter")
         page.wait_for_function(
             "() => [...document.querySelectorAll('[data-testid=\"stMetric\"]')]"
