@@ -23,10 +23,10 @@ frame = ui.load_scores(fp, year, area)
 points = points_by_code(frame)
 summary = overview.summary_for(frame, rulebook, year=year, area=area)
 source, sample = overview.score_stamp_source(frame, rulebook)
+st.title(analysis.plan_title(summary))
 if sample:
     st.warning(f"Nilai {area_label} {year} adalah **DATA CONTOH** (ilustratif); rencana ini hanya peragaan.")
 
-st.title(analysis.plan_title(summary))
 higher = analysis.higher_bands(summary, rulebook)
 if not higher:
     st.success(
