@@ -454,7 +454,49 @@ def _per_value(col, fn, dtype) -> np.ndarray:
     values = np.array([fn(v) for v in enc.dictionary.to_pylist()], dtype=dtype)
     if len(values) == 0:
         return np.zeros(len(col), dtype=dtype)
-    return values[enc.indices.to_numpy(zero_copy_only=False)]
+    return values[_from_arrow(enc.indices)]
+
+
+# pyarrow imports pandas as soon as it converts to or from numpy (pa.array, to_numpy): these two
+# go through the buffers instead, so `python -m kla zscore` never loads pandas
+def _from_arrow(arr) -> np.ndarray:
+    """A numeric pyarrow array without nulls as a numpy view of its buffer."""
+    dtype = np.dtype(f"i{arr.type.bit_width // 8}")  # dictionary indices: signed integers
+    return np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr), offset=arr.offset * dtype.itemsize)
+
+
+def _to_arrow(values: np.ndarray, null: np.ndarray | None = None):
+    """A numeric numpy array as a pyarrow array (null where ``null``), sharing its memory."""
+    import pyarrow as pa
+
+    values = np.ascontiguousarray(values)
+    validity, nulls = None, 0
+    if null is not None and null.any():
+        validity, nulls = pa.py_buffer(np.packbits(~null, bitorder="little")), int(null.sum())
+    return pa.Array.from_buffers(
+        pa.from_numpy_dtype(values.dtype), len(values), [validity, pa.py_buffer(values)], null_count=nulls
+    )
+
+
+def _text_array(offsets: np.ndarray, data: np.ndarray, null: np.ndarray | None = None):
+    """A pyarrow string array from int32 ``offsets`` (n + 1) and the uint8 bytes ``data``."""
+    import pyarrow as pa
+
+    n = len(offsets) - 1
+    validity, nulls = None, 0
+    if null is not None and null.any():
+        validity, nulls = pa.py_buffer(np.packbits(~null, bitorder="little")), int(null.sum())
+    return pa.Array.from_buffers(
+        pa.string(), n, [validity, pa.py_buffer(offsets), pa.py_buffer(data)], null_count=nulls
+    )
+
+
+def _texts(values) -> object:
+    """A short list of Python strings as a pyarrow string array."""
+    raw = [v.encode("utf-8") for v in values]
+    offsets = np.zeros(len(raw) + 1, dtype=np.int32)
+    np.cumsum([len(b) for b in raw], out=offsets[1:])
+    return _text_array(offsets, np.frombuffer(b"".join(raw) or b" ", dtype=np.uint8)[: offsets[-1]].copy())
 
 
 def _number(text: str) -> float:
@@ -629,19 +671,35 @@ def zscore_table(
 
 def _fixed(z: np.ndarray, decimal: str):
     """z-scores as text with :data:`ZSCORE_DECIMALS` decimals (``-0.634``; ``decimal`` ","
-    gives ``-0,634``), null where NaN: the same digits as ``"%.3f" % round(z, 3)``, made by
-    integer arithmetic in pyarrow instead of one Python format call per value."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    scale = 10**ZSCORE_DECIMALS
+    gives ``-0,634``), null where NaN: the digits of ``"%.3f" % round(z, 3)`` (except that a
+    value rounding to zero has no minus sign), written digit by digit into one byte buffer with
+    numpy instead of one Python format call per value."""
+    d = ZSCORE_DECIMALS
     ok = np.isfinite(z)
-    q = np.rint(np.where(ok, z, 0.0) * scale).astype(np.int64)
-    a = np.abs(q)
-    whole = pc.cast(pa.array(a // scale, mask=~ok), pa.string())
-    frac = pc.utf8_lpad(pc.cast(pa.array(a % scale), pa.string()), ZSCORE_DECIMALS, "0")
-    sign = pa.array(np.where(q < 0, "-", ""), pa.string())
-    return pc.binary_join_element_wise(pc.binary_join_element_wise(sign, whole, ""), frac, decimal)
+    q = np.rint(np.where(ok, z, 0.0) * 10**d).astype(np.int64)
+    neg = ok & (q < 0)
+    whole, frac = np.divmod(np.abs(q), 10**d)
+    digits = np.ones(len(z), dtype=np.int64)  # digits of the whole part
+    rest = whole // 10
+    while rest.any():
+        digits += rest > 0
+        rest //= 10
+    length = np.where(ok, neg + digits + 1 + d, 0)
+    offsets = np.zeros(len(z) + 1, dtype=np.int32)
+    np.cumsum(length, out=offsets[1:])
+    buf = np.zeros(int(offsets[-1]), dtype=np.uint8)
+    first = offsets[:-1].astype(np.int64) + neg  # position of the first digit
+    buf[offsets[:-1][neg]] = ord("-")
+    rest = whole.copy()
+    for k in range(int(digits[ok].max()) if ok.any() else 0):
+        at = ok & (k < digits)
+        buf[(first + digits - 1 - k)[at]] = 48 + rest[at] % 10
+        rest //= 10
+    point = first + digits
+    buf[point[ok]] = ord(decimal)
+    for k in range(d):
+        buf[(point + 1 + k)[ok]] = 48 + (frac[ok] // 10 ** (d - 1 - k)) % 10
+    return _text_array(offsets, buf, ~ok)
 
 
 _DECIMAL_COMMA = re.compile(r"\s*-?\d+,\d+\s*")
@@ -750,9 +808,7 @@ def zscore_csv(src, dst, *, warn=None) -> int:
                 [Problem(name, int(numbers[i]), None, "jumlah kolom tidak sesuai header") for i in wrong[:200]],
             )
         header = [h.strip() for h in header]
-        cells = [pa.array(list(c), pa.string()) for c in zip(*body, strict=True)] or [
-            pa.array([], pa.string()) for _ in header
-        ]
+        cells = [_texts(c) for c in zip(*body, strict=True)] or [_texts([]) for _ in header]
     del text
     n = len(numbers)
     if n == 0:
@@ -779,10 +835,11 @@ def zscore_csv(src, dst, *, warn=None) -> int:
     for k in ZSCORE_OUTPUT:
         put(k, _fixed(z[k], "," if comma else "."))
     for k in ZSCORE_OUTPUT:
-        put(f"flag_{k}", pa.array(z[f"flag_{k}"].astype(np.int8)))
+        put(f"flag_{k}", _to_arrow(z[f"flag_{k}"].astype(np.int8)))
     for k in ZSCORE_OUTPUT:
         code = z[f"code_{k}"]
-        put(f"class_{k}", pa.array(np.array(_CLASSES[k], dtype=object)[code], pa.string(), mask=code < 0))
+        names_k = _texts(_CLASSES[k])
+        put(f"class_{k}", pa.DictionaryArray.from_arrays(_to_arrow(code, code < 0), names_k).dictionary_decode())
     try:
         if simple is not None:
             # no cell can hold a separator, quote or line break (the input had no quotes), so

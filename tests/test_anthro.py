@@ -511,3 +511,60 @@ def test_zscore_cli_bad_paths(tmp_path) -> None:
         res = zscore_cli(*args)
         assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
         assert message in res.stderr
+
+
+def test_fixed_decimals_match_python_formatting() -> None:
+    rng = np.random.default_rng(7)
+    z = np.concatenate([rng.normal(0, 3, 2000), [np.nan, 0.0, 12.3456, -123.4564, 5.0, -0.0004, 0.0005, 1e-9]])
+    got = anthro._fixed(z, ",").to_pylist()
+    for v, text in zip(z, got, strict=True):
+        if np.isnan(v):
+            assert text is None
+        else:
+            want = f"{round(v, 3):.3f}".replace(".", ",")
+            assert text == (want[1:] if want == "-0,000" else want), v
+
+
+def test_zscore_cli_fast_and_csv_module_paths_agree_and_skip_pandas(tmp_path) -> None:
+    """A file without quotes goes through pyarrow, one with a quoted cell through the csv module;
+    both give the same cells. The command loads neither pandas nor DuckDB."""
+    rng = np.random.default_rng(11)
+    n = 300
+    age = rng.uniform(0, 1900, n).round(1)
+    lines = [
+        f"{'LP'[i % 2]},{a},{rng.uniform(2, 25):.1f},{rng.uniform(45, 120):.1f},{'LH '[i % 3].strip()}"
+        for i, a in enumerate(age)
+    ]
+    plain = tmp_path / "plain.csv"
+    plain.write_text("sex,age_days,weight_kg,height_cm,position\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_text('sex,age_days,weight_kg,"height_cm",position\n' + "\n".join(lines) + "\n", encoding="utf-8")
+    code = (
+        "import sys; from kla.cli import main; rc = main(sys.argv[1:]); "
+        "print('pandas' in sys.modules, 'duckdb' in sys.modules); sys.exit(rc)"
+    )
+    outs = []
+    for src in (plain, quoted):
+        out = tmp_path / f"out_{src.name}"
+        res = subprocess.run(
+            [sys.executable, "-c", code, "zscore", str(src), "--out", str(out)],
+            capture_output=True,
+            text=True,
+            cwd=PROJECT_ROOT,
+            timeout=120,
+        )
+        assert res.returncode == 0, res.stderr
+        assert res.stdout.split() == ["False", "False"]
+        outs.append(out.read_text(encoding="utf-8"))
+    assert outs[0] == outs[1]
+    df = pd.read_csv(tmp_path / "out_plain.csv", dtype=str, keep_default_na=False)
+    ok = df.haz != ""
+    assert ok.sum() > 50
+    mine = anthro.zscores(
+        np.where(df.sex == "L", 1, 2),
+        df.age_days.astype(float).to_numpy(),
+        df.weight_kg.astype(float).to_numpy(),
+        df.height_cm.astype(float).to_numpy(),
+        df.position.to_numpy(dtype=object),
+    )
+    assert np.allclose(df.haz[ok].astype(float), mine.haz[ok.to_numpy()], atol=0.0005)
