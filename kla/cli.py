@@ -15,10 +15,13 @@ import time
 from pathlib import Path
 from typing import NoReturn
 
-from kla import config, store
+from kla import config
 from kla.errors import KlaError
 
 CLI_MODULES: list[str] = ["geo.cli"]
+#: commands whose module alone is imported to parse them, so that they start without pandas or
+#: DuckDB (``python -m kla zscore`` is timed as a whole process, interpreter start included)
+LIGHT_COMMANDS: dict[str, str] = {"zscore": "kla.nutrition_cli"}
 
 #: argparse's own error texts, in Indonesian (the parser itself is English-only)
 _ARGPARSE_ID = (
@@ -66,6 +69,8 @@ def _progress(fraction: float, message: str) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from kla import store
+
     db = Path(args.db) if args.db else config.db_path()
     if args.if_stale and not store.needs_build(db):
         print(f"{db} sudah mutakhir.", file=sys.stderr)
@@ -114,7 +119,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_import_scores(args: argparse.Namespace) -> int:
-    from kla import repository
+    from kla import repository, store
     from kla.scores_io import parse_scores
 
     db = Path(args.db) if args.db else config.db_path()
@@ -172,9 +177,14 @@ def cmd_sample_scores(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command; for a command of :data:`LIGHT_COMMANDS`, only its module's."""
     parser = _Parser(prog="python -m kla", description="Dasbor KLA: basis data dan analisis.")
     sub = parser.add_subparsers(dest="command", required=True)
+    if command in LIGHT_COMMANDS:
+        unused = {"import": argparse.ArgumentParser().add_subparsers()}  # its import commands are not parsed here
+        importlib.import_module(LIGHT_COMMANDS[command]).register_cli(sub, unused)
+        return parser
 
     p = sub.add_parser("build", help="bangun basis data DuckDB dari sumber teks di data/")
     p.add_argument("--db", help="berkas keluaran (bawaan: KLA_DB atau data/kla.duckdb)")
@@ -212,7 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

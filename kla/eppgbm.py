@@ -47,7 +47,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -630,8 +630,9 @@ def _typed_sql(found: dict[str, int]) -> str:
 
     Identifying columns other than NIK are never in ``raw``; the NIK only leaves as the HMAC from
     the ``nik_keys`` table. Text columns (sex code, area names) only leave for rows that need a
-    message. Duplicates are found here: same child key and measurement date, or, without a key,
-    the same row content.
+    message. ``dup_group`` numbers the candidate duplicates (same child key and measurement date,
+    or, without a key, the same row content); which of them is a duplicate is decided in
+    :func:`_validate_rows`, among the valid rows only.
     """
 
     def c(name: str) -> str:
@@ -681,8 +682,8 @@ def _typed_sql(found: dict[str, int]) -> str:
       weight_kg, height_cm, position, muac_cm, kec_code, kel_code,
       CASE WHEN kel_code IS NULL THEN kec END AS kec, CASE WHEN kel_code IS NULL THEN kel END AS kel,
       puskesmas, posyandu, export_haz, export_waz, export_whz,
-      min(row_no) OVER (PARTITION BY measure_date, coalesce(child_key, hash(sex, birth_date, age_text, weight_kg,
-                        height_cm, position, kec_code, kel_code, kec, kel, posyandu)::VARCHAR)) AS first_row
+      dense_rank() OVER (ORDER BY measure_date, coalesce(child_key, hash(sex, birth_date, age_text, weight_kg,
+                         height_cm, position, kec_code, kel_code, kec, kel, posyandu)::VARCHAR)) AS dup_group
     FROM t ORDER BY row_no
     """  # noqa: S608 - identifiers are the fixed c<n> column names
 
@@ -978,8 +979,24 @@ def _validate_rows(
         ),
     )
 
-    first = df["first_row"].to_numpy()
+    # duplicates among the rows still valid: a row rejected for a bad value keeps its own problem
+    # and does not make the corrected row for the same child and date a duplicate
+    group = df["dup_group"].to_numpy(dtype=np.int64)
+    first = np.full(int(group.max()) + 1 if n else 0, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, group[~bad], row_no[~bad].astype(np.int64))
+    first = first[group]
+    rejected = bad.copy()
     report(first < row_no, "NIK", lambda i: f"duplikat dari baris {int(first[i])} (anak dan tanggal ukur sama)")
+    # each rejected row whose child and date has an accepted row names it, so the report shows both
+    kept = np.flatnonzero(rejected & (first != np.iinfo(np.int64).max))
+    if kept.size:
+        accepted = {int(row_no[i]): int(first[i]) for i in kept}
+        problems[:] = [
+            replace(p, message=f"{p.message} (baris {accepted[p.row]}, anak dan tanggal ukur yang sama, diterima)")
+            if p.row in accepted
+            else p
+            for p in problems
+        ]
 
     problems.sort(key=lambda p: p.row or 0)
     n_pre = len(pre_problems or [])

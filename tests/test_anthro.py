@@ -158,17 +158,114 @@ def test_derived_indicators() -> None:
         ("haz", -6.01, True),
         ("haz", -5.99, False),
         ("haz", 6.01, True),
+        ("haz", -6.004, False),  # WHO judges the z-score rounded to 2 decimals: -6.00
+        ("haz", -6.006, True),  # -6.01
+        ("haz", 6.004, False),
         ("waz", 5.01, True),
+        ("waz", 5.004, False),
+        ("waz", 5.006, True),
         ("waz", -5.99, False),
         ("waz", -6.01, True),
         ("whz", 5.01, True),
+        ("whz", -5.004, False),
         ("whz", -5.01, True),
         ("whz", 4.99, False),
+        ("baz", 5.004, False),
+        ("baz", -5.006, True),
     ],
 )
 def test_who_flag_limits(name: str, z: float, flagged: bool) -> None:
-    lo, hi = anthro.FLAG_LIMITS[name]
-    assert ((z < lo) or (z > hi)) is flagged
+    assert bool(anthro.implausible(name, np.array([z]))[0]) is flagged
+
+
+def test_flags_judged_on_rounded_zscores_end_to_end() -> None:
+    """R anthro rounds z to 2 decimals, then flags abs(z) > 6 (HAZ) and z > 5 (WAZ): a child at
+    HAZ -6.004 is plausible (and counted as severely stunted), one at -6.006 is not."""
+    lam, m, s = who_row("lhfa", "M", 400)
+    near = one(1, 400, 9.0, m * (1 - 6.004 * s), "L")  # L = 1: z = (y/M - 1)/S
+    far = one(1, 400, 9.0, m * (1 - 6.006 * s), "L")
+    assert near.haz == pytest.approx(-6.004, abs=1e-9) and far.haz == pytest.approx(-6.006, abs=1e-9)
+    assert not near.flag_haz and near.class_haz == "Sangat pendek"
+    assert far.flag_haz and pd.isna(far.class_haz)
+    lam, m, s = who_row("wfa", "F", 700)
+    sd = lambda k: m * (1 + lam * s * k) ** (1 / lam)  # noqa: E731
+    w_near = sd(3) + 2.004 * (sd(3) - sd(2))  # restricted: z = 3 + (y - SD3)/(SD3 - SD2)
+    w_far = sd(3) + 2.006 * (sd(3) - sd(2))
+    assert one(2, 700, w_near, 80.0).waz == pytest.approx(5.004, abs=1e-9)
+    assert not one(2, 700, w_near, 80.0).flag_waz
+    assert one(2, 700, w_far, 80.0).flag_waz
+
+
+def test_fractional_age_uses_unrounded_months_for_the_60_month_bound() -> None:
+    # 60 months = 60 * 30.4375 = 1826.25 days; WHO compares the unrounded age in months
+    lam, m, s = who_row("lhfa", "M", 1826)
+    inside = one(1, 1826.2, 18.0, 110.0, "H")  # rounds to day 1826, 59.998 months
+    assert inside.haz == pytest.approx(plain_z(110.0, lam, m, s), abs=1e-12)
+    outside = one(1, 1826.3, 18.0, 110.0, "H")  # also rounds to day 1826, but 60.002 months
+    assert all(math.isnan(outside[k]) for k in ("haz", "waz", "whz", "baz"))
+    assert math.isnan(one(1, 1826.6, 18.0, 110.0, "H").haz)  # rounds to 1827
+
+
+def test_fractional_age_uses_unrounded_months_for_the_nine_month_rule() -> None:
+    # 9 months = 273.9375 days. 273.6 days is 8.989 months (standing: implausible, no
+    # correction) although it rounds to day 274 (9.002 months), which is where the table row comes from
+    lam, m, s = who_row("lhfa", "F", 274)
+    under = one(2, 273.6, 8.0, 68.0, "H")
+    assert under.height_adj_cm == pytest.approx(68.0)
+    assert under.haz == pytest.approx(plain_z(68.0, lam, m, s), abs=1e-12)
+    over = one(2, 274.0, 8.0, 68.0, "H")  # 9.002 months: standing is plausible, +0.7 cm
+    assert over.height_adj_cm == pytest.approx(68.7)
+    assert over.haz == pytest.approx(plain_z(68.7, lam, m, s), abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("pos", "h", "table"),
+    [
+        ("L", 80.0, "wfl"),  # lying: length table
+        ("H", 80.0, "wfh"),  # standing: height table
+        ("", 80.0, "wfl"),  # no position: < 87 cm is a length
+        ("", 87.0, "wfh"),  # 87 cm and more is a height
+        ("L", 90.0, "wfl"),  # no age: no -0.7 cm correction either
+    ],
+)
+def test_weight_for_length_without_age_follows_who(pos: str, h: float, table: str) -> None:
+    lam, m, s = who_row(table, "M", h)
+    r = one(1, float("nan"), 11.0, h, pos)
+    assert r.height_adj_cm == pytest.approx(h)
+    assert r.whz == pytest.approx(plain_z(11.0, lam, m, s), abs=1e-12)
+    assert all(math.isnan(r[k]) for k in ("haz", "waz", "baz"))
+
+
+def test_weight_for_length_without_age_outside_the_table_is_empty() -> None:
+    assert math.isnan(one(1, float("nan"), 7.0, 64.0, "H").whz)  # height table starts at 65 cm
+    assert not math.isnan(one(1, float("nan"), 7.0, 64.0, "L").whz)  # length table from 45 cm
+    assert math.isnan(one(0, float("nan"), 7.0, 64.0, "L").whz)  # unknown sex: nothing
+
+
+def test_zscore_cli_fractional_age_warning_and_output_agree(tmp_path) -> None:
+    src = tmp_path / "pecahan.csv"
+    src.write_text(
+        "sex,age_days,weight_kg,height_cm,position\n"
+        "L,1826.2,18,110,H\n"  # row 2: 59.998 months
+        "L,1826.3,18,110,H\n"  # row 3: 60.002 months (rounds to 1826 all the same)
+        "P,273.6,8,68,H\n"  # row 4: 8.989 months standing: no correction
+        "L,,11,80,L\n"  # row 5: no age: WHZ only, length table
+        "L,,11,90,\n",  # row 6: no age, no position, 90 cm: height table
+        encoding="utf-8",
+    )
+    out = tmp_path / "hasil.csv"
+    res = zscore_cli(str(src), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    assert "usia 60 bulan atau lebih (age_days / 30,4375 ≥ 60, tanpa pembulatan): 1 baris (baris 3)" in res.stderr
+    assert "age_days: 2 baris kosong atau bukan angka (baris 5, 6); haz dan waz kosong; whz tetap" in res.stderr
+    df = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert [v != "" for v in df.haz] == [True, False, True, False, False]
+    assert [v != "" for v in df.whz] == [True, False, True, True, True]
+    lam, m, s = who_row("lhfa", "F", 274)
+    assert float(df.haz[2]) == pytest.approx(plain_z(68.0, lam, m, s), abs=0.0005)
+    for i, (table, h) in ((3, ("wfl", 80.0)), (4, ("wfh", 90.0))):
+        lam, m, s = who_row(table, "M", h)
+        assert float(df.whz[i]) == pytest.approx(plain_z(11.0, lam, m, s), abs=0.0005)
 
 
 def test_flagged_values_get_no_category() -> None:
@@ -326,12 +423,14 @@ def test_zscore_cli_warns_about_values_it_cannot_use(tmp_path) -> None:
     res = zscore_cli(str(src), "--out", str(out))
     assert res.returncode == 0, res.stderr
     warnings = [ln for ln in res.stderr.splitlines() if ln.startswith("PERINGATAN: ")]
+    no_age = "haz dan waz kosong; whz tetap dihitung tanpa umur (tabel menurut posisi, atau panjang < 87 cm)"
     assert warnings == [
-        "PERINGATAN: birth_date: 1 baris bukan tanggal ISO YYYY-MM-DD (baris 3); z-score kosong",
-        "PERINGATAN: measure_date: 1 baris bukan tanggal ISO YYYY-MM-DD (baris 4); z-score kosong",
+        f"PERINGATAN: birth_date: 1 baris bukan tanggal ISO YYYY-MM-DD (baris 3); {no_age}",
+        f"PERINGATAN: measure_date: 1 baris bukan tanggal ISO YYYY-MM-DD (baris 4); {no_age}",
         "PERINGATAN: usia negatif (tanggal lahir sesudah tanggal ukur, atau age_days < 0): 1 baris (baris 5); "
         "z-score kosong",
-        "PERINGATAN: usia lebih dari 60 bulan: 1 baris (baris 8); z-score kosong",
+        "PERINGATAN: usia 60 bulan atau lebih (age_days / 30,4375 ≥ 60, tanpa pembulatan): 1 baris (baris 8); "
+        "z-score kosong",
         "PERINGATAN: sex: 1 baris bukan L/P/M/F/1/2 (baris 7); z-score kosong",
         "PERINGATAN: position: 1 baris dengan kode tak dikenal (baris 6); dianggap posisi yang biasa untuk "
         "usianya (terlentang < 24 bulan, berdiri sesudahnya)",
@@ -339,6 +438,14 @@ def test_zscore_cli_warns_about_values_it_cannot_use(tmp_path) -> None:
     assert "7 baris ditulis" in res.stderr
     df = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert [h != "" for h in df.haz] == [True, False, False, False, True, False, False]
+    # what each warning says is empty is empty, and nothing else: without an age (rows 3, 4) WHZ
+    # is still computed, from the height table for a standing child (WHO's rule without age)
+    assert [h != "" for h in df.waz] == [True, False, False, False, True, False, False]
+    assert [h != "" for h in df.whz] == [True, True, True, False, True, False, False]
+    lam, m, s = who_row("wfh", "M", 84.5)
+    assert float(df.whz[1]) == pytest.approx(plain_z(11.2, lam, m, s), abs=0.0005)
+    lam, m, s = who_row("wfl", "F", 83.0)
+    assert float(df.whz[2]) == pytest.approx(plain_z(10.1, lam, m, s), abs=0.0005)
     # the usual position for 877 days (standing) was used for the unknown code
     assert float(df.haz[4]) == pytest.approx(one(2, 877, 10.5, 84.0, "H").haz, abs=0.001)
 
@@ -404,3 +511,76 @@ def test_zscore_cli_bad_paths(tmp_path) -> None:
         res = zscore_cli(*args)
         assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
         assert message in res.stderr
+
+
+def test_fixed_decimals_match_python_formatting() -> None:
+    rng = np.random.default_rng(7)
+    z = np.concatenate([rng.normal(0, 3, 2000), [np.nan, 0.0, 12.3456, -123.4564, 5.0, -0.0004, 0.0005, 1e-9]])
+    got = anthro._fixed(z, ",").to_pylist()
+    for v, text in zip(z, got, strict=True):
+        if np.isnan(v):
+            assert text is None
+        else:
+            want = f"{round(v, 3):.3f}".replace(".", ",")
+            assert text == (want[1:] if want == "-0,000" else want), v
+
+
+def test_zscore_cli_fast_and_csv_module_paths_agree_and_skip_pandas(tmp_path) -> None:
+    """A file without quotes goes through pyarrow, one with a quoted cell through the csv module;
+    both give the same cells. The command loads neither pandas nor DuckDB."""
+    rng = np.random.default_rng(11)
+    n = 300
+    age = rng.uniform(0, 1900, n).round(1)
+    lines = [
+        f"{'LP'[i % 2]},{a},{rng.uniform(2, 25):.1f},{rng.uniform(45, 120):.1f},{'LH '[i % 3].strip()}"
+        for i, a in enumerate(age)
+    ]
+    plain = tmp_path / "plain.csv"
+    plain.write_text("sex,age_days,weight_kg,height_cm,position\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_text('sex,age_days,weight_kg,"height_cm",position\n' + "\n".join(lines) + "\n", encoding="utf-8")
+    code = (
+        "import sys; from kla.cli import main; rc = main(sys.argv[1:]); "
+        "print('pandas' in sys.modules, 'duckdb' in sys.modules); sys.exit(rc)"
+    )
+    outs = []
+    for src in (plain, quoted):
+        out = tmp_path / f"out_{src.name}"
+        res = subprocess.run(
+            [sys.executable, "-c", code, "zscore", str(src), "--out", str(out)],
+            capture_output=True,
+            text=True,
+            cwd=PROJECT_ROOT,
+            timeout=120,
+        )
+        assert res.returncode == 0, res.stderr
+        assert res.stdout.split() == ["False", "False"]
+        outs.append(out.read_text(encoding="utf-8"))
+    assert outs[0] == outs[1]
+    df = pd.read_csv(tmp_path / "out_plain.csv", dtype=str, keep_default_na=False)
+    ok = df.haz != ""
+    assert ok.sum() > 50
+    mine = anthro.zscores(
+        np.where(df.sex == "L", 1, 2),
+        df.age_days.astype(float).to_numpy(),
+        df.weight_kg.astype(float).to_numpy(),
+        df.height_cm.astype(float).to_numpy(),
+        df.position.to_numpy(dtype=object),
+    )
+    assert np.allclose(df.haz[ok].astype(float), mine.haz[ok.to_numpy()], atol=0.0005)
+
+
+def test_bench_zscore_process_mode_runs_both_commands() -> None:
+    from kla.nutrition_cli import bench_zscore_process
+
+    r = bench_zscore_process(rows=2000, repeat=1)
+    assert r["rows"] == 2000 and r["runs_each"] == 1
+    assert r["kla_zscore_seconds_median"] > 0 and r["plain_anthro_seconds_median"] > 0
+    assert r["ratio_plain_to_kla"] == pytest.approx(
+        r["plain_anthro_seconds_median"] / r["kla_zscore_seconds_median"], rel=0.05
+    )
+    from pathlib import Path
+
+    kla_out = pd.read_csv(Path(r["workdir"]) / "kla.csv")
+    plain_out = pd.read_csv(Path(r["workdir"]) / "plain.csv")
+    assert len(kla_out) == len(plain_out) == 2000  # both wrote every row

@@ -211,6 +211,40 @@ def test_duplicated_rows(db_copy: Path, tmp_path: Path) -> None:
     assert digest(db_copy) == before
 
 
+@pytest.mark.parametrize("bad_first", [True, False])
+def test_rejected_row_does_not_make_its_correction_a_duplicate(bad_first: bool, db_copy: Path, tmp_path: Path) -> None:
+    """A row typed with a bad weight and the corrected row for the same child and date: the bad
+    one is rejected for its weight (naming the accepted row), the corrected one is imported and is
+    not a 'duplicate' of the rejected one, whichever comes first in the file."""
+    rows = good_rows(30)
+    wrong = row(4, berat="300")  # child 4, same date, weight typed wrong
+    rows.insert(4 if bad_first else 5, wrong)  # file row 6 (before the correct row 7) or row 7 (after row 6)
+    bad_row, good_row = (6, 7) if bad_first else (7, 6)
+    rep = import_eppgbm(write_csv(tmp_path / "koreksi.csv", rows), db_copy)
+    assert rep.rows_imported == 30 and rep.rows_rejected == 1
+    assert [(p.row, p.column) for p in rep.problems] == [(bad_row, "Berat")]
+    message = rep.problems[0].message
+    assert "300 kg di luar rentang" in message and f"baris {good_row}" in message and "diterima" in message
+    assert "duplikat" not in message
+    con = duckdb.connect(str(db_copy), read_only=True)
+    got = con.execute(
+        "SELECT row_no, weight_kg FROM measurement WHERE source_id = ? AND row_no IN (6, 7) ORDER BY row_no",
+        [rep.source_id],
+    ).fetchall()
+    con.close()
+    assert got == [(good_row, pytest.approx(11.2))]  # the correct row, with the weight of the fixture
+
+
+def test_true_duplicate_after_a_rejected_row_is_still_a_duplicate(db_copy: Path, tmp_path: Path) -> None:
+    rows = good_rows(30)
+    rows.insert(4, row(4, berat="300"))  # row 6: rejected for its weight
+    rows.append(row(4))  # row 33: same child and date as the accepted row 7
+    rep = import_eppgbm(write_csv(tmp_path / "dua.csv", rows), db_copy)
+    assert rep.rows_imported == 30 and rep.rows_rejected == 2
+    assert [(p.row, p.column) for p in rep.problems] == [(6, "Berat"), (33, "NIK")]
+    assert "duplikat dari baris 7" in rep.problems[1].message
+
+
 def _file_level(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     cases: dict[str, tuple[Path, str]] = {}
     cases["wrong delimiter"] = (write_csv(tmp_path / "koma.csv", good_rows(3), sep=","), "pemisah kolom tampaknya koma")
