@@ -51,7 +51,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def register_cli(sub: argparse._SubParsersAction, groups: dict) -> None:
-    p = sub.add_parser("plan", help="rencana upaya terkecil menuju kategori target (Jalan ke Madya)")
+    p = sub.add_parser("plan", help="rencana upaya terkecil menuju kategori berikut atau kategori target")
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--target", help="kategori target (bawaan: kategori berikutnya)")
     p.add_argument("--difficulty", help="berkas kesulitan 1–5 per indikator (CSV kode_indikator,kesulitan atau JSON)")
