@@ -12,8 +12,10 @@ import pandas as pd
 import pytest
 
 from kla import analysis, analysis_data, overview, repository
+from kla.config import load_city
 from kla.db import connect_readonly
 from kla.measures import MEASURES
+from kla.rulebook import load_rulebook
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,7 +46,21 @@ def test_opd_names(cell: str, names: list[str]) -> None:
 
 
 def test_crosswalk_survives_the_build(rb) -> None:
-    assert rb.crosswalk and {r.indicator for r in rb.crosswalk} >= {"I11"}
+    # KemenPPPA numbering: stunting and wasting feed #13 (gizi), ASI eksklusif #14, persalinan di faskes #12
+    linked = {(r.indicator, r.measure) for r in rb.crosswalk}
+    assert linked >= {
+        ("I13", "stunting_prevalence"),
+        ("I13", "wasting_prevalence"),
+        ("I14", "exclusive_breastfeeding"),
+        ("I12", "facility_births"),
+    }
+    # the rules read back from the database are the ones in the active rulebook file
+    source = load_rulebook(load_city().rulebook).crosswalk
+
+    def key(r) -> tuple:
+        return (r.indicator, r.measure, tuple(map(tuple, r.steps)), r.otherwise)
+
+    assert sorted(map(key, rb.crosswalk)) == sorted(map(key, source))
 
 
 def test_indicator_table_and_opd_view_add_up(con, rb) -> None:

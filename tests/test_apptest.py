@@ -104,6 +104,10 @@ def test_rebuilt_database_is_noticed_without_restart(
 
     import pandas as pd
 
+    from kla.config import load_city
+    from kla.rulebook import load_rulebook
+
+    rb = load_rulebook(load_city().rulebook)
     monkeypatch.setenv("KLA_DB", str(db_copy))
     monkeypatch.setenv("KLA_AUTO_BUILD", "0")
     st.cache_data.clear()
@@ -111,9 +115,19 @@ def test_rebuilt_database_is_noticed_without_restart(
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
     assert "2026" not in [str(o) for o in at.selectbox[0].options]
-    frame = pd.read_csv(ROOT / "data/sample/kla_scores_2025.csv", dtype=str, keep_default_na=False)
-    frame["poin"] = [str(float(x)) for x in pd.read_csv(ROOT / "data/sample/kla_scores_2025.csv")["poin_maks"]]
-    frame["status_bukti"] = "lengkap"
+    # a self-assessment for the active rulebook with every indicator at its maximum: 1000 points, KLA
+    frame = pd.DataFrame(
+        {
+            "rulebook": rb.key,
+            "kode_indikator": [i.code for i in rb.indicators],
+            "nama_indikator": [i.name for i in rb.indicators],
+            "poin_maks": [str(float(i.max_points)) for i in rb.indicators],
+            "poin": [str(float(i.max_points)) for i in rb.indicators],
+            "status_bukti": "lengkap",
+            "catatan": "",
+            "kode_wilayah": "",
+        }
+    )
     src = tmp_path / "nilai_2026.csv"
     frame.to_csv(src, index=False)
     proc = subprocess.run(

@@ -12,13 +12,18 @@ import time
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from kla import store
-from kla.config import PROJECT_ROOT
+from kla.config import PROJECT_ROOT, load_city
 from kla.errors import KlaError
+from kla.rulebook import load_rulebook
 
 PY = sys.executable
+TEST_CITY = PROJECT_ROOT / "tests/fixtures/city_bobot_beragam/city.toml"
+TEST_RULEBOOK = PROJECT_ROOT / "tests/fixtures/rulebook/uji-bobot-beragam.toml"
+RB = load_rulebook(load_city().rulebook)  # the suite's active (test) rulebook
 
 
 def sha(path: Path) -> str:
@@ -27,12 +32,40 @@ def sha(path: Path) -> str:
 
 @pytest.fixture
 def data_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private copy of data/ (without any built database) that the build reads."""
+    """A private copy of data/ (without any built database) that the build reads.
+
+    The copy carries the suite's test rulebook and a city config like the test one
+    (tests/fixtures/city_bobot_beragam/city.toml) whose sources all point into the copy, so a
+    breakage made in the copy is what the build sees.
+    """
     dest = tmp_path / "data"
     shutil.copytree(PROJECT_ROOT / "data", dest, ignore=shutil.ignore_patterns("*.duckdb*"))
+    shutil.copyfile(TEST_RULEBOOK, dest / "rulebook" / TEST_RULEBOOK.name)
+    city = TEST_CITY.read_text(encoding="utf-8").replace("../../../data/", "").replace("../rulebook/", "rulebook/")
+    assert "../" not in city
+    (dest / "city_uji.toml").write_text(city, encoding="utf-8")
     monkeypatch.setenv("KLA_DATA_DIR", str(dest))
     monkeypatch.setenv("KLA_DB", str(dest / "kla.duckdb"))
+    monkeypatch.setenv("KLA_CITY_CONFIG", str(dest / "city_uji.toml"))
+    assert load_city().rulebook == dest / "rulebook" / TEST_RULEBOOK.name
     return dest
+
+
+def score_csv(points: dict[str, float] | None = None) -> str:
+    """A self-assessment file for the active rulebook: every indicator at levels[2] unless given."""
+    points = points or {}
+    return pd.DataFrame(
+        {
+            "rulebook": RB.key,
+            "kode_indikator": [i.code for i in RB.indicators],
+            "nama_indikator": [i.name for i in RB.indicators],
+            "poin_maks": [i.max_points for i in RB.indicators],
+            "poin": [points.get(i.code, i.levels[2]) for i in RB.indicators],
+            "status_bukti": "sebagian",
+            "catatan": "uji",
+            "kode_wilayah": "",
+        }
+    ).to_csv(index=False)
 
 
 def run_cli(*args: str, env_db: Path | None = None) -> subprocess.CompletedProcess:
@@ -60,14 +93,15 @@ def test_build_records_provenance_for_every_source(built_db: Path) -> None:
 
 BREAKAGES = {
     "rulebook points not summing to 1000": (
-        "rulebook/kla-2022-ilustratif.toml",
-        lambda t: t.replace("max_points = 42", "max_points = 43", 1),
+        f"rulebook/{TEST_RULEBOOK.name}",
+        lambda t: t.replace("max_points = 55", "max_points = 56", 1),  # I02, on default quarter levels
         "seharusnya tepat 1000",
     ),
+    # the sample file, rewritten for the active rulebook (so it is read, not regenerated) with I01 = 99 > 60
     "score above the maximum": (
         "sample/kla_scores_2023.csv",
-        lambda t: t.replace(",42.0,31.5,", ",42.0,99,", 1),
-        "melebihi maksimum",
+        lambda t: score_csv({"I01": 99.0}),
+        f"melebihi maksimum {RB.indicator('I01').max_points:g} untuk I01",
     ),
     "wilayah with a duplicated code": ("wilayah.csv", lambda t: t + t.splitlines()[-1] + "\n", "ganda"),
     "published figure without a source URL": (
@@ -105,16 +139,20 @@ def test_rebuild_keeps_imported_scores(data_copy: Path, tmp_path: Path) -> None:
     db = data_copy / "kla.duckdb"
     store.build(db)
     src = tmp_path / "nilai_2024.csv"
-    shutil.copyfile(data_copy / "sample/kla_scores_2025.csv", src)
-    assert run_cli("import", "kla-scores", str(src), "--year", "2024").returncode == 0
+    src.write_text(score_csv(), encoding="utf-8")
+    imported = run_cli("import", "kla-scores", str(src), "--year", "2024")
+    assert imported.returncode == 0, imported.stderr
     proc = run_cli("build")
     assert proc.returncode == 0, proc.stderr
     con = duckdb.connect(str(db), read_only=True)
     kinds = con.execute(
-        "SELECT DISTINCT p.kind FROM kla_score s JOIN provenance p USING (source_id) WHERE s.year = 2024"
+        "SELECT DISTINCT p.kind, s.rulebook_key FROM kla_score s JOIN provenance p USING (source_id) "
+        "WHERE s.year = 2024"
     ).fetchall()
-    assert kinds == [("imported",)]
-    assert con.execute("SELECT count(*) FROM kla_score WHERE year = 2024").fetchone()[0] == 24
+    assert kinds == [("imported", RB.key)]
+    count, total = con.execute("SELECT count(*), sum(points) FROM kla_score WHERE year = 2024").fetchone()
+    # levels[2] of the test rulebook: 500 + I01 10 + I07 17.5 + I11 7.5 + I12 5 − I13 10 − I14 3.5
+    assert count == 24 and total == pytest.approx(526.5)
 
 
 def test_build_replaces_a_file_that_is_not_duckdb(data_copy: Path) -> None:

@@ -16,6 +16,9 @@ from kla.rulebook import load_rulebook
 from kla.scores_io import write_template
 
 RB = load_rulebook(load_city().rulebook)
+SHIPPED_CITY = PROJECT_ROOT / "data/city.toml"
+SHIPPED_RB = load_rulebook(load_city(SHIPPED_CITY).rulebook)
+# The shipped DATA CONTOH file: written for the shipped rulebook, not for the suite's test rulebook.
 SAMPLE = PROJECT_ROOT / "data/sample/kla_scores_2025.csv"
 
 
@@ -34,7 +37,20 @@ def run_import(path: Path, db: Path, year: int = 2024) -> subprocess.CompletedPr
 
 
 def good_frame() -> pd.DataFrame:
-    return pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
+    """A filled-in template for the active (test) rulebook: every indicator at its third level (levels[2])."""
+    return pd.DataFrame(
+        {
+            "rulebook": RB.key,
+            "kode_indikator": [i.code for i in RB.indicators],
+            "nama_indikator": [i.name for i in RB.indicators],
+            "poin_maks": [str(i.max_points) for i in RB.indicators],
+            "poin": [str(i.levels[2]) for i in RB.indicators],
+            "status_bukti": "sebagian",
+            "catatan": "Catatan uji",
+            "kode_wilayah": "",
+        },
+        dtype=str,
+    )
 
 
 def test_good_file_is_stored_as_imported_and_reimport_is_idempotent(db_copy: Path, tmp_path: Path) -> None:
@@ -44,11 +60,15 @@ def test_good_file_is_stored_as_imported_and_reimport_is_idempotent(db_copy: Pat
     assert proc.returncode == 0, proc.stderr
     once = duckdb.connect(str(db_copy), read_only=True)
     rows = once.execute("SELECT count(*), sum(points) FROM kla_score WHERE year = 2024").fetchone()
+    keys = once.execute("SELECT DISTINCT rulebook_key FROM kla_score WHERE year = 2024").fetchall()
     prov = once.execute(
         "SELECT kind, path, rows FROM provenance WHERE table_name='kla_score' AND kind='imported'"
     ).fetchall()
     once.close()
-    assert rows[0] == 24 and rows[1] == pytest.approx(pd.to_numeric(good_frame()["poin"]).sum())
+    # test rulebook at levels[2]: 500 (half of every maximum) + I01 10 + I07 17.5 + I11 7.5 + I12 5 − I13 10 − I14 3.5
+    assert rows[0] == 24 and rows[1] == pytest.approx(526.5)
+    assert rows[1] == pytest.approx(pd.to_numeric(good_frame()["poin"]).sum())
+    assert keys == [(RB.key,)]
     assert prov == [("imported", "nilai.csv", 24)]
     before = sha(db_copy)
     again = run_import(src, db_copy)
@@ -92,7 +112,7 @@ def _set(row: int, col: str, value: str):
 
 def _non_utf8(tmp: Path) -> Path:
     path = tmp / "nilai.csv"
-    text = good_frame().to_csv(index=False).replace("DATA CONTOH", "Catatan Dinas Sosial – ‘lengkap’")
+    text = good_frame().to_csv(index=False).replace("Catatan uji", "Catatan Dinas Sosial – ‘lengkap’")
     path.write_bytes(text.encode("cp1252"))
     return path
 
@@ -125,7 +145,11 @@ BAD = {
         ["baris 5", "kode_indikator", "I99", "tidak dikenal"],
     ),
     "negative value": (_edit(_set(0, "poin", "-5")), ["baris 2", "negatif"]),
-    "value above the maximum": (_edit(_set(10, "poin", "50")), ["baris 12", "melebihi maksimum 42"]),
+    # row 10 is I11 (max 45 in the test rulebook)
+    "value above the maximum": (
+        _edit(_set(10, "poin", str(RB.indicator("I11").max_points + 5))),
+        ["baris 12", f"melebihi maksimum {RB.indicator('I11').max_points:g}"],
+    ),
     "duplicate row": (_duplicate_row, ["baris 26", "ganda", "baris 6"]),
     "missing column": (_missing_column, ["kolom wajib tidak ada", "status_bukti"]),
     "missing indicator": (_missing_indicator, ["belum diisi", "I24"]),
@@ -136,6 +160,7 @@ BAD = {
         ["baris 4", "status_bukti", "lengkap, sebagian, belum"],
     ),
     "points not a number": (_edit(_set(1, "poin", "banyak")), ["baris 3", "bukan angka"]),
+    "empty rulebook cell": (_edit(_set(6, "rulebook", "")), ["baris 8", "rulebook", "kosong", RB.key]),
 }
 
 
@@ -151,6 +176,30 @@ def test_bad_score_files_are_rejected_and_change_nothing(case: str, db_copy: Pat
         assert needle in proc.stderr, f"{needle!r} not in {proc.stderr!r}"
     assert "tidak ada yang diubah" in proc.stderr
     assert sha(db_copy) == before
+
+
+def test_file_for_another_rulebook_is_refused_naming_both_keys(db_copy: Path, tmp_path: Path) -> None:
+    assert SHIPPED_RB.key != RB.key
+    frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
+    assert set(frame["rulebook"]) == {SHIPPED_RB.key}  # the shipped sample names the shipped rulebook
+    for path in (_csv(frame, tmp_path / "nilai.csv"), _csv(good_frame().assign(rulebook="lain@9"), tmp_path / "b.csv")):
+        before = db_copy.read_bytes()
+        proc = run_import(path, db_copy)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr
+        foreign = SHIPPED_RB.key if path.name == "nilai.csv" else "lain@9"
+        assert foreign in proc.stderr and RB.key in proc.stderr, proc.stderr
+        assert "tidak ada yang diubah" in proc.stderr
+        assert db_copy.read_bytes() == before
+
+
+def test_file_without_rulebook_column_is_refused(db_copy: Path, tmp_path: Path) -> None:
+    path = _csv(good_frame().drop(columns=["rulebook"]), tmp_path / "nilai.csv")
+    before = db_copy.read_bytes()
+    proc = run_import(path, db_copy)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "rulebook" in proc.stderr and RB.key in proc.stderr, proc.stderr
+    assert "tidak ada yang diubah" in proc.stderr
+    assert db_copy.read_bytes() == before
 
 
 def test_missing_database_and_non_duckdb_file(tmp_path: Path) -> None:
@@ -183,8 +232,8 @@ def test_score_cli_json_shape(built_db: Path) -> None:
     assert sum(g["max"] for g in out["groups"].values()) == pytest.approx(1000)
     lost = [x["points_lost"] for x in out["lost"]]
     assert lost == sorted(lost, reverse=True)
-    # the sample is shaped so that nutrition (I11) is among the weakest indicators
-    assert "I11" in [x["code"] for x in out["lost"][:6]]
+    # the sample is shaped so that nutrition (KemenPPPA #13, I13) is among the weakest indicators
+    assert "I13" in [x["code"] for x in out["lost"][:6]]
 
 
 def test_score_cli_on_missing_database_is_a_clear_message(tmp_path: Path) -> None:

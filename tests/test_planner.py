@@ -149,7 +149,7 @@ def test_sample_2025_plan_reaches_madya_with_least_effort(rb: Rulebook) -> None:
 
 
 def test_difficulty_steers_the_plan_away_from_hard_indicators(rb: Rulebook) -> None:
-    points = {i.code: float(i.levels[2]) for i in rb.indicators}  # 500.5 points: Pratama
+    points = {i.code: float(i.levels[2]) for i in rb.indicators}  # 526.5 points: Pratama
     easy = planner.plan(points, rb)
     hard = {s.code: 5 for s in easy.steps}
     steered = planner.plan(points, rb, difficulty=hard)
@@ -158,13 +158,17 @@ def test_difficulty_steers_the_plan_away_from_hard_indicators(rb: Rulebook) -> N
 
 
 def test_locked_indicators_never_move_and_unreachable_is_explained(rb: Rulebook) -> None:
-    points = {i.code: float(i.levels[2]) for i in rb.indicators}
-    all_but_one = [c for c in rb.codes if c != "I11"]
+    points = {i.code: float(i.levels[2]) for i in rb.indicators}  # 526.5: Pratama, Madya needs 74.5 more
+    nutrition = rb.indicator("I13")  # KemenPPPA #13, prevalensi gizi balita: levels 0, 10, 25, 45, 70
+    assert points["I13"] == 25 and nutrition.max_points == 70
+    all_but_one = [c for c in rb.codes if c != "I13"]
     p = planner.plan(points, rb, locked=all_but_one)
-    assert {s.code for s in p.steps} <= {"I11"}
+    assert {s.code for s in p.steps} <= {"I13"}
     assert p.reachable is False
-    assert p.new_total == pytest.approx(sum(points.values()) + 21)
+    assert p.new_total == pytest.approx(sum(points.values()) + 45)  # 25 → 70
+    assert p.new_total == pytest.approx(526.5 + 45)
     assert "paling jauh" in p.message() and "kurang" in p.message()
+    assert "571,5" in p.message() and "kurang 29,5 poin" in p.message()
 
 
 @pytest.mark.parametrize(
@@ -217,10 +221,13 @@ def test_good_difficulty_files(rb: Rulebook, tmp_path) -> None:
 
 def test_crosswalk_rule_annotates_linked_steps(rb: Rulebook) -> None:
     points = {i.code: float(i.levels[1]) for i in rb.indicators}
-    locked = [c for c in rb.codes if c != "I11"]
+    linked = {r.indicator for r in rb.crosswalk if r.measure == "stunting_prevalence"}
+    assert linked == {"I13"}  # stunting feeds KemenPPPA #13 (gizi balita)
+    locked = [c for c in rb.codes if c != "I13"]
     p = planner.plan(points, rb, target="Pratama", locked=locked)
     (step,) = p.steps
-    assert step.code == "I11" and any("stunting" in r for r in step.requirements)
+    assert step.code == "I13" and any("stunting" in r for r in step.requirements)
+    assert any("wasting" in r for r in step.requirements)
 
 
 def test_24_indicators_median_under_50ms(rb: Rulebook) -> None:
@@ -238,8 +245,12 @@ def test_24_indicators_median_under_50ms(rb: Rulebook) -> None:
 
 
 def test_plan_messages_use_indonesian_numbers(rb: Rulebook) -> None:
-    points = {i.code: float(i.levels[2]) for i in rb.indicators}  # 500 points: Pratama
+    points = {i.code: float(i.levels[2]) for i in rb.indicators}
+    # Test rulebook at levels[2]: half of every quarter-level maximum (500) plus I01 +10, I07 +17.5,
+    # I11 +7.5, I12 +5, I13 −10, I14 −3.5 → 526.5 (Pratama); Madya (≥601) needs 74.5. Two indicators
+    # cannot gain exactly 74.5 (only I13 +45 with I18 +30 or I22 +32.5 reach it: 75, 77.5), three can
+    # (I13 +45, I03 +22.5, I14 +7), so the least effort is 74.5 on 3 indicators, landing on 601 exactly.
     assert planner.plan(points, rb).message() == (
-        "Untuk mencapai Madya (≥601) dari 500 perlu 101 poin: 5 indikator naik, upaya 102,5, "
-        "total menjadi 602,5 (sisa 1,5 poin di atas batas)."
+        "Untuk mencapai Madya (≥601) dari 526,5 perlu 74,5 poin: 3 indikator naik, upaya 74,5, "
+        "total menjadi 601 (sisa 0 poin di atas batas)."
     )

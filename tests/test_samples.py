@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-from kla.config import PROJECT_ROOT
+from kla.config import PROJECT_ROOT, load_city
+from kla.rulebook import load_rulebook
+
+# These tests check the SHIPPED data, so the generators run with the shipped city config (and its
+# rulebook), not the suite's test rulebook (tests/conftest.py).
+SHIPPED_CITY = PROJECT_ROOT / "data" / "city.toml"
+SHIPPED_KEY = load_rulebook(load_city(SHIPPED_CITY).rulebook).key  # id@version of the shipped rulebook
+SHIPPED_ENV = {**os.environ, "KLA_CITY_CONFIG": str(SHIPPED_CITY)}
 
 
 def test_kla_sample_scores_are_reproducible_by_the_script(tmp_path: Path) -> None:
@@ -15,6 +23,7 @@ def test_kla_sample_scores_are_reproducible_by_the_script(tmp_path: Path) -> Non
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
+        env=SHIPPED_ENV,
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
@@ -24,6 +33,10 @@ def test_kla_sample_scores_are_reproducible_by_the_script(tmp_path: Path) -> Non
         committed = (PROJECT_ROOT / "data" / "sample" / name).read_bytes()
         assert (tmp_path / name).read_bytes() == committed, f"{name} differs from its generator's output"
         assert b"DATA CONTOH" in committed
+        # every row names the shipped rulebook (score files name the rulebook they were written for)
+        header, *rows = committed.decode("utf-8").splitlines()
+        assert header.split(",")[0] == "rulebook"
+        assert rows and all(r.startswith(f"{SHIPPED_KEY},") for r in rows), name
 
 
 def test_nutrition_sample_aggregate_is_reproducible_by_the_script(tmp_path: Path) -> None:
@@ -34,6 +47,7 @@ def test_nutrition_sample_aggregate_is_reproducible_by_the_script(tmp_path: Path
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
+        env=SHIPPED_ENV,
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr

@@ -64,18 +64,24 @@ def test_group_achievement_is_points_over_max(shares: dict[str, float], expected
 
 
 def test_summary_ranks_lost_points_and_matches_json_shape() -> None:
+    # test rulebook: I13 (gizi) max 70, I18 max 60 with quarter levels, I07 levels 0, 17.5, 35
+    assert RB.indicator("I13").max_points == 70 and RB.indicator("I18").max_points == 60
+    assert RB.indicator("I07").levels == (0, 17.5, 35)
     points = {i.code: i.max_points for i in RB.indicators}
-    points["I11"] = 0.0  # lose all 42
-    points["I19"] = 21.0  # lose 21
-    points["I07"] = 31.5  # lose 10.5
+    points["I13"] = 0.0  # lose all 70
+    points["I18"] = 30.0  # lose 30
+    points["I07"] = 17.5  # lose 17.5
     s = scoring.summarise(points, RB, year=2025, area="36.73")
-    assert s.total == pytest.approx(1000 - 42 - 21 - 10.5)
-    assert [lp.code for lp in s.lost[:3]] == ["I11", "I19", "I07"]
+    assert s.total == pytest.approx(1000 - 70 - 30 - 17.5)
+    assert s.category == "Utama"  # 882.5
+    assert s.next_category == "KLA" and s.points_to_next == pytest.approx(18.5)
+    assert [lp.code for lp in s.lost[:3]] == ["I13", "I18", "I07"]
+    assert [lp.points_lost for lp in s.lost[:3]] == [pytest.approx(70), pytest.approx(30), pytest.approx(17.5)]
     assert all(lp.points_lost == 0 for lp in s.lost[3:])
     d = s.to_dict()
     assert set(d) == {"year", "area", "total", "category", "next_category", "points_to_next", "groups", "lost"}
     assert set(d["groups"]["Klaster III"]) == {"points", "max", "pct"}
-    assert d["lost"][0] == {"code": "I11", "name": RB.indicator("I11").name, "points_lost": 42.0}
+    assert d["lost"][0] == {"code": "I13", "name": RB.indicator("I13").name, "points_lost": 70.0}
 
 
 def test_missing_indicators_count_as_zero_and_unknown_codes_fail() -> None:

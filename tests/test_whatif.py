@@ -24,16 +24,29 @@ def test_clamp_fills_missing_and_bounds_values(rb: Rulebook) -> None:
     assert out["I01"] == rb.indicator("I01").max_points and out["I02"] == 0.0 and out["I03"] == 0.0
 
 
-def test_step_is_the_smallest_level_gap(rb: Rulebook) -> None:
-    ind = rb.indicator("I01")
-    assert whatif.step_for(ind) == pytest.approx(ind.max_points / 4)
+@pytest.mark.parametrize("code", ["I01", "I07", "I13", "I14", "I24"])
+def test_step_is_the_smallest_level_gap(rb: Rulebook, code: str) -> None:
+    ind = rb.indicator(code)
+    gaps = [b - a for a, b in zip(ind.levels, ind.levels[1:], strict=False)]
+    assert whatif.step_for(ind) == pytest.approx(min(gaps))
+
+
+def test_step_on_uneven_levels_is_the_smallest_gap_not_the_average(rb: Rulebook) -> None:
+    ind = rb.indicator("I13")  # gizi balita: levels 0, 10, 25, 45, 70 in the test rulebook
+    assert ind.levels == (0, 10, 25, 45, 70)
+    assert whatif.step_for(ind) == pytest.approx(10)  # not 70 / 4 = 17.5
 
 
 @pytest.mark.parametrize(("raised", "category"), [((), "Pratama"), (("I01", "I02", "I03", "I20", "I04"), "Madya")])
 def test_evaluate_category_follows_total(rb: Rulebook, raised: tuple[str, ...], category: str) -> None:
-    points = {i.code: float(i.levels[2]) for i in rb.indicators}  # 500.5 → Pratama
-    for code in raised:  # 4 × 20.5 + 21 = +103 → 603.5 → Madya
+    # levels[2] is half the maximum on the default quarter levels (500 over the whole rulebook), and on the
+    # uneven ones I01 40/60 (+10), I07 35/35 (+17.5), I11 30/45 (+7.5), I12 20/30 (+5), I13 25/70 (−10),
+    # I14 14/35 (−3.5): 526.5 → Pratama
+    points = {i.code: float(i.levels[2]) for i in rb.indicators}
+    assert sum(points.values()) == pytest.approx(526.5)
+    for code in raised:  # I01 +20, I02 +27.5, I03 +22.5, I20 +15, I04 +25 = +110 → 636.5 → Madya
         points[code] = rb.indicator(code).max_points
+    assert sum(points.values()) == pytest.approx(636.5 if raised else 526.5)
     s = whatif.evaluate(points, rb, year=2025, area="x")
     assert s.category == category
     assert s.total == pytest.approx(sum(points.values()))
@@ -41,19 +54,24 @@ def test_evaluate_category_follows_total(rb: Rulebook, raised: tuple[str, ...], 
 
 def test_measure_inputs_use_the_same_rule_as_the_crosswalk(rb: Rulebook) -> None:
     base = {i.code: float(i.levels[1]) for i in rb.indicators}
-    for value in (10.0, 15.0, 19.0, 24.0, 40.0):
+    rule = next(r for r in rb.crosswalk if r.measure == "stunting_prevalence")
+    assert rule.indicator == "I13"  # KemenPPPA #13: prevalensi gizi balita
+    # test rulebook: stunting ≤ 14 → 70, ≤ 17 → 45, ≤ 20 → 25, ≤ 25 → 10, otherwise 0
+    for value, expected in ((10.0, 70.0), (15.0, 45.0), (19.0, 25.0), (24.0, 10.0), (40.0, 0.0)):
         out = whatif.with_measures(base, rb, {"stunting_prevalence": value})
-        rule = next(r for r in rb.crosswalk if r.measure == "stunting_prevalence")
-        assert out["I11"] == crosswalk.points_for(rule, value)
-        assert {k: v for k, v in out.items() if k != "I11"} == {k: v for k, v in base.items() if k != "I11"}
+        assert out["I13"] == expected == crosswalk.points_for(rule, value)
+        assert {k: v for k, v in out.items() if k != "I13"} == {k: v for k, v in base.items() if k != "I13"}
 
 
 def test_comparison_lists_only_changed_indicators(rb: Rulebook) -> None:
     base = {i.code: float(i.levels[1]) for i in rb.indicators}
-    scen = dict(base, I19=42.0, I07=0.0)
+    top = rb.indicator("I19").max_points
+    scen = dict(base, I19=top, I07=0.0)
     frame = whatif.comparison(base, scen, rb)
+    # test rulebook: I19 10 → 40 (+30), I07 17.5 → 0 (−17.5)
     assert frame["No"].tolist() == [19, 7]  # biggest change first
-    assert frame["Selisih"].tolist() == [pytest.approx(42.0 - base["I19"]), pytest.approx(-base["I07"])]
+    assert frame["Selisih"].tolist() == [pytest.approx(30.0), pytest.approx(-17.5)]
+    assert frame["Selisih"].tolist() == [pytest.approx(top - base["I19"]), pytest.approx(-base["I07"])]
 
 
 @pytest.mark.parametrize(
