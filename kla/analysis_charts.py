@@ -461,6 +461,7 @@ def peer_survey_bars(
                 line_dash="dash",
                 line_color=OKABE_ITO["vermillion"],
                 annotation_text=f"{name} {fmt.percent(value, 1)}",
+                layer="below",  # under the bars and their value labels
                 # at the foot of the line: the panel title sits at its top
                 annotation_position="bottom right",
                 annotation_font=dict(size=11, color=OKABE_ITO["vermillion"]),

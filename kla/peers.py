@@ -402,11 +402,12 @@ def source_table(rows: pd.DataFrame) -> pd.DataFrame:
 
     Columns: ``Wilayah``, ``Wilayah ini`` (the city's rows, when ``is_city`` is present),
     ``Indikator``, ``Tahun``, ``Nilai``, ``Status`` (``terverifikasi`` / ``dikutip (belum
-    terverifikasi)`` / ``bertentangan``), ``Sumber``, ``Tautan`` (URL) and ``Catatan``; a
+    terverifikasi)`` / ``bertentangan``), ``Tautan`` (URL, next to the status so it is seen without
+    scrolling), ``Sumber`` and ``Catatan``; a
     ``Catatan (bahasa sumber)`` column holds notes without a translation. The city's rows come first.
     """
     if rows.empty:
-        return pd.DataFrame(columns=["Wilayah", "Indikator", "Tahun", "Nilai", "Status", "Sumber", "Tautan"])
+        return pd.DataFrame(columns=["Wilayah", "Indikator", "Tahun", "Nilai", "Status", "Tautan", "Sumber"])
     rows = rows.copy()
     if "is_city" not in rows.columns:
         rows["is_city"] = False
@@ -427,8 +428,8 @@ def source_table(rows: pd.DataFrame) -> pd.DataFrame:
                 for i, t, v, u in zip(rows["indicator"], rows["_value_text"], rows["value"], rows["unit"], strict=True)
             ],
             "Status": [STATUS_WORDS[status_group(s)] for s in rows["status"]],
-            "Sumber": [re.sub(r"^survey\b", "survei", _lookup(SOURCE_KIND_LABELS, k)) for k in rows["source_kind"]],
             "Tautan": rows["source_url"].astype(str).to_numpy(),
+            "Sumber": [re.sub(r"^survey\b", "survei", _lookup(SOURCE_KIND_LABELS, k)) for k in rows["source_kind"]],
             "Catatan": known,
         }
     )
