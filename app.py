@@ -67,4 +67,7 @@ with st.expander("Angka stunting terbitan terbaru (survei dan rutin dipisah)"):
     if chart is not None:
         ui.plot(chart, key="survei_stunting")
 
+# The city among the kabupaten/kota of its province (issue 9 §7): below the first screen, folded
+ui.peer_section(fp, category_order=[b.name for b in rulebook.bands], compact=True)
+
 ui.sidebar_footer(fp)

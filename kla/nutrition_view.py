@@ -928,7 +928,15 @@ INDICATOR_LABELS = {
     "wasting_prevalence_survey": "Prevalensi wasting (survei)",
     "eppgbm_input_coverage": "Cakupan input e-PPGBM",
 }
-UNIT_LABELS = {"percent": "persen", "children": "anak", "cases": "kasus", "category": "kategori", "people": "orang"}
+UNIT_LABELS = {
+    "percent": "persen",
+    "children": "anak",
+    "cases": "kasus",
+    "category": "kategori",
+    "people": "orang",
+    "count": "jumlah",
+    "points": "poin",
+}
 STATUS_LABELS = {
     "verified": "terverifikasi",
     "as quoted by Dinkes": "sesuai kutipan Dinkes",
@@ -937,7 +945,7 @@ STATUS_LABELS = {
 }
 #: First word of a stored source description -> Indonesian (the rest, names of surveys, stays).
 _SOURCE_WORDS = {"survey": "survei", "routine": "rutin"}
-_SOURCE_KINDS = {"KemenPPPA award": "penghargaan KemenPPPA"}
+_SOURCE_KINDS = {"KemenPPPA award": "penghargaan KemenPPPA", "e-PPGBM as reported": "e-PPGBM sesuai pemberitaan"}
 #: Stored English notes of data/published_figures.csv -> Indonesian. A note not listed here is
 #: shown as stored, under "Catatan (bahasa sumber)".
 NOTE_LABELS = {
@@ -954,6 +962,9 @@ NOTE_LABELS = {
         "penyebut = jumlah balita di kecamatan (bukan anak yang diukur)"
     ),
     "lowest; Cipocok Jaya not reported": "terendah; Cipocok Jaya tidak dilaporkan",
+    "April 2025 by kecamatan, Cipocok Jaya not given; conflicts with other reports": (
+        "April 2025 per kecamatan, Cipocok Jaya tidak disebut; bertentangan dengan laporan lain"
+    ),
     "among children entered; input coverage 56.68 percent against a 95 percent target": (
         "di antara anak yang diinput; cakupan input 56,68 persen dari target 95 persen"
     ),

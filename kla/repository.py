@@ -98,6 +98,13 @@ def published_all(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return query(con, "published_all")
 
 
+def peer_figures(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Published KLA categories, scores, survey stunting and award counts of every area (:mod:`kla.peers`)."""
+    from kla.peers import INDICATORS
+
+    return query(con, "peer_figures", indicators=list(INDICATORS))
+
+
 def provenance(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return (
         con.cursor()

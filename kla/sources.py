@@ -18,6 +18,8 @@ INDICATOR_LABELS = {
     "severe_wasting_cases": "Gizi buruk (kasus)",
     "eppgbm_input_coverage": "Cakupan input e-PPGBM",
     "kla_category": "Kategori KLA",
+    "kla_score": "Nilai KLA",
+    "kla_category_count": "Jumlah penerima per kategori KLA",
 }
 
 

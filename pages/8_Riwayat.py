@@ -60,4 +60,6 @@ st.dataframe(
     width="stretch",
     column_config={"Sumber": st.column_config.LinkColumn()},
 )
+
+ui.peer_section(fp, category_order=[b.name for b in rulebook.bands], compact=False)
 ui.sidebar_footer(fp)

@@ -159,3 +159,54 @@ def test_upload_outcome_reports_export_zscores_that_disagree() -> None:
         == "Z-skor di berkas vs hitung ulang WHO: TB/U 37 dari 12.000; BB/TB 5 dari 12.000 berbeda > 0,1."
     )
     assert export_zscore_check({}) == ""
+
+
+def _chart_titles(at: AppTest) -> list[str]:
+    import json
+
+    return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+
+
+def _city() -> tuple[str, str]:
+    from kla import config
+
+    city = config.load_city()
+    return city.code, city.name
+
+
+def test_overview_keeps_its_first_screen_and_folds_the_peers_below(app_env: Path) -> None:
+    """Ringkasan: score, category, radar and losses first; the peers section after them, in an expander."""
+    at = run_page("app.py")
+    assert not at.exception and not at.error
+    titles = _chart_titles(at)
+    assert titles[0].startswith("Capaian per klaster KLA") and titles[1].startswith("Indikator dengan poin hilang")
+    peers_expander = [e for e in at.expander if e.label.startswith("Di antara kabupaten/kota di")]
+    assert len(peers_expander) == 1
+    assert [t.label for t in at.tabs] == [
+        "Kategori KLA per tahun",
+        "Stunting (survei) per kabupaten/kota",
+        "Sebaran kategori nasional",
+    ]
+    assert any(t.startswith("Kategori KLA kabupaten/kota di") for t in titles)
+    assert any(t.startswith("Prevalensi stunting balita per kabupaten/kota") for t in titles)
+    assert any(t.startswith("Sebaran kategori KLA 2025") for t in titles)
+
+
+def test_history_page_lists_every_peer_figure_with_its_source_and_status(app_env: Path) -> None:
+    """Riwayat: the full section; every number in the peer charts is listed with a link and a status."""
+    import pandas as pd
+
+    _, name = _city()
+    at = run_page("pages/8_Riwayat.py")
+    assert not at.exception and not at.error
+    assert sum(h.value.startswith("Di antara kabupaten/kota di") for h in at.header) == 1
+    assert len(_chart_titles(at)) == 4  # the timeline and the three peer figures
+    tables = [d.value for d in at.dataframe if "Tautan" in getattr(d.value, "columns", [])]
+    assert len(tables) == 3
+    everything = pd.concat(tables, ignore_index=True)
+    assert everything["Tautan"].str.match(r"https?://").all()
+    assert set(everything["Status"]) <= {"terverifikasi", "dikutip (belum terverifikasi)", "bertentangan"}
+    # the shipped data holds a category quoted before the 2025 award: it must not read as verified
+    assert "dikutip (belum terverifikasi)" in set(everything["Status"])
+    assert name in set(everything["Wilayah"])  # the city is among its own peers
+    assert everything["Wilayah ini"].fillna(False).astype(bool).any()
