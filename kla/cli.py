@@ -168,7 +168,7 @@ def cmd_sample_scores(args: argparse.Namespace) -> int:
     from kla.sample_kla import write_kecamatan_sample, write_samples
 
     city = config.load_city()
-    rb = load_rulebook(city.rulebook)
+    rb = load_rulebook(Path(args.rulebook) if args.rulebook else city.rulebook)
     wilayah = pd.read_csv(city.wilayah, dtype=str)
     kecamatan = wilayah.loc[wilayah["level"] == "kecamatan", "code"].tolist()
     out_dir = Path(args.out_dir)
@@ -213,6 +213,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample", help="buat ulang DATA CONTOH nilai KLA")
     p.add_argument("--out-dir", default=str(config.data_dir() / "sample"))
+    p.add_argument("--rulebook", help="berkas rulebook TOML (bawaan: rulebook kota)")
     p.set_defaults(func=cmd_sample_scores)
 
     groups = {"import": imp_sub}

@@ -18,7 +18,9 @@ def raw() -> dict:
         return tomllib.load(fh)
 
 
-SHIPPED = load_city(PROJECT_ROOT / "data" / "city.toml").rulebook
+# The shipped illustrative file itself (not whatever rulebook the city config points at: a city that
+# imports its official sheet must not break this test).
+SHIPPED = PROJECT_ROOT / "data" / "rulebook" / "kla-kemenpppa-24-ilustratif.toml"
 
 # KemenPPPA's numbering (shared/reference/domain.md §1.2, source B: the figure "24 Indikator
 # Kabupaten/Kota Layak Anak"), written out by hand here as the independent reference: number →
