@@ -436,7 +436,7 @@ def sheet_indicators(sheet: Sheet, active: Rulebook, *, official: bool) -> _Rows
                     name,
                     line,
                     headers["klaster"],
-                    f"klaster '{cells['klaster'].text}' tidak dikenal (klaster tidak dikenal); gunakan Kelembagaan, "
+                    f"klaster '{cells['klaster'].text}' tidak dikenal; gunakan Kelembagaan, "
                     "Klaster I, Klaster II, Klaster III, Klaster IV atau Klaster V",
                 )
             )
