@@ -296,7 +296,6 @@ def load_published(con: duckdb.DuckDBPyConnection, ctx: BuildContext) -> None:
 def _rulebook_provenance(rb: Rulebook, rel_path: str, sha256: str, ctx: BuildContext) -> dict:
     """The provenance row of the rulebook: an imported sheet names the sheet, its sha256 and time."""
     meta = rb.raw.get("rulebook", {})
-    label = "" if rb.weights_official else f"; {rb.weights_label}"
     if not meta.get("imported_from"):
         return {
             "path": rel_path,
@@ -314,7 +313,7 @@ def _rulebook_provenance(rb: Rulebook, rel_path: str, sha256: str, ctx: BuildCon
         "sha256": str(meta.get("imported_sha256", "")),
         "kind": "imported",
         "note": (
-            f"rulebook {rb.key} ({'bobot resmi' if rb.weights_official else 'bobot tidak resmi'}{label}); "
+            f"rulebook {rb.key} ({rb.weights_label}); "
             f"lembar {meta['imported_from']} sha256 {meta.get('imported_sha256', '')}, diimpor "
             f"{meta.get('imported_at', '?')} UTC; disimpan di {rel_path} (sha256 {sha256[:12]})"
         ),

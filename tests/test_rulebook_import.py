@@ -460,3 +460,62 @@ def test_pending_rulebook_requires_the_lock_like_every_writer(city: Path) -> Non
         finally:
             del os.environ["KLA_WRITE_LOCK_TIMEOUT"]
     assert not records(city).exists()
+
+
+def _page_texts(at) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "info", "warning", "title", "subheader") for e in at.get(kind)]
+    parts += [str(getattr(m.proto, "help", "")) for m in at.metric]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_pages_drop_the_illustrative_label_and_sumber_data_names_the_sheet(
+    city: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("KLA_AUTO_BUILD", "0")
+    pages = ["app.py", *sorted(f"pages/{p.name}" for p in (PROJECT_ROOT / "pages").glob("*.py"))]
+
+    def render(page: str) -> AppTest:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
+        at.run()
+        if page != "app.py":
+            at.switch_page(page)
+            at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    assert "Bobot indikator: **bobot uji**" in _page_texts(render("app.py"))  # before: the label is shown
+    sheet = write_xlsx(tmp_path / "Lembar KLA resmi.xlsx", sheet_rows())
+    assert run_cli("import", "rulebook", str(sheet)).returncode == 0
+    try:
+        for page in pages:
+            text = _page_texts(render(page))
+            assert "bobot ilustratif" not in text.lower() and "bobot uji" not in text, page
+            assert "Bobot indikator:" not in text, page
+        at = render("pages/9_Sumber_Data.py")
+        frame = next(d.value for d in at.dataframe if "keterangan" in d.value.columns)
+        shown = dict(zip(frame["keterangan"], frame["nilai"], strict=True))
+        assert shown["Rulebook"] == f"kla-resmi-36-73@{sha(sheet)[:12]}"
+        assert shown["Bobot"] == "resmi" and shown["Berkas"] == "Lembar KLA resmi.xlsx"
+        assert shown["sha256"] == sha(sheet) and shown["Diimpor (UTC)"]
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+
+
+def test_rulebook_frame_for_a_shipped_rulebook(built_db: Path) -> None:
+    from kla import repository, sources
+    from kla.db import connect_readonly
+
+    con = connect_readonly(built_db)
+    try:
+        frame = sources.rulebook_frame(repository.rulebook_info(con))
+    finally:
+        con.close()
+    shown = dict(zip(frame["keterangan"], frame["nilai"], strict=True))
+    assert shown["Rulebook"] == BASE.key and shown["Bobot"] == "bobot uji (bukan bobot resmi)"
+    assert shown["Asal"] == "berkas rulebook bawaan repo" and "Dibaca (UTC)" in shown
