@@ -519,3 +519,16 @@ def test_rulebook_frame_for_a_shipped_rulebook(built_db: Path) -> None:
     shown = dict(zip(frame["keterangan"], frame["nilai"], strict=True))
     assert shown["Rulebook"] == BASE.key and shown["Bobot"] == "bobot uji (bukan bobot resmi)"
     assert shown["Asal"] == "berkas rulebook bawaan repo" and "Dibaca (UTC)" in shown
+
+
+def test_readme_documents_the_command_columns_levels_and_records_file() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    for needle in [
+        "python -m kla import rulebook BERKAS",
+        "data/records/rulebook.toml",
+        "`0; 12,5; 25`",
+        "--bobot-ilustratif",
+        "Kembali ke rulebook bawaan",
+        *("**nomor**", "**indikator**", "**klaster**", "**poin maksimal**"),
+    ]:
+        assert needle in readme, needle
