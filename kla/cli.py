@@ -156,8 +156,21 @@ def cmd_import_rulebook(args: argparse.Namespace) -> int:
 
     db = Path(args.db) if args.db else config.db_path()
     path = Path(args.file)
+    from kla.errors import ValidationError
+
     city = config.load_city()
-    active = load_rulebook(city.rulebook)
+    try:
+        active = load_rulebook(city.rulebook)
+    except ValidationError as exc:
+        if city.rulebook == city.shipped_rulebook:
+            raise
+        # a broken records file must not block the import that replaces it
+        print(
+            f"Catatan: {city.rulebook} tidak valid ({exc.summary}); klaster, kategori dan crosswalk diambil dari "
+            f"{city.shipped_rulebook.name}.",
+            file=sys.stderr,
+        )
+        active = load_rulebook(city.shipped_rulebook)
     sha = store.file_sha256(path) if path.is_file() else ""
     meta = ri.ImportMeta(
         source_name=path.name,

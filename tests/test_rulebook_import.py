@@ -532,3 +532,12 @@ def test_readme_documents_the_command_columns_levels_and_records_file() -> None:
         *("**nomor**", "**indikator**", "**klaster**", "**poin maksimal**"),
     ]:
         assert needle in readme, needle
+
+
+def test_a_broken_records_file_is_replaced_by_the_next_import(city: Path, tmp_path: Path) -> None:
+    records(city).parent.mkdir()
+    records(city).write_text("[rulebook]\nid = 'rusak'\n", encoding="utf-8")
+    proc = run_cli("import", "rulebook", str(write_xlsx(tmp_path / "lembar.xlsx", sheet_rows())))
+    assert proc.returncode == 0, proc.stderr
+    assert "tidak valid" in proc.stderr and "uji-bobot-beragam.toml" in proc.stderr
+    assert load_rulebook(records(city)).id == "kla-resmi-36-73"
