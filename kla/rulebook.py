@@ -1,7 +1,9 @@
 """The KLA rulebook as versioned data: indicators, groups, category bands, scoring levels.
 
-A rulebook is a TOML file (``data/rulebook/*.toml``). Swapping in official weights means
-swapping the file; nothing here hard-codes a weight, a band or an indicator.
+A rulebook is a TOML file (``data/rulebook/*.toml``, or the city's imported one in
+``records/rulebook.toml``). Official weights come in as the city's evaluation sheet through
+``python -m kla import rulebook`` (:mod:`kla.rulebook_import`), which ends in :func:`parse_rulebook`
+like every other rulebook; nothing here hard-codes a weight, a band or an indicator.
 """
 
 from __future__ import annotations
