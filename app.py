@@ -29,7 +29,9 @@ c1, c2, c3, c4 = st.columns(4)
 c1.metric(
     f"Nilai KLA {year}" + (" · DATA CONTOH" if sample else ""),
     f"{fmt.number(summary.total)} / {fmt.number(rulebook.bands[-1].max)}",
-    help=f"Bobot: {rulebook.weights_label}. " + ("Nilai ilustratif, bukan hasil evaluasi resmi." if sample else ""),
+    help=(f"Bobot: {rulebook.weights_note}. " if rulebook.weights_note else "")
+    + ("Nilai ilustratif, bukan hasil evaluasi resmi." if sample else "")
+    or None,
 )
 c2.metric("Kategori", summary.category)
 if summary.next_category:

@@ -115,9 +115,11 @@ class OpdSummary:
         return self.max_points - self.points
 
     def lines(self, *, year: int, weights_label: str) -> list[str]:
+        """Meeting summary lines; ``weights_label`` is shown only when not empty (pass ``Rulebook.weights_note``)."""
+        label = f"; {weights_label}" if weights_label else ""
         out = [
             f"{self.opd}: {self.n_indicators} indikator KLA, {fmt.number(self.points)} dari "
-            f"{fmt.number(self.max_points)} poin pada {year} (hilang {fmt.number(self.lost)} poin; {weights_label}).",
+            f"{fmt.number(self.max_points)} poin pada {year} (hilang {fmt.number(self.lost)} poin{label}).",
         ]
         if self.missing_evidence:
             out.append(

@@ -114,7 +114,8 @@ def cmd_score(args: argparse.Namespace) -> int:
             print(f"Kurang {summary.points_to_next:g} poin ke {summary.next_category}")
         for g in summary.groups:
             print(f"  {g.label:<12} {g.points:6.1f}/{g.max:5.0f}  {g.pct:5.1f}%")
-        print(f"Bobot: {rb.weights_label}")
+        if rb.weights_note:
+            print(f"Bobot: {rb.weights_note}")
     return 0
 
 
@@ -148,6 +149,77 @@ def cmd_import_scores(args: argparse.Namespace) -> int:
         )
         store.insert_scores(con, rows, sid)
     print(f"Diimpor {len(rows)} nilai indikator dari {path.name} untuk tahun {args.year}.", file=sys.stderr)
+    return 0
+
+
+def cmd_import_rulebook(args: argparse.Namespace) -> int:
+    """Make the city's official evaluation sheet the active rulebook (records file + atomic rebuild)."""
+    from datetime import UTC, datetime
+
+    from kla import fmt, store
+    from kla import rulebook_import as ri
+    from kla.errors import ValidationError
+    from kla.rulebook import load_rulebook
+
+    db = Path(args.db) if args.db else config.db_path()
+    path = Path(args.file)
+
+    city = config.load_city()
+    try:
+        active = load_rulebook(city.rulebook)
+    except ValidationError as exc:
+        if city.rulebook == city.shipped_rulebook:
+            raise
+        # a broken records file must not block the import that replaces it
+        print(
+            f"Catatan: {city.rulebook} tidak valid ({exc.summary}); klaster, kategori dan crosswalk diambil dari "
+            f"{city.shipped_rulebook.name}.",
+            file=sys.stderr,
+        )
+        active = load_rulebook(city.shipped_rulebook)
+    sha = store.file_sha256(path) if path.is_file() else ""
+    meta = ri.ImportMeta(
+        source_name=path.name,
+        sha256=sha,
+        imported_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0),
+        id=args.id or ri.default_id(city.code),
+        version=args.version or ri.default_version(sha),
+        title=args.title or f"Lembar evaluasi KLA {city.name} ({path.name})",
+        weights_official=not args.bobot_ilustratif,
+    )
+    result = ri.import_rulebook_file(
+        path,
+        active=active,
+        meta=meta,
+        sheet=args.sheet,
+        id_given=bool(args.id),
+        version_given=bool(args.version),
+    )
+    rb = result.rulebook
+    same = (
+        city.rulebook == city.records_rulebook
+        and active.key == rb.key
+        and active.raw.get("rulebook", {}).get("imported_sha256") == sha
+        and active.weights_official == rb.weights_official
+        and db.exists()
+    )
+    if same:
+        print(f"{path.name} sudah menjadi rulebook aktif ({rb.key}); tidak ada perubahan.", file=sys.stderr)
+        return 0
+    pending = store.PendingRulebook(rb, result.text, city.records_rulebook)
+    report = store.build(db, progress=_progress if not args.quiet else store._quiet, rulebook=pending)
+    for note in [*result.notes, *report.notes]:
+        print(f"Catatan: {note}", file=sys.stderr)
+    groups = ", ".join(
+        f"{g.label} {fmt.number(sum(i.max_points for i in rb.indicators if i.group == g.code))}" for g in rb.groups
+    )
+    print(
+        f"Rulebook aktif sekarang {rb.key}: {len(rb.indicators)} indikator, "
+        f"{'bobot resmi' if rb.weights_official else rb.weights_label} ({groups}); "
+        f"dari {path.name} (sha256 {sha[:12]}…), disimpan di {city.records_rulebook}. "
+        f"Basis data dibangun ulang: {db} (sumber impor dibawa: {report.carried_sources}).",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -206,6 +278,27 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--db", help="basis data (bawaan: KLA_DB atau data/kla.duckdb)")
     p.set_defaults(func=cmd_import_scores)
+
+    p = imp_sub.add_parser(
+        "rulebook",
+        help="lembar evaluasi KLA resmi (XLSX, CSV atau TOML) menjadi rulebook aktif",
+        description="Baca lembar evaluasi KLA resmi kota (kolom nomor, indikator, klaster, poin maksimal; "
+        "opsional tingkat poin, OPD, sumber), periksa, simpan sebagai catatan kota (records/rulebook.toml) "
+        "lalu bangun ulang basis data dengan rulebook itu.",
+    )
+    p.add_argument("file", help="berkas .xlsx, .csv atau .toml")
+    p.add_argument("--db", help="basis data (bawaan: KLA_DB atau data/kla.duckdb)")
+    p.add_argument("--id", help="id rulebook (bawaan: kla-resmi-<kode kota>)")
+    p.add_argument("--version", help="versi rulebook (bawaan: 12 digit awal sha256 berkas)")
+    p.add_argument("--title", help="judul rulebook")
+    p.add_argument("--sheet", help="nama sheet XLSX (bila ada beberapa tabel indikator)")
+    p.add_argument(
+        "--bobot-ilustratif",
+        action="store_true",
+        help="bobotnya belum resmi: label 'bobot ilustratif' tetap tampil",
+    )
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_import_rulebook)
 
     p = sub.add_parser("template", help="tulis templat penilaian mandiri (.csv atau .xlsx)")
     p.add_argument("out")

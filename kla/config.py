@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+#: File name of the imported rulebook inside the city's records folder.
+RECORDS_RULEBOOK = "rulebook.toml"
 
 
 def data_dir() -> Path:
@@ -47,8 +49,19 @@ class CityConfig:
     wilayah: Path
     wilayah_alias: Path
     published_figures: Path
-    rulebook: Path
+    shipped_rulebook: Path  # the rulebook city.toml names
     kla_scores: tuple[ScoreSource, ...]
+    records_dir: Path  # city records (``<config folder>/records``): never deleted by a build or `make clean`
+
+    @property
+    def records_rulebook(self) -> Path:
+        """Where ``python -m kla import rulebook`` stores the city's imported rulebook."""
+        return self.records_dir / RECORDS_RULEBOOK
+
+    @property
+    def rulebook(self) -> Path:
+        """The active rulebook: the imported one in the records folder when present, else city.toml's."""
+        return self.records_rulebook if self.records_rulebook.is_file() else self.shipped_rulebook
 
     def source_paths(self) -> list[Path]:
         """Every file the build reads; used to decide whether the DB is stale."""
@@ -57,7 +70,8 @@ class CityConfig:
             self.wilayah,
             self.wilayah_alias,
             self.published_figures,
-            self.rulebook,
+            self.shipped_rulebook,
+            self.records_rulebook,  # counted when it exists (needs_build skips missing paths)
             *(s.path for s in self.kla_scores),
         ]
 
@@ -67,7 +81,13 @@ def city_config_path() -> Path:
 
 
 def load_city(path: Path | None = None) -> CityConfig:
-    """Read the city config; relative source paths resolve against the config's folder."""
+    """Read the city config; relative source paths resolve against the config's folder.
+
+    ``[sources] records`` (default ``"records"``) is the city-records folder next to the config.
+    It holds what the city itself decided, such as the imported official rulebook
+    (``records/rulebook.toml``); a build or ``make clean`` never deletes it, and when that file
+    exists it is the active rulebook instead of ``[sources] rulebook``.
+    """
     path = path or city_config_path()
     with open(path, "rb") as fh:
         raw = tomllib.load(fh)
@@ -83,8 +103,9 @@ def load_city(path: Path | None = None) -> CityConfig:
         wilayah=base / src["wilayah"],
         wilayah_alias=base / src["wilayah_alias"],
         published_figures=base / src["published_figures"],
-        rulebook=base / src["rulebook"],
+        shipped_rulebook=base / src["rulebook"],
         kla_scores=tuple(
             ScoreSource(path=base / s["path"], year=int(s["year"]), kind=s["kind"]) for s in src.get("kla_scores", [])
         ),
+        records_dir=base / src.get("records", "records"),
     )

@@ -38,15 +38,16 @@ class Problem:
 class ValidationError(KlaError):
     """Input rejected; nothing was changed. Carries every problem found, not just the first."""
 
-    def __init__(self, summary: str, problems: list[Problem] | None = None) -> None:
+    def __init__(self, summary: str, problems: list[Problem] | None = None, *, limit: int | None = 50) -> None:
+        """``limit``: how many problems the message lists (None: all of them)."""
         self.summary = summary
         self.problems = list(problems or [])
-        super().__init__(self._render())
+        super().__init__(self._render(limit))
 
-    def _render(self, limit: int = 50) -> str:
+    def _render(self, limit: int | None = 50) -> str:
         lines = [self.summary]
         lines += [f"  - {p}" for p in self.problems[:limit]]
-        if len(self.problems) > limit:
+        if limit is not None and len(self.problems) > limit:
             lines.append(f"  … dan {len(self.problems) - limit} masalah lain")
         return "\n".join(lines)
 

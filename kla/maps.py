@@ -212,7 +212,7 @@ MEASURES: dict[str, MapMeasure] = {
             "%",
             ClassScale((0, 20, 40, 60, 80, 100), tuple(reversed(YLORRD[:5]))),
             decimals=0,
-            description="Poin diperoleh dibagi poin maksimum (bobot ilustratif).",
+            description="Poin diperoleh dibagi poin maksimum indikator menurut rulebook aktif.",
             higher_is_worse=False,
         ),
     )

@@ -30,7 +30,7 @@ def score_stamp_source(frame: pd.DataFrame, rulebook: Rulebook) -> tuple[str, bo
     paths = sorted(set(frame["source_path"].dropna()))
     sample = "sample" in kinds
     what = "penilaian mandiri KLA" + (f" ({', '.join(paths)})" if paths else "")
-    return f"{what}; {rulebook.weights_label}", sample
+    return (f"{what}; {rulebook.weights_note}" if rulebook.weights_note else what), sample
 
 
 def summary_for(frame: pd.DataFrame, rulebook: Rulebook, *, year: int, area: str) -> scoring.ScoreSummary | None:

@@ -32,6 +32,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         out = result.to_dict()
         out["sample"] = sample
         out["weights_label"] = rb.weights_label
+        out["weights_official"] = rb.weights_official
         print(json.dumps(out, ensure_ascii=False, indent=2))
     else:
         label = " (DATA CONTOH)" if sample else ""
@@ -42,7 +43,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
                 f"  {s.number:>2}. {s.name[:60]:<60} {s.from_points:6.2f} → {s.to_points:6.2f}  "
                 f"kesulitan {s.difficulty}  upaya {s.effort:g}  ({s.opd}){req}"
             )
-        print(f"Bobot: {rb.weights_label}")
+        if rb.weights_note:
+            print(f"Bobot: {rb.weights_note}")
     if not result.reachable:
         if not args.json:
             print(f"GAGAL: {result.message()}", file=sys.stderr)

@@ -75,6 +75,11 @@ def rulebook(con: duckdb.DuckDBPyConnection) -> Rulebook:
     )
 
 
+def rulebook_info(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row: the active rulebook (id, version, title, weights) with its source file's provenance."""
+    return query(con, "rulebook_info")
+
+
 def kla_scores(con: duckdb.DuckDBPyConnection, *, year: int, area: str) -> pd.DataFrame:
     """Every indicator with its points for ``year``/``area`` (points NaN when not scored)."""
     return query(con, "kla_scores", year=year, area=area)

@@ -1,7 +1,9 @@
 """The KLA rulebook as versioned data: indicators, groups, category bands, scoring levels.
 
-A rulebook is a TOML file (``data/rulebook/*.toml``). Swapping in official weights means
-swapping the file; nothing here hard-codes a weight, a band or an indicator.
+A rulebook is a TOML file (``data/rulebook/*.toml``, or the city's imported one in
+``records/rulebook.toml``). Official weights come in as the city's evaluation sheet through
+``python -m kla import rulebook`` (:mod:`kla.rulebook_import`), which ends in :func:`parse_rulebook`
+like every other rulebook; nothing here hard-codes a weight, a band or an indicator.
 """
 
 from __future__ import annotations
@@ -66,6 +68,11 @@ class Rulebook:
     source_url: str = ""
 
     @property
+    def weights_note(self) -> str:
+        """The weights label to show next to scores: empty when the weights are official."""
+        return "" if self.weights_official else self.weights_label
+
+    @property
     def key(self) -> str:
         """``id@version``: what a score file must name to be read against this rulebook."""
         return f"{self.id}@{self.version}" if self.version else self.id
@@ -88,6 +95,32 @@ def _levels(spec: dict, max_points: float, steps: int) -> tuple[float, ...]:
     if "levels" in spec:
         return tuple(float(x) for x in spec["levels"])
     return tuple(round(max_points * k / steps, 6) for k in range(steps + 1))
+
+
+def level_problems(levels: tuple[float, ...], max_points: float) -> list[str]:
+    """What is wrong with an indicator's scoring levels (empty list: they are valid).
+
+    Valid levels run strictly upwards from 0 and end exactly at ``max_points``.
+    """
+    lv = levels
+    rule = "tingkat poin (levels) harus naik dari 0 sampai poin maksimum"
+    shown = f"({fmt.number_list(lv)})"
+    out: list[str] = []
+    above = [x for x in lv if x > max_points + TOLERANCE]
+    if above:
+        out.append(
+            f"tingkat poin {fmt.number_list(above)} melebihi poin maksimum {fmt.number(max_points)}; {rule} {shown}"
+        )
+    if len(lv) < 2:
+        out.append(f"{rule}; perlu paling sedikit dua tingkat {shown}")
+    elif not above:
+        if abs(lv[0]) > TOLERANCE:
+            out.append(f"{rule}; tingkat pertama harus 0 {shown}")
+        if any(b <= a for a, b in zip(lv, lv[1:], strict=False)):
+            out.append(f"{rule}; urutannya tidak naik {shown}")
+        if abs(lv[-1] - max_points) > TOLERANCE:
+            out.append(f"{rule}; tingkat terakhir harus {fmt.number(max_points)} {shown}")
+    return out
 
 
 def parse_rulebook(raw: dict, source: str = "rulebook") -> Rulebook:
@@ -142,14 +175,8 @@ def parse_rulebook(raw: dict, source: str = "rulebook") -> Rulebook:
             bad(f"kelompok '{ind.group}' tidak dikenal (yang dikenal: {sorted(group_codes)})", pos, "group")
         if ind.max_points <= 0:
             bad("poin maksimum harus lebih dari 0", pos, "max_points")
-        lv = ind.levels
-        if (
-            len(lv) < 2
-            or abs(lv[0]) > TOLERANCE
-            or abs(lv[-1] - ind.max_points) > TOLERANCE
-            or any(b <= a for a, b in zip(lv, lv[1:], strict=False))
-        ):
-            bad("tingkat poin (levels) harus naik dari 0 sampai poin maksimum", pos, "levels")
+        for msg in level_problems(ind.levels, ind.max_points):
+            bad(msg, pos, "levels")
         indicators.append(ind)
 
     count = int(meta.get("indicator_count", INDICATOR_COUNT))
@@ -188,13 +215,18 @@ def parse_rulebook(raw: dict, source: str = "rulebook") -> Rulebook:
 
     crosswalk = parse_crosswalk(raw.get("crosswalk", []), {i.code: i for i in indicators}, bad)
 
+    official = bool(meta.get("weights_official", False))
+    label = str(meta.get("weights_label", "bobot resmi" if official else "bobot ilustratif"))
+    if official and "ilustratif" in label.lower():
+        bad(f"weights_official = true tetapi weights_label '{label}' menyebut ilustratif")
+
     if problems:
         raise ValidationError(f"Rulebook {source} tidak valid; tidak ada yang diubah.", problems)
     return Rulebook(
         id=str(meta.get("id", Path(source).stem)),
         title=str(meta.get("title", "")),
-        weights_official=bool(meta.get("weights_official", False)),
-        weights_label=str(meta.get("weights_label", "bobot ilustratif")),
+        weights_official=official,
+        weights_label=label,
         groups=groups,
         bands=bands,
         indicators=tuple(sorted(indicators, key=lambda i: i.number)),

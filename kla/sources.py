@@ -33,6 +33,34 @@ def ledger(provenance: pd.DataFrame) -> pd.DataFrame:
     )[["berkas", "jenis", "tabel", "baris", "sha256 (awal)", "masuk (UTC)", "catatan"]]
 
 
+def rulebook_frame(info: pd.DataFrame) -> pd.DataFrame:
+    """The active rulebook as ``(keterangan, nilai)`` rows for the Sumber Data page.
+
+    ``info`` is :func:`kla.repository.rulebook_info` (one row). An imported sheet (provenance kind
+    ``imported``) shows its file name, full sha256 and import time; a shipped rulebook its path and URL.
+    """
+    if info.empty:
+        return pd.DataFrame({"keterangan": [], "nilai": []})
+    r = info.iloc[0]
+    official = bool(r["weights_official"])
+    imported = r["kind"] == "imported"
+    version = str(r["version"] or "")
+    rows = [
+        ("Rulebook", f"{r['rulebook_id']}@{version}" if version else str(r["rulebook_id"])),
+        ("Judul", str(r["title"] or "")),
+        ("Bobot", "resmi" if official else f"{r['weights_label']} (bukan bobot resmi)"),
+        ("Asal", "lembar evaluasi resmi yang diimpor" if imported else "berkas rulebook bawaan repo"),
+        ("Berkas", str(r["path"] or "")),
+        ("sha256", str(r["sha256"] or "")),
+        ("Diimpor (UTC)" if imported else "Dibaca (UTC)", str(r["built_at"])[:19]),
+    ]
+    if r["source_url"]:
+        rows.append(("URL sumber", str(r["source_url"])))
+    if imported and r["note"]:
+        rows.append(("Catatan", str(r["note"])))
+    return pd.DataFrame(rows, columns=["keterangan", "nilai"])
+
+
 def status_counts(published: pd.DataFrame) -> list[tuple[str, str, int]]:
     """``(indicator label, status, count)`` for the reliability chart."""
     grouped = published.groupby(["indicator", "status"]).size().reset_index(name="n")

@@ -50,6 +50,64 @@ def _quiet(_fraction: float, _message: str) -> None:
     return None
 
 
+@dataclass(frozen=True)
+class PendingRulebook:
+    """A validated rulebook to make active: built into the new database, then written to ``path``.
+
+    ``text`` is the normalised TOML (:func:`kla.rulebook_import.to_toml`); the records file is
+    written only after the new database validated, just before the swap (:func:`build`).
+    """
+
+    rulebook: Rulebook
+    text: str
+    path: Path
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+def write_records_file(path: Path, text: str) -> Callable[[], None]:
+    """Atomically replace ``path`` with ``text`` (temp file, fsync, ``os.replace``, fsync of the folder).
+
+    Returns an undo that puts the previous content back (or removes the file if there was none).
+    """
+    created_dir = not path.parent.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    previous = path.read_bytes() if path.exists() else None
+
+    def put(data: bytes) -> None:
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        if hasattr(os, "O_DIRECTORY"):  # POSIX: make the rename itself durable
+            fd = os.open(path.parent, os.O_DIRECTORY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    put(text.encode("utf-8"))
+
+    def undo() -> None:
+        if previous is not None:
+            put(previous)
+            return
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        if created_dir:
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()
+
+    return undo
+
+
 @dataclass
 class BuildContext:
     """What a build step may use. Steps add rows; they never open another connection."""
@@ -60,6 +118,8 @@ class BuildContext:
     progress: Progress = _quiet
     rulebook: Rulebook | None = None
     notes: list[str] = field(default_factory=list)
+    #: a rulebook being imported (``python -m kla import rulebook``), used instead of the city's file
+    pending_rulebook: PendingRulebook | None = None
 
     def rel(self, path: Path) -> str:
         """Path as recorded in provenance: relative to the data folder when inside it."""
@@ -233,19 +293,45 @@ def load_published(con: duckdb.DuckDBPyConnection, ctx: BuildContext) -> None:
     con.unregister("pub_src")
 
 
+def _rulebook_provenance(rb: Rulebook, rel_path: str, sha256: str, ctx: BuildContext) -> dict:
+    """The provenance row of the rulebook: an imported sheet names the sheet, its sha256 and time."""
+    meta = rb.raw.get("rulebook", {})
+    if not meta.get("imported_from"):
+        return {
+            "path": rel_path,
+            "sha256": sha256,
+            "kind": "reference",
+            "note": rb.weights_label,
+            "built_at": ctx.built_at,
+        }
+    try:
+        at = datetime.fromisoformat(str(meta.get("imported_at", "")))
+    except ValueError:
+        at = ctx.built_at
+    return {
+        "path": str(meta["imported_from"]),
+        "sha256": str(meta.get("imported_sha256", "")),
+        "kind": "imported",
+        "note": (
+            f"rulebook {rb.key} ({rb.weights_label}); "
+            f"lembar {meta['imported_from']} sha256 {meta.get('imported_sha256', '')}, diimpor "
+            f"{meta.get('imported_at', '?')} UTC; disimpan di {rel_path} (sha256 {sha256[:12]})"
+        ),
+        "built_at": at.replace(tzinfo=None),
+    }
+
+
 def load_rulebook_step(con: duckdb.DuckDBPyConnection, ctx: BuildContext) -> None:
-    """The rulebook named in the city config, validated."""
-    rb = load_rulebook(ctx.city.rulebook)
+    """The active rulebook (records file, else the one city.toml names, or the one being imported), validated."""
+    pending = ctx.pending_rulebook
+    if pending is not None:
+        rb, rel_path, sha = pending.rulebook, ctx.rel(pending.path), pending.sha256()
+    else:
+        rb = load_rulebook(ctx.city.rulebook)
+        rel_path, sha = ctx.rel(ctx.city.rulebook), file_sha256(ctx.city.rulebook)
     ctx.rulebook = rb
     sid = add_provenance(
-        con,
-        path=ctx.rel(ctx.city.rulebook),
-        sha256=file_sha256(ctx.city.rulebook),
-        rows=len(rb.indicators),
-        kind="reference",
-        table_name="kla_indicator",
-        note=rb.weights_label,
-        built_at=ctx.built_at,
+        con, rows=len(rb.indicators), table_name="kla_indicator", **_rulebook_provenance(rb, rel_path, sha, ctx)
     )
     con.execute(
         "INSERT INTO rulebook VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -446,7 +532,14 @@ def write_lock(db: Path, *, timeout: float | None = None) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _swap_in(db: Path, *, copy_from_existing: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+def _swap_in(
+    db: Path, *, copy_from_existing: bool, before_swap: Callable[[], Callable[[], None]] | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Write into a temp copy; on success validate, checkpoint, fsync and swap it in.
+
+    ``before_swap`` runs after the new file validated, just before ``os.replace`` (under the
+    writer lock); it returns an undo that runs if the swap itself fails.
+    """
     with write_lock(db):
         _remove_stale_temps(db)
         tmp = _tmp_path(db)
@@ -465,7 +558,13 @@ def _swap_in(db: Path, *, copy_from_existing: bool) -> Iterator[duckdb.DuckDBPyC
             con = None
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
-            os.replace(tmp, db)
+            undo = before_swap() if before_swap is not None else None
+            try:
+                os.replace(tmp, db)
+            except BaseException:
+                if undo is not None:
+                    undo()
+                raise
         finally:
             if con is not None:
                 with contextlib.suppress(Exception):
@@ -515,8 +614,10 @@ def _carry_imports(con: duckdb.DuckDBPyConnection, old_db: Path, ctx: BuildConte
     try:
         imported = con.execute(
             "SELECT source_id, path, sha256, rows, kind, table_name, note, built_at FROM old.provenance "
-            # imported files, and imported DATA CONTOH exports (not the shipped sample, rebuilt from data/)
-            "WHERE kind = 'imported' OR (kind = 'sample' AND table_name IN ('measurement', 'rekap')) "
+            # imported files, and imported DATA CONTOH exports (not the shipped sample, rebuilt from data/);
+            # not an imported rulebook: the build reads it again from the city's records file
+            "WHERE (kind = 'imported' AND table_name <> 'kla_indicator') "
+            "OR (kind = 'sample' AND table_name IN ('measurement', 'rekap')) "
             "ORDER BY source_id"
         ).fetchall()
         old_tables = {
@@ -552,14 +653,55 @@ def _carry_imports(con: duckdb.DuckDBPyConnection, old_db: Path, ctx: BuildConte
         con.execute("DETACH old")
 
 
-def build(db: Path | None = None, *, progress: Progress = _quiet) -> BuildReport:
-    """Build the whole store from the text sources in the data folder, then swap it in."""
+def score_conflicts(con: duckdb.DuckDBPyConnection, rb: Rulebook) -> list[Problem]:
+    """Stored non-sample scores that do not fit ``rb``: another rulebook key, unknown indicator, points outside 0–max.
+
+    One :class:`Problem` per (year, area, indicator). DATA CONTOH scores are not listed: the build
+    regenerates them for the active rulebook.
+    """
+    rows = con.execute(
+        """SELECT s.year, s.area_code, s.indicator_code, s.points, s.rulebook_key, p.path, i.max_points
+           FROM kla_score s JOIN provenance p USING (source_id)
+           LEFT JOIN kla_indicator i ON i.code = s.indicator_code AND i.rulebook_id = ?
+           WHERE p.kind <> 'sample'
+             AND (s.rulebook_key <> ? OR i.code IS NULL OR s.points < 0 OR s.points > i.max_points + 1e-9)
+           ORDER BY s.year, s.area_code, s.indicator_code""",
+        [rb.id, rb.key],
+    ).fetchall()
+    out = []
+    for year, area, code, points, key, path, max_points in rows:
+        why = []
+        if key != rb.key:
+            why.append(f"dibuat untuk rulebook {key or '(tanpa nama)'}")
+        if max_points is None:
+            why.append("indikator tidak ada di rulebook baru")
+        elif points < 0 or points > max_points + 1e-9:
+            why.append(f"poin {fmt.number(points)} di luar 0–{fmt.number(max_points)}")
+        out.append(Problem(path, None, None, f"nilai {year} wilayah {area} indikator {code}: {', '.join(why)}"))
+    return out
+
+
+def build(
+    db: Path | None = None, *, progress: Progress = _quiet, rulebook: PendingRulebook | None = None
+) -> BuildReport:
+    """Build the whole store from the text sources in the data folder, then swap it in.
+
+    With ``rulebook`` (``python -m kla import rulebook``) the new database is built with that
+    rulebook; stored imported scores that do not fit it refuse the whole import
+    (:func:`score_conflicts`), and its records file is written only after the new database
+    validated, just before the swap (put back if the swap fails). Either both change or neither.
+    """
     db = Path(db or config.db_path())
     city = config.load_city()
     ctx = BuildContext(
-        city=city, data_dir=config.data_dir(), built_at=datetime.now(UTC).replace(tzinfo=None), progress=progress
+        city=city,
+        data_dir=config.data_dir(),
+        built_at=datetime.now(UTC).replace(tzinfo=None),
+        progress=progress,
+        pending_rulebook=rulebook,
     )
-    with _swap_in(db, copy_from_existing=False) as con:
+    before_swap = (lambda: write_records_file(rulebook.path, rulebook.text)) if rulebook is not None else None
+    with _swap_in(db, copy_from_existing=False, before_swap=before_swap) as con:
         for sql in _schema_sql():
             con.execute(sql)
         con.executemany(
@@ -576,6 +718,15 @@ def build(db: Path | None = None, *, progress: Progress = _quiet) -> BuildReport
             step(con, ctx)
         progress(len(BUILD_STEPS) / (len(BUILD_STEPS) + 1), "Membawa data impor dari basis data lama")
         carried = _carry_imports(con, db, ctx)
+        if rulebook is not None:
+            conflicts = score_conflicts(con, rulebook.rulebook)
+            if conflicts:
+                raise ValidationError(
+                    f"Rulebook {rulebook.rulebook.key} tidak dipasang: {len(conflicts)} nilai KLA tersimpan (impor) "
+                    "tidak cocok dengannya; tidak ada yang diubah (basis data dan catatan rulebook tetap).",
+                    conflicts,
+                    limit=None,
+                )
         tables = {
             t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608 - names from catalog
             for (t,) in con.execute(

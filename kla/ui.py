@@ -162,6 +162,12 @@ def load_rulebook(fp: Fingerprint) -> Rulebook:
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
+def load_rulebook_info(fp: Fingerprint) -> pd.DataFrame:
+    """The active rulebook with its source's provenance (Sumber Data page)."""
+    return repository.rulebook_info(_connection(fp))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
 def load_meta(fp: Fingerprint) -> dict[str, str]:
     return repository.meta(_connection(fp))
 

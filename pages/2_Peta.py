@@ -156,7 +156,8 @@ if picked:
             kind = (
                 " — DATA CONTOH" if (scores.loc[scores["area_code"] == picked, "source_kind"] == "sample").any() else ""
             )
-            st.markdown(f"**Indikator KLA {names[picked]}**{kind} (bobot ilustratif)")
+            weights = ui.load_rulebook(fp).weights_note  # empty once the official weights are imported
+            st.markdown(f"**Indikator KLA {names[picked]}**{kind}" + (f" ({weights})" if weights else ""))
             st.dataframe(table, hide_index=True, height=260)
         elif level == "kecamatan":
             st.caption("Belum ada nilai indikator KLA untuk kecamatan ini.")

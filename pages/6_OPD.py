@@ -40,7 +40,7 @@ c2.metric(f"Poin {year}", f"{fmt.number(summary.points)} / {fmt.number(summary.m
 c3.metric("Dokumen belum lengkap", len(summary.missing_evidence))
 
 st.subheader("Ringkasan satu layar untuk rapat")
-lines = summary.lines(year=year, weights_label=rulebook.weights_label)
+lines = summary.lines(year=year, weights_label=rulebook.weights_note)
 st.info("\n\n".join(lines))
 note = ("DATA CONTOH (ilustratif). " if sample else "") + "Sumber: " + source
 st.download_button(

@@ -14,6 +14,13 @@ st.caption(
     "dan **DATA CONTOH** (dibuat skrip di repo, ilustratif)."
 )
 
+st.subheader("Rulebook KLA yang aktif")
+st.dataframe(sources.rulebook_frame(ui.load_rulebook_info(fp)), hide_index=True)
+st.caption(
+    "Lembar evaluasi resmi dipasang dengan `python -m kla import rulebook LEMBAR.xlsx` "
+    "(disimpan sebagai catatan kota `records/rulebook.toml`)."
+)
+
 published = ui.load_published_figures(fp)
 fig = charts.source_status_bar(
     sources.status_counts(published),

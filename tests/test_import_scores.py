@@ -245,3 +245,15 @@ def test_score_cli_on_missing_database_is_a_clear_message(tmp_path: Path) -> Non
         timeout=60,
     )
     assert proc.returncode == 2 and "belum dibangun" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_score_file_for_another_rulebook_is_refused_and_changes_nothing(db_copy: Path, tmp_path: Path) -> None:
+    frame = good_frame()
+    frame["rulebook"] = "kla-lain@2020"
+    src = _csv(frame, tmp_path / "nilai.csv")
+    before = sha(db_copy)
+    proc = run_import(src, db_copy)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "dibuat untuk rulebook kla-lain@2020" in proc.stderr and f"rulebook aktif {RB.key}" in proc.stderr
+    assert "tidak ada yang diubah" in proc.stderr
+    assert sha(db_copy) == before
