@@ -104,9 +104,7 @@ def area_heatmap(
     return apply_stamp(fig, stamp, height=max(300, 120 + 40 * len(areas)))
 
 
-def crosswalk_rule_chart(
-    rule: CrosswalkRule, scenario: Scenario, *, max_points: float, stamp: Stamp
-) -> go.Figure:
+def crosswalk_rule_chart(rule: CrosswalkRule, scenario: Scenario, *, max_points: float, stamp: Stamp) -> go.Figure:
     """The rule's points across the measure's range, with the current and the scenario value marked.
 
     The markers sit at the *indicator's* points from the same :class:`kla.crosswalk.Scenario` as the

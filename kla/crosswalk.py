@@ -278,9 +278,7 @@ class Scenario:
         if self.limited_by:
             names = ", ".join(MEASURES[c].label.lower() for c in self.limited_by)
             cap = f" (dibatasi oleh {names})"
-        return (
-            f"{change}, indikator {self.indicator_number} {move}{cap}, total menjadi {fmt.number(self.new_total)}."
-        )
+        return f"{change}, indikator {self.indicator_number} {move}{cap}, total menjadi {fmt.number(self.new_total)}."
 
 
 def _inputs(rules: Iterable[CrosswalkRule], values: Mapping[str, float | None], readings: Mapping[str, Reading]):

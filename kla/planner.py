@@ -211,8 +211,7 @@ def target_band(rulebook: Rulebook, current_total: float | Fraction, target: str
         nxt, _ = scoring.next_band(current_total, rulebook)
         if nxt is None:
             raise PlanError(
-                f"Nilai {shown} sudah di kategori tertinggi ({current.name}); "
-                "tidak ada target lebih tinggi."
+                f"Nilai {shown} sudah di kategori tertinggi ({current.name}); tidak ada target lebih tinggi."
             )
         return nxt
     match = [b for b in rulebook.bands if b.name.lower() == str(target).strip().lower()]
@@ -221,9 +220,7 @@ def target_band(rulebook: Rulebook, current_total: float | Fraction, target: str
     band = match[0]
     if band.min <= current.min:
         if band.name == current.name:
-            raise PlanError(
-                f"Nilai {shown} sudah berada di kategori {current.name}; pilih target di atasnya."
-            )
+            raise PlanError(f"Nilai {shown} sudah berada di kategori {current.name}; pilih target di atasnya.")
         raise PlanError(
             f"Target {band.name} ({fmt.number(band.min)}–{fmt.number(band.max)}) berada di bawah kategori sekarang "
             f"({current.name}, nilai {shown}); pilih kategori di atas {current.name}."

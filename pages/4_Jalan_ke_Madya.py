@@ -98,7 +98,8 @@ else:
 st.dataframe(analysis.plan_table(plan), hide_index=True, width="stretch")
 st.caption(
     f"Upaya = poin naik × kesulitan. Total upaya {fmt.number(plan.total_effort)}. Langkah mengikuti tingkat poin "
-    f"rulebook; {rulebook.weights_label}. Syarat ukuran kesehatan dari aturan crosswalk (ilustratif)."
+    f"rulebook{'; ' + rulebook.weights_note if rulebook.weights_note else ''}. "
+    "Syarat ukuran kesehatan dari aturan crosswalk (ilustratif)."
 )
 st.download_button(
     "Unduh rencana (JSON)",

@@ -27,8 +27,8 @@ year = st.sidebar.selectbox("Tahun penilaian", kec_years[::-1], key=ui.Keys.KEC_
 scores = ui.load_area_scores(fp, year)
 table = analysis.group_pct_table(scores, rulebook)
 sample = bool((scores["source_kind"] == "sample").any())
-source = (
-    f"penilaian mandiri KLA ({scores['source_path'].nunique()} berkas, lihat Sumber Data); {rulebook.weights_label}"
+source = f"penilaian mandiri KLA ({scores['source_path'].nunique()} berkas, lihat Sumber Data)" + (
+    f"; {rulebook.weights_note}" if rulebook.weights_note else ""
 )
 if sample:
     st.warning(f"Nilai per kecamatan {year} adalah **DATA CONTOH** (ilustratif), bukan hasil evaluasi resmi.")
