@@ -51,7 +51,7 @@ from kla import fmt
 from kla.crosswalk import parse_crosswalk
 from kla.errors import Problem, ValidationError
 from kla.rulebook import Rulebook, parse_rulebook
-from kla.tabular import MAX_BYTES, norm_col, parse_number, readable_file
+from kla.tabular import MAX_BYTES, decode_text, norm_col, parse_number, readable_file
 
 #: The header row is looked for on the first this-many rows.
 HEADER_SEARCH_ROWS = 10
@@ -210,29 +210,9 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> Sheet:
     )
 
 
-def decode_text(raw: bytes, name: str) -> tuple[str, str]:
-    """Decode a CSV as UTF-8 (with or without BOM), else as Windows-1252 (Excel's "CSV" on Windows).
-
-    Returns ``(text, encoding label)``; refuses bytes that are neither.
-    """
-    try:
-        return raw.decode("utf-8-sig"), "UTF-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("cp1252"), "Windows-1252"
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ValidationError(
-            f"Berkas {name} bukan teks UTF-8 maupun Windows-1252 (byte tidak dikenal di baris {line}). "
-            "Simpan ulang dari Excel sebagai 'CSV UTF-8 (Comma delimited)'; tidak ada yang diubah.",
-            [Problem(name, line, None, "pengodean tidak dikenal")],
-        ) from exc
-
-
 def read_csv(path: Path) -> Sheet:
     """Read a CSV whose delimiter (``;``, ``,`` or tab) is the one under which a header row is found."""
-    text, encoding = decode_text(path.read_bytes(), path.name)
+    text, encoding = decode_text(path.read_bytes(), path.name, windows_1252=True)
     best: Sheet | None = None
     best_score = -1
     for delimiter in (";", ",", "\t"):
@@ -645,7 +625,7 @@ def rulebook_from_toml(
     path: Path, *, active: Rulebook, meta: ImportMeta, id_given: bool, version_given: bool
 ) -> ImportResult:
     """A rulebook TOML: its own id/version/bands/crosswalk when present, the active rulebook's otherwise."""
-    text, _ = decode_text(path.read_bytes(), path.name)
+    text, _ = decode_text(path.read_bytes(), path.name, windows_1252=True)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

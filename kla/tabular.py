@@ -41,16 +41,30 @@ def readable_file(path: Path, *, expect: str = "berkas .csv atau .xlsx") -> int:
     return path.stat().st_size
 
 
-def _decode(raw: bytes, name: str) -> str:
+def decode_text(raw: bytes, name: str, *, windows_1252: bool = False) -> tuple[str, str]:
+    """Decode a CSV as UTF-8 (with or without BOM); with ``windows_1252``, fall back to Excel's ANSI CSV.
+
+    Returns ``(text, encoding label)``. Without the fallback a non-UTF-8 file is refused with how to
+    re-save it (row data where a mis-decoded name would slip through); the rulebook sheet, which
+    holds no personal data, is read either way.
+    """
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig"), "UTF-8"
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ValidationError(
-            f"Berkas {name} bukan teks UTF-8 (byte tidak dikenal di baris {line}). "
-            "Simpan ulang dari Excel sebagai 'CSV UTF-8 (Comma delimited)'; tidak ada yang diubah.",
-            [Problem(name, line, None, "pengodean bukan UTF-8 (mungkin Windows-1252)")],
-        ) from exc
+        first = exc
+    if windows_1252:
+        try:
+            return raw.decode("cp1252"), "Windows-1252"
+        except UnicodeDecodeError as exc:
+            first = exc
+    line = raw[: first.start].count(b"\n") + 1
+    which = "UTF-8 maupun Windows-1252" if windows_1252 else "UTF-8"
+    problem = "pengodean tidak dikenal" if windows_1252 else "pengodean bukan UTF-8 (mungkin Windows-1252)"
+    raise ValidationError(
+        f"Berkas {name} bukan teks {which} (byte tidak dikenal di baris {line}). "
+        "Simpan ulang dari Excel sebagai 'CSV UTF-8 (Comma delimited)'; tidak ada yang diubah.",
+        [Problem(name, line, None, problem)],
+    ) from first
 
 
 def read_table(path: Path, *, expected: Iterable[str] = (), max_bytes: int = MAX_BYTES) -> pd.DataFrame:
@@ -93,7 +107,7 @@ def read_table(path: Path, *, expected: Iterable[str] = (), max_bytes: int = MAX
             )
         grid = next(iter(sheets.values())).fillna("")
     elif suffix in (".csv", ".txt"):
-        text = _decode(path.read_bytes(), name)
+        text, _ = decode_text(path.read_bytes(), name)
         first = text.splitlines()[0] if text.strip() else ""
         delimiter = ";" if first.count(";") > first.count(",") else ","
         rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
