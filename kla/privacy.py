@@ -9,8 +9,10 @@ a NIK. Never commit the key.
 Weak keys are refused (:class:`~kla.errors.KlaError`, before anything is written). A NIK has few
 possible values (region code, birth date, a serial number), so anyone who knows or guesses the
 key can hash every plausible NIK and read the pseudonyms back. :func:`get_key` therefore rejects
-a key that is shorter than :data:`MIN_KEY_BYTES` (32) bytes in UTF-8, or that equals a placeholder
-from ``.streamlit/secrets.toml.example`` (:data:`PLACEHOLDER_KEYS`: public, so never secret). The
+a key that is shorter than :data:`MIN_KEY_BYTES` (32) bytes in UTF-8, whose estimated entropy is
+under :data:`MIN_KEY_BITS` (40 × "a"), or that equals a placeholder from
+``.streamlit/secrets.toml.example`` (:data:`PLACEHOLDER_KEYS`: public, so never secret). A key
+file that others may read (mode other than 0600 on POSIX) is refused with the chmod that fixes it. The
 fix is to delete the line (the app then generates a key) or to set a random key of at least 32
 bytes, e.g. the output of ``python -c "import secrets; print(secrets.token_urlsafe(48))"``. The
 generated key is 32 random bytes written as 64 hex digits; concurrent first uses agree on one
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import os
 import re
 import secrets
@@ -49,6 +52,9 @@ _BLOCK = 64  # SHA-256 block size in bytes
 
 #: Shortest key accepted, in bytes of UTF-8: a shorter key can be guessed, and with it every NIK.
 MIN_KEY_BYTES = 32
+#: Least entropy accepted, in bits, estimated from the key's own character frequencies: 40 × "a"
+#: is long enough but has none. A generated key (64 hex digits) scores about 250.
+MIN_KEY_BITS = 128
 #: Values shipped in ``.streamlit/secrets.toml.example`` (now and before): public, never a key.
 PLACEHOLDER_KEYS = frozenset({"ganti-dengan-32-byte-acak-heksadesimal", "ganti-dengan-kunci-acak-minimal-32-byte"})
 #: How to make a good key (shown in the refusal message).
@@ -80,7 +86,32 @@ def _weakness(value: str) -> str | None:
     size = len(value.encode("utf-8"))
     if size < MIN_KEY_BYTES:
         return f"terlalu pendek ({size} byte; minimal {MIN_KEY_BYTES} byte)"
+    bits = estimated_bits(value)
+    if bits < MIN_KEY_BITS:
+        return f"terlalu mudah ditebak (entropi sekitar {bits:.0f} bit; minimal {MIN_KEY_BITS} bit)"
     return None
+
+
+def estimated_bits(value: str) -> float:
+    """Entropy of ``value`` estimated from its character frequencies (Shannon, times its length).
+
+    An upper bound for keys typed by people (words are more predictable than their letters), so
+    it only catches the obviously weak ones: repeated characters, short alphabets, and a short
+    unit repeated ("0123456789" × 4 counts as its unit only).
+    """
+    n = len(value)
+    period = next((p for p in range(1, n // 2 + 1) if value == (value[:p] * (n // p + 1))[:n]), n)
+    unit = value[:period]
+    counts = {c: unit.count(c) for c in set(unit)}
+    return max(0.0, -sum(k * math.log2(k / period) for k in counts.values())) if n else 0.0
+
+
+def _loose_permissions(path: Path) -> int | None:
+    """The file's mode when others than its owner may read or write it (POSIX only), else None."""
+    if os.name != "posix":
+        return None
+    mode = path.stat().st_mode & 0o777
+    return mode if mode & 0o077 else None
 
 
 def _refuse(where: str, reason: str, fix: str) -> KlaError:
@@ -103,6 +134,12 @@ def _from_file(path: Path) -> bytes | None:
             f"'{SECRETS_KEY}' di {path}",
             reason,
             f"Hapus baris {SECRETS_KEY} dari berkas itu agar aplikasi membuat kunci acak baru",
+        )
+    mode = _loose_permissions(path)
+    if mode is not None:
+        raise KlaError(
+            f"Berkas kunci {path} bisa dibaca atau diubah pengguna lain (mode {mode:04o}); kunci di dalamnya "
+            f"tidak dipakai. Batasi untuk pemiliknya saja: chmod 600 {path}"
         )
     return value.encode("utf-8")
 

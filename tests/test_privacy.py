@@ -65,7 +65,31 @@ def test_short_key_message_does_not_echo_the_key(monkeypatch: pytest.MonkeyPatch
     assert "Rahasia-Pendek-77" not in str(info.value)
 
 
-@pytest.mark.parametrize("value", ["a" * 32, "é" * 16, STRONG, "test-only-secret-key-not-for-production"])
+@pytest.mark.parametrize("value", ["a" * 40, "é" * 16, "ab" * 20, "0123456789" * 4])
+def test_long_but_predictable_keys_are_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str) -> None:
+    """Length alone is not enough (issue 13): 40 × "a" has no entropy at all."""
+    monkeypatch.setenv(privacy.ENV_VAR, value)
+    with pytest.raises(KlaError, match=r"terlalu mudah ditebak \(entropi sekitar \d+ bit; minimal 128 bit\)") as info:
+        privacy.get_key(path=tmp_path / "secrets.toml")
+    assert value not in str(info.value)
+    assert not (tmp_path / "secrets.toml").exists()
+
+
+def test_key_file_readable_by_others_is_refused_with_the_fix(no_env_key: None, tmp_path: Path) -> None:
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(f'nik_hmac_key = "{STRONG}"\n', encoding="utf-8")
+    secrets.chmod(0o644)
+    before = digest(secrets)
+    with pytest.raises(KlaError) as info:
+        privacy.get_key(path=secrets)
+    msg = str(info.value)
+    assert "mode 0644" in msg and f"chmod 600 {secrets}" in msg and STRONG not in msg
+    assert digest(secrets) == before, "the file is left as it is"
+    secrets.chmod(0o600)
+    assert privacy.get_key(path=secrets) == STRONG.encode("utf-8")
+
+
+@pytest.mark.parametrize("value", [STRONG, "test-only-secret-key-not-for-production"])
 def test_keys_of_32_bytes_or_more_are_accepted(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str) -> None:
     monkeypatch.setenv(privacy.ENV_VAR, f"  {value}\n")
     assert privacy.get_key(path=tmp_path / "secrets.toml") == value.encode("utf-8")
