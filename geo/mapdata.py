@@ -11,17 +11,9 @@ import duckdb
 import pandas as pd
 
 from geo.store import sql
+from kla import repository
 
-
-def _has(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    cur = con.cursor()
-    return bool(
-        cur.execute(
-            "SELECT count(*) FROM (SELECT table_name AS n FROM duckdb_tables() UNION ALL "
-            "SELECT view_name FROM duckdb_views()) WHERE n = ?",
-            [name],
-        ).fetchone()[0]
-    )
+_has = repository.has_relation
 
 
 def nutrition(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -46,4 +38,4 @@ def kla_achievement(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def areas(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return con.cursor().execute("SELECT code, level, name, parent_code FROM wilayah ORDER BY code").df()
+    return repository.area_names(con)

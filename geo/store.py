@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from geo.validate import PreparedLevel
+from kla import repository
 
 SCHEMA_FILE = "schema_30_geo.sql"
 
@@ -34,13 +35,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def has_table(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(
-        con.cursor()
-        .execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'boundary' AND database_name = current_database()"
-        )
-        .fetchone()[0]
-    )
+    return repository.has_relation(con, "boundary")
 
 
 @dataclass(frozen=True)
@@ -81,9 +76,8 @@ def replace_level(
 
 def wilayah_frames(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The wilayah and alias tables as the pure functions expect them."""
-    cur = con.cursor()
-    wilayah = cur.execute("SELECT code, level, name, parent_code FROM wilayah ORDER BY code").df()
-    aliases = cur.execute("SELECT alias, code FROM wilayah_alias").df()
+    wilayah = repository.area_names(con)
+    aliases = con.cursor().execute("SELECT alias, code FROM wilayah_alias").df()
     return wilayah, aliases
 
 

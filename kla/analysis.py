@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from kla import crosswalk, fmt, scoring
-from kla.measures import MEASURES, ROUTINE, SURVEY
+from kla.catalog import CROSSWALK, ROUTINE, SURVEY
 from kla.rulebook import Rulebook
 
 EVIDENCE_LABEL = {"lengkap": "lengkap", "sebagian": "sebagian (dokumen kurang)", "belum": "belum ada dokumen"}
@@ -59,6 +59,11 @@ def band_rings(rulebook: Rulebook, names: Sequence[str | None]) -> list[tuple[st
     """Achievement % (of the maximum) a band's lower bound needs, drawn as radar rings."""
     total = rulebook.bands[-1].max
     return [(f"{b.name} (≥{fmt.number(b.min)})", 100.0 * b.min / total) for b in rulebook.bands if b.name in names]
+
+
+def rings_above(rulebook: Rulebook, total: float, n: int = 1) -> list[tuple[str, float]]:
+    """:func:`band_rings` of the ``n`` categories just above ``total`` (none at the top category)."""
+    return band_rings(rulebook, [b.name for b in rulebook.bands if b.min > total][:n])
 
 
 def higher_bands(summary: scoring.ScoreSummary, rulebook: Rulebook) -> list[str]:
@@ -152,8 +157,8 @@ def latest_measures(values: pd.DataFrame, *, level: str | None = None) -> pd.Dat
     frame = values if level is None else values[values["area_level"] == level]
     frame = frame.sort_values("period").groupby(["measure", "area_code", "series", "source"], as_index=False).tail(1)
     frame = frame.assign(
-        label=frame["measure"].map(lambda m: MEASURES[m].label),
-        value_text=[MEASURES[m].fmt(v) for m, v in zip(frame["measure"], frame["value"], strict=True)],
+        label=frame["measure"].map(lambda m: CROSSWALK[m].label),
+        value_text=[CROSSWALK[m].fmt(v) for m, v in zip(frame["measure"], frame["value"], strict=True)],
     )
     return frame.sort_values(["measure", "area_code", "series"]).reset_index(drop=True)
 
@@ -216,7 +221,7 @@ def worst_areas_for(
         return rows
     frames = []
     for m, part in rows.groupby("measure"):
-        asc = not MEASURES[m].lower_is_better
+        asc = not CROSSWALK[m].lower_is_better
         frames.append(part.sort_values("value", ascending=asc))
     return pd.concat(frames).reset_index(drop=True)
 
@@ -245,7 +250,7 @@ def crosswalk_rows(
     for rule in rulebook.crosswalk:
         ind = rulebook.indicator(rule.indicator)
         rows = latest[(latest["area_code"] == area) & (latest["measure"] == rule.measure)]
-        m = MEASURES[rule.measure]
+        m = CROSSWALK[rule.measure]
         same = dict(
             indicator=rule.indicator,
             number=ind.number,

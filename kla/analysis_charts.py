@@ -14,9 +14,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from kla import fmt
+from kla.catalog import CROSSWALK, SURVEY
 from kla.charts import OKABE_ITO, Stamp, _short, apply_stamp
 from kla.crosswalk import CrosswalkRule, Scenario, points_for
-from kla.measures import MEASURES, SURVEY
 
 
 def waterfall(steps: Sequence[tuple[str, float]], *, total: float, stamp: Stamp) -> go.Figure:
@@ -111,7 +111,7 @@ def crosswalk_rule_chart(rule: CrosswalkRule, scenario: Scenario, *, max_points:
     page's sentence: when another measure caps the indicator, the marker sits below the rule's line
     and its label says so.
     """
-    m = MEASURES[rule.measure]
+    m = CROSSWALK[rule.measure]
     current = scenario.reading.value if scenario.reading else None
     chosen = scenario.new_value
     thresholds = [t for t, _ in rule.steps]

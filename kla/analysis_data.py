@@ -19,25 +19,15 @@ import duckdb
 import pandas as pd
 
 from kla import fmt, repository
+from kla.catalog import CROSSWALK as MEASURES
 from kla.crosswalk import CrosswalkRule
 from kla.errors import KlaError, ValidationError
-from kla.measures import MEASURES
 from kla.rulebook import Rulebook
 
 SCENARIO_NAME_MAX = 60
 
 
-def _has(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    (n,) = (
-        con.cursor()
-        .execute(
-            "SELECT (SELECT count(*) FROM duckdb_tables() WHERE table_name = $n) "
-            "+ (SELECT count(*) FROM duckdb_views() WHERE view_name = $n)",
-            {"n": name},
-        )
-        .fetchone()
-    )
-    return n > 0
+_has = repository.has_relation
 
 
 def crosswalk_rules(con: duckdb.DuckDBPyConnection) -> tuple[CrosswalkRule, ...]:

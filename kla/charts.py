@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 
 from kla import fmt
+from kla.catalog import Target
 from kla.scoring import GroupScore, LostPoints
 
 # Okabe & Ito (2008) colour-blind-safe palette.
@@ -164,10 +165,36 @@ def lost_points_bar(lost: Sequence[LostPoints], *, top: int = 8, stamp: Stamp, h
     return apply_stamp(fig, stamp, height=height)
 
 
+def add_targets(fig: go.Figure, targets: Sequence[Target]) -> go.Figure:
+    """Draw published targets (:data:`kla.catalog.STUNTING_TARGETS`) as dashed lines through their
+    years, one trace per target period, each with its source in the hover. Only the published
+    points are drawn: no value is invented for the years between them."""
+    for target, dash in zip(targets, ("dot", "dash", "dashdot", "longdashdot"), strict=False):
+        xs = sorted(target.values)
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=[target.values[x] for x in xs],
+                mode="lines+markers",
+                name=target.label,
+                line=dict(color=OKABE_ITO["vermillion"], dash=dash, width=2),
+                marker=dict(symbol="diamond"),
+                hovertemplate=f"{target.label}<br>%{{x}}: %{{y:.1f}}%<br>{target.source}<extra></extra>",
+            )
+        )
+    return fig
+
+
 def survey_prevalence_line(
-    periods: Sequence[str], values: Sequence[float], *, area_label: str, target: float | None, stamp: Stamp
+    periods: Sequence[str],
+    values: Sequence[float],
+    *,
+    area_label: str,
+    targets: Sequence[Target] = (),
+    stamp: Stamp,
 ) -> go.Figure:
-    """Survey (SSGI/SKI) stunting prevalence over time. Routine e-PPGBM data never goes here."""
+    """Survey (SSGI/SKI) stunting prevalence over time, with the published ``targets`` per year.
+    Routine e-PPGBM data never goes here."""
     fig = go.Figure(
         go.Scatter(
             x=list(periods),
@@ -179,16 +206,11 @@ def survey_prevalence_line(
             line=dict(color=OKABE_ITO["blue"], width=3),
         )
     )
-    if target is not None:
-        fig.add_hline(
-            y=target,
-            line_dash="dash",
-            line_color=OKABE_ITO["vermillion"],
-            annotation_text=f"target nasional {fmt.percent(target, None)}",
-            annotation_position="bottom right",
-        )
+    add_targets(fig, targets)
     fig.update_yaxes(title="prevalensi stunting (%)", rangemode="tozero", gridcolor="#eee")
-    fig.update_xaxes(type="category")
+    # years on a linear axis, so a target year after the last survey sits at its true distance
+    fig.update_xaxes(type="linear", dtick=1, gridcolor="#f4f4f4")
+    fig.update_layout(legend=dict(orientation="h", y=-0.25))
     return apply_stamp(fig, stamp, height=320)
 
 

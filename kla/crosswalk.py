@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from kla import fmt
-from kla.measures import MEASURES, Measure
+from kla.catalog import CROSSWALK, Measure
 from kla.scoring import exact
 
 EPS = 1e-9
@@ -38,7 +38,7 @@ class CrosswalkRule:
 
     @property
     def measure_info(self) -> Measure:
-        return MEASURES[self.measure]
+        return CROSSWALK[self.measure]
 
     def qualifies(self, value: float, threshold: float) -> bool:
         if self.measure_info.lower_is_better:
@@ -71,10 +71,10 @@ def parse_crosswalk(
         if ind is None:
             bad(f"{where} menunjuk indikator '{code}' yang tidak ada di rulebook", pos, "indicator")
             continue
-        if measure not in MEASURES:
+        if measure not in CROSSWALK:
             bad(
                 f"{where} (indikator {code}) menunjuk ukuran '{measure}' yang tidak dikenal; "
-                f"ukuran yang dikenal: {', '.join(sorted(MEASURES))}",
+                f"ukuran yang dikenal: {', '.join(sorted(CROSSWALK))}",
                 pos,
                 "measure",
             )
@@ -101,7 +101,7 @@ def parse_crosswalk(
                     pos,
                     "steps",
                 )
-        lower = MEASURES[measure].lower_is_better
+        lower = CROSSWALK[measure].lower_is_better
         thresholds = [t for t, _ in steps]
         points = [p for _, p in steps] + [otherwise]
         ordered = all((b > a) if lower else (b < a) for a, b in zip(thresholds, thresholds[1:], strict=False))
@@ -182,7 +182,7 @@ class Reading:
     """One measured value a rule reads, with where it comes from (survey and routine are different measures)."""
 
     value: float
-    series: str  # "survei" | "rutin" (kla.measures.SURVEY / ROUTINE)
+    series: str  # "survei" | "rutin" (kla.catalog.SURVEY / ROUTINE)
     source: str  # e.g. "SSGI", "e-PPGBM"
     period: str
 
@@ -202,7 +202,7 @@ class RuleInput:
     points: float | None  # None: no value, so the rule does not count
 
     def describe(self) -> str:
-        m = MEASURES[self.measure]
+        m = CROSSWALK[self.measure]
         if self.value is None:
             return f"{m.label}: belum ada data (tidak dihitung)"
         where = f" ({self.reading.describe()})" if self.reading else " (skenario)"
@@ -255,7 +255,7 @@ class Scenario:
         )
 
     def sentence(self) -> str:
-        m = MEASURES[self.measure]
+        m = CROSSWALK[self.measure]
         label = m.label[0].lower() + m.label[1:]
         if self.reading is None:
             change = f"Jika {label} menjadi {m.fmt(self.new_value)} (belum ada data sekarang)"
@@ -276,7 +276,7 @@ class Scenario:
             move = f"tetap {fmt.number(self.current_points)} poin"
         cap = ""
         if self.limited_by:
-            names = ", ".join(MEASURES[c].label.lower() for c in self.limited_by)
+            names = ", ".join(CROSSWALK[c].label.lower() for c in self.limited_by)
             cap = f" (dibatasi oleh {names})"
         return f"{change}, indikator {self.indicator_number} {move}{cap}, total menjadi {fmt.number(self.new_total)}."
 

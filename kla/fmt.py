@@ -156,3 +156,21 @@ def metric_delta(x: object, decimals: int | None = None) -> str:
 def number_list(values: Iterable[object], decimals: int | None = None) -> str:
     """Several numbers in one text: ``"0; 10,25; 20,5"`` (``"; "``, as a comma would be ambiguous)."""
     return LIST_SEP.join(number(v, decimals) for v in values)
+
+
+# ----------------------------------------------------------------------------- months
+#: Indonesian month names (the one table; parsers of user files keep their own spelling variants).
+BULAN = (
+    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
+    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+)  # fmt: skip
+#: Three-letter abbreviations: ``Jan`` … ``Agu`` … ``Des``.
+BULAN_SINGKAT = tuple(name[:3] for name in BULAN)
+
+
+def month_label(when: object) -> str:
+    """``"Des 2025"``: Indonesian month abbreviation and year, whatever the machine's locale."""
+    import pandas as pd
+
+    ts = pd.Timestamp(when)
+    return f"{BULAN_SINGKAT[ts.month - 1]} {ts.year}"

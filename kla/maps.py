@@ -23,6 +23,7 @@ Why the figures are built this way
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Sequence
@@ -35,8 +36,19 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from kla import fmt
+from kla.catalog import (  # noqa: F401 - ClassScale and the palettes are re-exported for the map's users
+    BLUES,
+    CATALOG,
+    INF,
+    MAP_CHOICES,
+    RDBU_REV,
+    YLORRD,
+    ClassScale,
+    MapChoice,
+    Measure,
+)
 from kla.charts import FONT, Stamp
-from kla.nutrition import MEASURES as NUTRITION_MEASURES
+from kla.nutrition import wilson_interval
 from kla.nutrition_view import flag_text
 from kla.privacy import SUPPRESS_BELOW
 
@@ -46,177 +58,14 @@ BORDER = "#ffffff"
 MIN_DENOMINATOR = 30  # rates from fewer children than this swing wildly month to month
 LOW_COVERAGE_PCT = 70.0  # below this share of the target measured, a rate may not represent the area
 
-# ColorBrewer (Brewer, Harrower 2003), marked colour-blind safe on colorbrewer2.org.
-YLORRD = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026", "#800026")
-RDBU_REV = ("#2166ac", "#67a9cf", "#d1e5f0", "#f7f7f7", "#fddbc7", "#ef8a62", "#b2182b")  # fall=blue, rise=red
-BLUES = ("#eff3ff", "#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c")  # neutral counts (no good/bad)
+MapMeasure = Measure  # what a map draws is a catalogue measure (or a change derived from one)
+#: Measures the map can colour: the catalogue entries with a class scale.
+MEASURES: dict[str, Measure] = {k: m for k, m in CATALOG.items() if m.scale is not None}
 
 
 def fmt_num(value: float | None, decimals: int = 0) -> str:
     """Indonesian number with fixed ``decimals`` (:func:`kla.fmt.number`): ``12.345,5``, ``−3``, ``–`` if missing."""
     return fmt.number(value, decimals)
-
-
-def _fmt_break(value: float) -> str:
-    """A class edge with only the decimals it needs (``2``, ``2,5``), signed for diverging scales."""
-    for decimals in range(3):
-        if abs(round(value, decimals) - value) < 1e-6:
-            return fmt_num(value, decimals)
-    return fmt_num(value, 2)
-
-
-@dataclass(frozen=True)
-class ClassScale:
-    """Fixed class breaks and one colour per class.
-
-    ``breaks`` has one more element than ``colours``; class ``i`` is ``breaks[i] <= v < breaks[i+1]``
-    (the last class includes its upper edge). ``-inf``/``inf`` make open-ended classes.
-    """
-
-    breaks: tuple[float, ...]
-    colours: tuple[str, ...]
-    kind: str = "sequential"  # "sequential" | "diverging"
-
-    def __post_init__(self) -> None:
-        if len(self.breaks) != len(self.colours) + 1:
-            raise ValueError("breaks must have exactly one more element than colours")
-        if list(self.breaks) != sorted(self.breaks):
-            raise ValueError("breaks must increase")
-
-    @property
-    def n(self) -> int:
-        return len(self.colours)
-
-    def classify(self, value: float | None) -> int | None:
-        """Class index of ``value``, None for missing. Values outside the range go to the end classes."""
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return None
-        for i in range(self.n):
-            if value < self.breaks[i + 1]:
-                return i
-        return self.n - 1
-
-    def labels(self, unit: str = "") -> list[str]:
-        """Legend text per class, e.g. ``"< 2,5 %"``, ``"2,5 – 10 %"``, ``"≥ 30 %"``."""
-        suffix = f" {unit}" if unit else ""
-        out = []
-        for lo, hi in zip(self.breaks[:-1], self.breaks[1:], strict=True):
-            if math.isinf(lo):
-                out.append(f"< {_fmt_break(hi)}{suffix}")
-            elif math.isinf(hi):
-                out.append(f"≥ {_fmt_break(lo)}{suffix}")
-            else:
-                out.append(f"{_fmt_break(lo)} – {_fmt_break(hi)}{suffix}")
-        return out
-
-    def colorscale(self) -> list[list[Any]]:
-        """Stepped plotly colour scale over class indices ``0 .. n-1`` (zmin -0.5, zmax n-0.5)."""
-        scale: list[list[Any]] = []
-        for i, colour in enumerate(self.colours):
-            scale.append([i / self.n, colour])
-            scale.append([(i + 1) / self.n, colour])
-        return scale
-
-
-@dataclass(frozen=True)
-class MapMeasure:
-    """A measure the map can show: label, unit, how to colour it."""
-
-    key: str
-    label: str
-    unit: str  # short unit for legends: "anak", "%", "poin"
-    scale: ClassScale
-    decimals: int = 0
-    description: str = ""
-    higher_is_worse: bool = True
-
-
-INF = math.inf
-MEASURES: dict[str, MapMeasure] = {
-    m.key: m
-    for m in (
-        MapMeasure(
-            "stunting_cases_routine",
-            "Balita stunting (jumlah, data rutin)",
-            "anak",
-            ClassScale((0, 50, 100, 200, 400, 800, INF), YLORRD[:6]),
-            description="Jumlah balita pendek + sangat pendek (TB/U < −2 SD) yang tercatat di data rutin "
-            "(e-PPGBM/Dinkes). Jumlah, bukan prevalensi: bergantung pada banyaknya balita dan cakupan pengukuran.",
-        ),
-        MapMeasure(
-            "stunting_rate_routine",
-            "Balita stunting per 100 balita (data rutin)",
-            "%",
-            ClassScale((0, 2, 4, 6, 8, 10, INF), YLORRD[:6]),
-            decimals=1,
-            description="Kasus stunting data rutin dibagi jumlah balita yang dilaporkan bersama angka itu. "
-            "Bukan prevalensi survei (SSGI/SKI) dan tidak boleh dibandingkan dengannya.",
-        ),
-        MapMeasure(
-            "stunting_prevalence",
-            "Prevalensi stunting (balita diukur)",
-            "%",
-            # Edges include the WHO/UNICEF 2018 thresholds (2.5 / 10 / 20 / 30 %); the "low" band is
-            # split at 5 and 7.5 % because routine (e-PPGBM) prevalence sits there and would otherwise
-            # paint every area the same colour.
-            ClassScale((0, 2.5, 5, 7.5, 10, 20, 30, INF), YLORRD),
-            decimals=1,
-            description="Balita TB/U < −2 SD dibagi balita yang diukur. Batas kelas memuat ambang WHO/UNICEF "
-            "2018 (2,5 / 10 / 20 / 30 %); kelas 2,5–10 % dibagi lagi agar beda antarwilayah pada data rutin "
-            "terlihat. Batas kelas sama untuk semua bulan.",
-        ),
-        MapMeasure(
-            "wasting_prevalence",
-            "Prevalensi wasting (gizi kurang + gizi buruk)",
-            "%",
-            # WHO/UNICEF 2018 prevalence thresholds for wasting.
-            ClassScale((0, 2.5, 5, 10, 15, INF), YLORRD[:5]),
-            decimals=1,
-            description="Balita BB/TB < −2 SD dibagi balita yang diukur. Ambang kelas WHO/UNICEF 2018.",
-        ),
-        MapMeasure(
-            "underweight_prevalence",
-            "Prevalensi berat badan kurang (underweight)",
-            "%",
-            ClassScale((0, 5, 10, 20, 30, INF), YLORRD[:5]),
-            decimals=1,
-            description="Balita BB/U < −2 SD dibagi balita yang diukur.",
-        ),
-        MapMeasure(
-            "measured",
-            "Balita diukur",
-            "anak",
-            ClassScale((0, 500, 1000, 2000, 5000, 10000, INF), BLUES),
-            description="Jumlah balita yang diukur pada bulan itu (satu kali per anak per bulan).",
-            higher_is_worse=False,
-        ),
-        MapMeasure(
-            "severe_wasting_cases",
-            "Gizi buruk (jumlah kasus)",
-            "anak",
-            ClassScale((0, 5, 10, 20, 40, INF), YLORRD[:5]),
-            description="Jumlah kasus gizi buruk (BB/TB < −3 SD) yang dilaporkan Dinkes.",
-        ),
-        MapMeasure(
-            "coverage",
-            "Cakupan pengukuran balita",
-            "%",
-            ClassScale((0, 50, 70, 80, 90, 100), tuple(reversed(YLORRD[:5]))),
-            decimals=1,
-            description="Balita diukur dibagi balita sasaran. Cakupan rendah membuat angka stunting tidak mewakili.",
-            higher_is_worse=False,
-        ),
-        MapMeasure(
-            "kla_achievement",
-            "Capaian indikator KLA",
-            "%",
-            ClassScale((0, 20, 40, 60, 80, 100), tuple(reversed(YLORRD[:5]))),
-            decimals=0,
-            description="Poin diperoleh dibagi poin maksimum indikator menurut rulebook aktif.",
-            higher_is_worse=False,
-        ),
-    )
-}
 
 
 def change_measure(base: MapMeasure, *, relative: bool = False) -> MapMeasure:
@@ -231,14 +80,15 @@ def change_measure(base: MapMeasure, *, relative: bool = False) -> MapMeasure:
         scale = ClassScale((-INF, -200, -100, -20, 20, 100, 200, INF), RDBU_REV, kind="diverging")
         unit, decimals = base.unit, 0
     colours = scale.colours if base.higher_is_worse else tuple(reversed(scale.colours))
-    return MapMeasure(
+    return dataclasses.replace(
+        base,
         key=f"{base.key}__change",
-        label=f"Perubahan {base.label[0].lower()}{base.label[1:]}",
+        map_label=f"Perubahan {base.map_label[0].lower()}{base.map_label[1:]}",
         unit=unit,
         scale=ClassScale(scale.breaks, colours, kind="diverging"),
         decimals=decimals,
         description=f"Selisih antara dua periode (periode akhir − periode awal). {base.description}",
-        higher_is_worse=base.higher_is_worse,
+        targets=(),
     )
 
 
@@ -259,21 +109,6 @@ VALUE_COLUMNS = (
     "value_text",  # overrides the printed value, e.g. "< 5" for a suppressed small count
 )
 _TEXT_COLUMNS = ("name", "source", "period", "flag", "value_text")
-
-
-def wilson_interval(cases: float, n: float, z: float = 1.96) -> tuple[float, float]:
-    """95 % Wilson score interval for ``cases / n`` in percent; (nan, nan) when n <= 0.
-
-    Wilson rather than the normal approximation because rates here are often a few percent of a
-    few hundred children, where the normal interval can go below zero.
-    """
-    if not n or n <= 0 or cases is None or math.isnan(cases):
-        return (math.nan, math.nan)
-    p = cases / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (100 * max(0.0, centre - half), 100 * min(1.0, centre + half))
 
 
 def flag_reason(
@@ -422,74 +257,15 @@ class MapInputs:
     kla: pd.DataFrame
 
 
-@dataclass(frozen=True)
-class Choice:
-    """One entry of the page's measure selector: which measure, from which data, how read."""
-
-    key: str
-    measure: MapMeasure
-    source: str  # "nutrition" | "published" | "kla"
-    field: str  # nutrition: rate prefix or column; published: indicator (or derived key)
-    kind: str  # "rate" | "count" | "share"
-    source_label: str
-
-
-NUTRITION_LABEL = "data rutin Dinkes (e-PPGBM / rekap)"
-PUBLISHED_LABEL = "angka terbitan (berita / Dinkes)"
-CHOICES: dict[str, Choice] = {
-    c.key: c
-    for c in (
-        Choice("gizi_stunting", MEASURES["stunting_prevalence"], "nutrition", "stunting", "rate", NUTRITION_LABEL),
-        Choice("gizi_wasting", MEASURES["wasting_prevalence"], "nutrition", "wasting", "rate", NUTRITION_LABEL),
-        Choice(
-            "gizi_underweight", MEASURES["underweight_prevalence"], "nutrition", "underweight", "rate", NUTRITION_LABEL
-        ),
-        Choice("gizi_buruk", MEASURES["severe_wasting_cases"], "nutrition", "severe_wasted", "count", NUTRITION_LABEL),
-        Choice("cakupan", MEASURES["coverage"], "nutrition", "coverage_pct", "share", NUTRITION_LABEL),
-        Choice("diukur", MEASURES["measured"], "nutrition", "measured", "count", NUTRITION_LABEL),
-        Choice(
-            "terbitan_stunting",
-            MEASURES["stunting_cases_routine"],
-            "published",
-            "stunting_cases_routine",
-            "count",
-            PUBLISHED_LABEL,
-        ),
-        Choice(
-            "terbitan_stunting_per100",
-            MEASURES["stunting_rate_routine"],
-            "published",
-            "stunting_rate_routine",
-            "rate",
-            PUBLISHED_LABEL,
-        ),
-        Choice(
-            "terbitan_gizi_buruk",
-            MEASURES["severe_wasting_cases"],
-            "published",
-            "severe_wasting_cases",
-            "count",
-            PUBLISHED_LABEL,
-        ),
-        Choice("kla", MEASURES["kla_achievement"], "kla", "kla", "share", "penilaian mandiri KLA"),
-    )
-}
-# Map field -> kla.nutrition.MEASURES key: its case and denominator columns, and its flags.
-_FIELD_MEASURE = {
-    "stunting": "stunting",
-    "wasting": "wasting",
-    "underweight": "underweight",
-    "severe_wasted": "severe_wasting",
-}
-_NUTRITION_DENOMINATOR = {f: NUTRITION_MEASURES[m][1] for f, m in _FIELD_MEASURE.items()}
-# Case counts behind each rate: a rate with its denominator would reveal a small count.
-_NUTRITION_NUMERATOR = {f: NUTRITION_MEASURES[m][0] for f, m in _FIELD_MEASURE.items()}
+Choice = MapChoice
+#: The map's selector (:data:`kla.catalog.MAP_CHOICES`).
+CHOICES = MAP_CHOICES
 
 
 def choice_label(key: str) -> str:
     """Selector text: measure label and where it comes from."""
     c = CHOICES[key]
-    return f"{c.measure.label} — {c.source_label}"
+    return f"{c.measure.map_label} — {c.source_label}"
 
 
 def _nutrition_rows(inputs: MapInputs, level: str) -> pd.DataFrame:
@@ -581,14 +357,15 @@ def _nutrition_values(inputs: MapInputs, choice: Choice, level: str, period: str
     # One figure per area: e-PPGBM (individual records) before a recap sheet when both exist.
     rows = rows.sort_values("source_type").drop_duplicates("area_code", keep="first")
     field = choice.field
+    m = choice.measure  # its numerator and denominator columns come from the catalogue
     nan = pd.Series(math.nan, index=rows.index)
     if choice.kind == "rate":
         value, lo, hi = rows[f"{field}_pct"], rows[f"{field}_lo"], rows[f"{field}_hi"]
-        denominator = rows[_NUTRITION_DENOMINATOR[field]]
+        denominator = rows[m.denominator]
     else:
         value, lo, hi = rows[field], nan, nan
-        denominator = rows["sasaran"] if field in ("coverage_pct", "measured") else rows[_NUTRITION_DENOMINATOR[field]]
-        if field in _NUTRITION_DENOMINATOR:  # a measure the area did not report (n = 0): no data, not 0 cases
+        denominator = rows["sasaran"] if m.denominator is None else rows[m.denominator]
+        if m.denominator is not None:  # a measure the area did not report (n = 0): no data, not 0 cases
             value = value.where(denominator > 0)
     out = pd.DataFrame(
         {
@@ -604,13 +381,13 @@ def _nutrition_values(inputs: MapInputs, choice: Choice, level: str, period: str
             ],
             "period": period,
             # the Gizi Anak page's wording; small n judged on this measure's own denominator
-            "flag": flag_text(rows, _FIELD_MEASURE.get(field)),
+            "flag": flag_text(rows, m.key if m.denominator else None),
         }
     )
     if choice.kind == "count":
         out["value_text"] = [f"< {SUPPRESS_BELOW}" if 0 < v < SUPPRESS_BELOW else "" for v in out["value"]]
-    elif choice.kind == "rate" and field in _NUTRITION_NUMERATOR:
-        cases = pd.to_numeric(rows[_NUTRITION_NUMERATOR[field]], errors="coerce").to_numpy(dtype=float)
+    elif choice.kind == "rate" and m.numerator:
+        cases = pd.to_numeric(rows[m.numerator], errors="coerce").to_numpy(dtype=float)
         small = (cases > 0) & (cases < SUPPRESS_BELOW)
         out["value_text"] = [f"< {SUPPRESS_BELOW} kasus (disamarkan)" if h else "" for h in small]
         out.loc[small, ["ci_low", "ci_high"]] = math.nan  # the interval would give the count away
@@ -673,7 +450,7 @@ def trend_figure(trend: pd.DataFrame, *, measure: MapMeasure, stamp: Stamp) -> g
             text=[_value_text(v, t, measure) for v, t in zip(trend["value"], trend["value_text"], strict=True)],
             customdata=[f or "–" for f in trend["flag"]],
             hovertemplate="%{x}: %{text}<br>Catatan: %{customdata}<extra></extra>",
-            name=measure.label,
+            name=measure.map_label,
         )
     )
     notes = ["lingkaran kosong = baca hati-hati"] if any(flagged) else []
@@ -861,7 +638,7 @@ def choropleth(
                 marker=dict(line=dict(color=BORDER, width=1.2)),
                 customdata=_hover_rows(has, measure),
                 hovertemplate=_HOVER,
-                name=measure.label,
+                name=measure.map_label,
                 showlegend=False,
                 colorbar=dict(
                     title=dict(text=f"{measure.unit}", side="top"),
@@ -1016,7 +793,7 @@ def ranked_bar(values: pd.DataFrame, *, measure: MapMeasure, stamp: Stamp, heigh
             error_x=error,
             customdata=_hover_rows(data, measure),
             hovertemplate=_HOVER,
-            name=measure.label,
+            name=measure.map_label,
         )
     )
     # Value labels as a text-only trace at the far end of bar or interval, whichever is further
@@ -1055,7 +832,7 @@ def ranked_bar(values: pd.DataFrame, *, measure: MapMeasure, stamp: Stamp, heigh
     span = (hi - lo) or 1.0
     fig.update_layout(
         xaxis=dict(
-            title=dict(text=f"{measure.label} ({measure.unit})", font=dict(size=12)),
+            title=dict(text=f"{measure.map_label} ({measure.unit})", font=dict(size=12)),
             range=[lo - (0.25 * span if lo < 0 else 0), hi + 0.25 * span],
             gridcolor="#eee",
             zeroline=True,

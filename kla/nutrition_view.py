@@ -30,9 +30,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from kla import fmt
+from kla import catalog, fmt
 from kla.eppgbm import puskesmas_label
-from kla.nutrition import COVERAGE_TARGET, MEASURES, SMALL_N, add_rates, month_label
+from kla.fmt import month_label
+from kla.nutrition import COVERAGE_TARGET, SMALL_N, add_rates
 from kla.privacy import SUPPRESS_BELOW
 
 
@@ -127,7 +128,7 @@ def measure_flags(d: pd.DataFrame, measure: str | None = None) -> pd.DataFrame:
     for col in FLAG_LABELS:
         out[col] = d[col].fillna(False).astype(bool) if col in d.columns else False
     if measure is not None:
-        den = MEASURES[measure][1]
+        den = (catalog.RATES.get(measure) or catalog.CATALOG[measure]).denominator
         if den in d.columns:
             n = pd.to_numeric(d[den], errors="coerce")
             measured = pd.to_numeric(d["measured"], errors="coerce") if "measured" in d.columns else n
@@ -249,12 +250,12 @@ class Metric:
 
 def short_label(measure: str) -> str:
     """``"Stunting"`` from ``"Stunting (TB/U < −2 SD)"``."""
-    return MEASURES[measure][2].split(" (")[0].split(":")[0]
+    return catalog.rate(measure).rate_label.split(" (")[0].split(":")[0]
 
 
 def headline(row: pd.Series, *, measure: str, period: pd.Timestamp) -> list[Metric]:
     """The four metrics above the ranking, through the one suppression rule."""
-    num, den, _ = MEASURES[measure]
+    num, den = catalog.rate(measure).nutrition
     cases = row[num]
     if is_small(cases):
         rate, helptext = (
@@ -292,11 +293,6 @@ def has_sasaran(rows: pd.DataFrame) -> bool:
 
 
 # ----------------------------------------------------------------------------- figures
-#: National stunting targets (domain.md §6.3): (label, {year: %}, source).
-TARGETS = (
-    ("Target RPJMN 2020–2024 (14%)", {2024: 14.0}, "Perpres 72/2021; kompas.com 2024-05-13"),
-    ("Target RPJMN 2025–2029 (18,8% → 14,2%)", {2025: 18.8, 2029: 14.2}, "Bappenas; harianjogja.com 2025-01-18"),
-)
 WHO_HIGH = 20.0  # WHO prevalence threshold: >= 20% is "high" (de Onis et al. 2019)
 SURVEY_SERIES = {"36.73": "Kota", "36": "Provinsi", "ID": "Nasional"}
 #: Surveys drawn as one connected line: SSGI (2021, 2022, 2024) and SKI 2023 share the SSGI design.
@@ -327,7 +323,7 @@ def survey_trend_figure(pub: pd.DataFrame, *, city_code: str, city_name: str):
     """
     import plotly.graph_objects as go
 
-    from kla.charts import OKABE_ITO, apply_stamp
+    from kla.charts import OKABE_ITO, add_targets, apply_stamp
 
     sv = pub[pub["indicator"] == "stunting_prevalence_survey"].copy()
     sv["year"] = pd.to_numeric(sv["period"].astype(str).str[:4], errors="coerce")
@@ -377,19 +373,7 @@ def survey_trend_figure(pub: pd.DataFrame, *, city_code: str, city_name: str):
                     "<br>survei lain (metode berbeda), tidak disambung ke garis SSGI/SKI<extra></extra>",
                 )
             )
-    for (label, pts, src), dash in zip(TARGETS, ("dot", "dash"), strict=True):
-        xs = sorted(pts)
-        fig.add_trace(
-            go.Scatter(
-                x=xs,
-                y=[pts[x] for x in xs],
-                mode="lines+markers",
-                name=label,
-                line=dict(color=OKABE_ITO["vermillion"], dash=dash, width=2),
-                marker=dict(symbol="diamond"),
-                hovertemplate=f"{label}<br>%{{x}}: %{{y:.1f}}%<br>{src}<extra></extra>",
-            )
-        )
+    add_targets(fig, catalog.measure("stunting_prevalence").targets)
     fig.add_hline(
         y=WHO_HIGH,
         line_dash="longdash",
@@ -422,8 +406,8 @@ def routine_trend_figure(rows: pd.DataFrame, *, measure: str, area_name: str, so
 
     from kla.charts import OKABE_ITO, apply_stamp
 
-    label = MEASURES[measure][2]
-    num_col, den_col, _ = MEASURES[measure]
+    label = catalog.rate(measure).rate_label
+    num_col, den_col = catalog.rate(measure).nutrition
     d = rows.sort_values("period")
     x = d["period"]
     # A month with 1-4 cases shows neither its count nor its rate (the rate and n would reveal it).
@@ -570,7 +554,7 @@ def rank_areas(
     last with no data. Adds ``kecamatan_name``, ``display_name``, ``suppressed``, ``no_data`` and
     ``rank_of`` (how many areas were ranked).
     """
-    num, den, _ = MEASURES[measure]
+    num, den = catalog.rate(measure).nutrition
     d = agg[(agg["source_type"] == source_type) & (agg["period"] == period) & (agg["level"] == level)].copy()
     if areas is not None and level in ("kelurahan", "kecamatan") and not areas.empty:
         universe = areas[areas["level"] == level]
@@ -695,8 +679,8 @@ def ranking_figure(
 
     from kla.charts import OKABE_ITO, apply_stamp
 
-    label = MEASURES[measure][2]
-    num_col, den_col, _ = MEASURES[measure]
+    label = catalog.rate(measure).rate_label
+    num_col, den_col = catalog.rate(measure).nutrition
     no_data = rows["no_data"].astype(bool) if "no_data" in rows.columns else pd.Series(False, index=rows.index)
     d = rows[~no_data]
     d = d[pd.to_numeric(d[den_col], errors="coerce").fillna(0) > 0]
@@ -820,7 +804,7 @@ def ranking_table(rows: pd.DataFrame, *, measure: str) -> pd.DataFrame:
     Diukur, [Sasaran, Cakupan — only when some row has a sasaran], Dikeluarkan (tak masuk akal),
     Catatan mutu data.
     """
-    num, den, _ = MEASURES[measure]
+    num, den = catalog.rate(measure).nutrition
     d = rows
     if "display_name" not in d.columns:
         d = d.assign(display_name=d["area_name"])
@@ -860,7 +844,7 @@ def table_caption(what: str, *, measure: str, month: str, source_label: str) -> 
     """Title, source and date under the ranking table, so a screenshot of it says what it is
     (and DATA CONTOH when it is)."""
     return (
-        f"Tabel peringkat {what}: {MEASURES[measure][2]}, {month} · Sumber: {source_label} (rutin) · "
+        f"Tabel peringkat {what}: {catalog.rate(measure).rate_label}, {month} · Sumber: {source_label} (rutin) · "
         f"1 = prevalensi tertinggi; wilayah dengan 1–{SUPPRESS_BELOW - 1} kasus disamarkan dan tidak ikut "
         "diperingkat"
     )

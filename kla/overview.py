@@ -6,12 +6,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kla import charts, scoring
+from kla import catalog, charts, scoring
 from kla.repository import points_by_code
 from kla.rulebook import Rulebook
-
-# RPJMN 2020–2024 / Perpres 72/2021 target (domain.md §6.3, VERIFIED).
-NATIONAL_STUNTING_TARGET = 14.0
 
 
 @dataclass(frozen=True)
@@ -77,6 +74,6 @@ def survey_chart(published: pd.DataFrame, area_label: str) -> charts.go.Figure |
         rows["period"].tolist(),
         rows["value"].tolist(),
         area_label=area_label,
-        target=NATIONAL_STUNTING_TARGET,
+        targets=catalog.measure("stunting_prevalence").targets,
         stamp=stamp,
     )

@@ -53,6 +53,7 @@ import pandas as pd
 from kla import tabular
 from kla.eppgbm import _MONTHS, puskesmas_key, puskesmas_label
 from kla.errors import Problem, ValidationError
+from kla.fmt import BULAN
 from kla.wilayah import WilayahMatcher
 
 SASARAN_TOLERANCE = 0.10  # diukur may exceed sasaran by at most 10% (moves, late registration)
@@ -101,10 +102,6 @@ GROUPS: dict[str, tuple[tuple[str, str], str]] = {
 }
 REQUIRED_COUNTS = ("diukur", "pendek", "sangat_pendek")
 _GROUP_OF = {c: g for g, (cols, _label) in GROUPS.items() for c in cols}
-_BULAN = (
-    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
-    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
-)  # fmt: skip
 #: abbreviations seen in Indonesian sheets beyond those of the e-PPGBM reader
 _MORE_MONTHS = (("sept", "09"), ("nop", "11"), ("peb", "02"), ("agst", "08"))
 
@@ -185,7 +182,7 @@ def parse_period(text: object) -> dt.date | None:
 
 
 def _label_date(d: dt.date) -> str:
-    return f"{d.day} {_BULAN[d.month - 1]} {d.year}"
+    return f"{d.day} {BULAN[d.month - 1]} {d.year}"
 
 
 def parse_rekap(path: Path, *, matcher: WilayahMatcher) -> ParsedRekap:
@@ -263,7 +260,7 @@ def parse_rekap(path: Path, *, matcher: WilayahMatcher) -> ParsedRekap:
             note(
                 i,
                 "Periode",
-                f"tanggal {_label_date(full)} dibaca sebagai periode {_BULAN[p.month - 1]} {p.year}; "
+                f"tanggal {_label_date(full)} dibaca sebagai periode {BULAN[p.month - 1]} {p.year}; "
                 "baris tetap diimpor",
             )
 

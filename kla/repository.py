@@ -22,6 +22,17 @@ def query(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> pd.Dat
     return con.cursor().execute(sql(name), params).df()
 
 
+def has_relation(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """True when a table or view ``name`` exists in the connection's own database.
+
+    The one "does this table exist" check: parts of the store are optional (nutrition, boundaries,
+    scenarios), and a database built before a part existed simply lacks it. Tables of an attached
+    database (the old file during a rebuild) do not count.
+    """
+    (n,) = con.cursor().execute(sql("relation_exists"), {"name": name}).fetchone()
+    return n > 0
+
+
 def meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(con.cursor().execute("SELECT key, value FROM meta").fetchall())
 
@@ -121,4 +132,5 @@ def provenance(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def area_names(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return con.cursor().execute("SELECT code, level, name, parent_code FROM wilayah ORDER BY code").df()
+    """``code, level, name, parent_code`` of every area, by code (the one ``wilayah`` query)."""
+    return query(con, "wilayah")

@@ -51,13 +51,12 @@ if compare != "-":
     other = overview.summary_for(ui.load_scores(fp, other_year, other_area), rulebook, year=other_year, area=other_area)
     if other:
         series.append((f"{names.get(other_area, other_area)} {other_year}", other.groups))
-ring_names = [b.name for b in rulebook.bands if b.min > summary.total][:2]
 
 left, right = st.columns(2)
 with left:
     radar = charts.cluster_radar(
         series,
-        rings=analysis.band_rings(rulebook, ring_names),
+        rings=analysis.rings_above(rulebook, summary.total, 2),
         stamp=charts.Stamp(f"Capaian per klaster, {area_label} {year}", source, str(year), sample),
     )
     ui.plot(radar, key="klaster_radar")

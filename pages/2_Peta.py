@@ -77,7 +77,7 @@ if earlier is not None:
     sample = sample or maps.is_sample(inputs, key, level, earlier)
     when = f"{earlier} → {period}"
 stamp = Stamp(
-    title=f"{measure.label}<br><sup>per {level} · {city_name} · {when}</sup>",
+    title=f"{measure.map_label}<br><sup>per {level} · {city_name} · {when}</sup>",
     source=choice.source_label,
     data_date=when,
     sample=sample,
@@ -98,7 +98,7 @@ with left:
     )
 with right:
     ui.plot(maps.ranked_bar(values, measure=measure, stamp=stamp, height=options.height), MapKeys.BAR)
-st.caption(f"**{measure.label}.** {measure.description}")
+st.caption(f"**{measure.map_label}.** {measure.description}")
 
 # ---------------------------------------------------------------- chosen area (carried across pages)
 codes = areas["code"].tolist()
@@ -131,7 +131,7 @@ if picked:
     with c1:
         if len(trend):
             trend_stamp = Stamp(
-                f"{choice.measure.label}<br><sup>{LEVEL_LABEL[level]} {names[picked]}</sup>",
+                f"{choice.measure.map_label}<br><sup>{LEVEL_LABEL[level]} {names[picked]}</sup>",
                 choice.source_label,
                 f"{trend['period'].iloc[0]} – {trend['period'].iloc[-1]}",
                 sample=any(maps.is_sample(inputs, key, level, p) for p in trend["period"]),

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from kla import catalog, fmt, ui
 from kla import nutrition_view as nu
-from kla import ui
 
 ui.page_setup("Gizi Anak", "🥗")
 st.title("Gizi Anak")
@@ -39,7 +39,9 @@ if agg.empty:
 sources = [s for s in nu.SOURCE_LABELS if s in set(agg["source_type"])]
 c1, c2, c3, c4 = st.columns([1, 2, 1, 2])
 source = c1.radio("Sumber rutin", sources, format_func=nu.SOURCE_LABELS.get, key=ui.GiziKeys.SOURCE)
-measure = c2.selectbox("Ukuran", list(nu.MEASURES), format_func=lambda m: nu.MEASURES[m][2], key=ui.GiziKeys.MEASURE)
+measure = c2.selectbox(
+    "Ukuran", list(catalog.RATES), format_func=lambda m: catalog.rate(m).rate_label, key=ui.GiziKeys.MEASURE
+)
 month_opts = nu.period_options(agg, source)
 month_labels = dict(month_opts)
 periods = [p for p, _ in month_opts]
@@ -64,7 +66,7 @@ if notice:
     st.warning(notice)
 src_label = nu.SOURCE_LABELS[source] + (" — DATA CONTOH" if sample else "")
 area_name = labels[area].strip(" ·")
-month = nu.month_label(period)
+month = fmt.month_label(period)
 
 left, right = st.columns([3, 2])
 with left:

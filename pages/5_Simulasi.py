@@ -3,8 +3,8 @@
 import streamlit as st
 
 from kla import analysis, analysis_data, charts, config, crosswalk, fmt, overview, ui, whatif
+from kla.catalog import CROSSWALK
 from kla.errors import KlaError
-from kla.measures import MEASURES
 from kla.repository import points_by_code
 
 ui.page_setup("Simulasi", "🎛️")
@@ -123,7 +123,7 @@ with left:
     if linked_measures:
         with st.expander("Hitung indikator dari ukuran kesehatan (crosswalk, aturan ilustratif)", expanded=False):
             for m in linked_measures:
-                info = MEASURES[m]
+                info = CROSSWALK[m]
                 inds = sorted({r.indicator for r in rulebook.crosswalk if r.measure == m})
                 a, b = st.columns([1, 1])
                 a.checkbox(
@@ -145,7 +145,7 @@ with right:
             (f"skenario ({fmt.number(result.total)})", result.groups),
             (f"{year} sebenarnya ({fmt.number(actual.total)})", actual.groups),
         ],
-        rings=analysis.band_rings(rulebook, [b.name for b in rulebook.bands if b.min > actual.total][:1]),
+        rings=analysis.rings_above(rulebook, actual.total),
         stamp=charts.Stamp(f"Skenario vs {year}, {area_label}", f"{source}; skenario what-if", str(year), sample),
     )
     ui.plot(radar, key="simulasi_radar")

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from kla import analysis, analysis_charts, charts, fmt, ui
-from kla.measures import MEASURES
+from kla import analysis, analysis_charts, catalog, charts, fmt, ui
+from kla.catalog import CROSSWALK
 
 ui.page_setup("Kecamatan", "🏘️")
 fp = ui.database_fingerprint()
@@ -71,13 +71,13 @@ if st.session_state.get(ui.Keys.XWALK_AREA) not in xw_areas:
 measures = list(dict.fromkeys(r.measure for r in rulebook.crosswalk))
 a, b, c = st.columns(3)
 xw_area = a.selectbox("Wilayah", xw_areas, key=ui.Keys.XWALK_AREA, format_func=lambda x: names.get(x, x))
-measure = b.selectbox("Ukuran", measures, key=ui.Keys.XWALK_MEASURE, format_func=lambda m: MEASURES[m].label)
+measure = b.selectbox("Ukuran", measures, key=ui.Keys.XWALK_MEASURE, format_func=lambda m: CROSSWALK[m].label)
 latest = analysis.latest_measures(ui.load_measure_values(fp))
 now = analysis.current_value(latest, xw_area, measure)
-if ui.Keys.XWALK_VALUE not in st.session_state:
-    st.session_state[ui.Keys.XWALK_VALUE] = 14.0
+if ui.Keys.XWALK_VALUE not in st.session_state:  # start from the measure's published target (kla.catalog)
+    st.session_state[ui.Keys.XWALK_VALUE] = catalog.latest_target(measure) or 0.0
 value = c.number_input(
-    f"Jika {MEASURES[measure].label.lower()} menjadi ({MEASURES[measure].unit})",
+    f"Jika {CROSSWALK[measure].label.lower()} menjadi ({CROSSWALK[measure].unit})",
     min_value=0.0,
     max_value=100.0,
     step=0.5,
@@ -111,7 +111,7 @@ with left:
         sc,
         max_points=rulebook.indicator(rule.indicator).max_points,
         stamp=charts.Stamp(
-            f"Aturan {MEASURES[measure].label} → indikator {sc.indicator_number}",
+            f"Aturan {CROSSWALK[measure].label} → indikator {sc.indicator_number}",
             ("aturan ilustratif" if rule.illustrative else "aturan rulebook")
             + "; ukuran: "
             + (reading.describe() if reading else "belum ada data"),

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from kla import analysis, analysis_data, overview, repository
+from kla.catalog import CROSSWALK
 from kla.config import load_city
 from kla.db import connect_readonly
-from kla.measures import MEASURES
 from kla.rulebook import load_rulebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,7 +109,7 @@ def test_measures_keep_survey_and_routine_apart(con) -> None:
 
 def test_nutrition_query_uses_the_catalogue_columns() -> None:
     sql = (ROOT / "kla/sql/analysis_measures_nutrition.sql").read_text()
-    for code, m in MEASURES.items():
+    for code, m in CROSSWALK.items():
         if m.nutrition:
             num, den = m.nutrition
             assert re.search(rf"'{code}'.*?100\.0 \* {num} / {den}", sql, re.S), code

@@ -38,11 +38,22 @@ def test_text_labels_built_in_python_are_indonesian() -> None:
     lost = [LostPoints("I11", 11, "Prevalensi gizi", "K3", "Dinkes", 10.5, 42.0)]
     bar = charts.lost_points_bar(lost, stamp=charts.Stamp("Judul", "BPS", "2024"))
     assert list(bar.data[0].text) == ["\u221231,5"]
+    from kla.catalog import STUNTING_TARGETS
+
     line = charts.survey_prevalence_line(
-        ["2022", "2023"], [22.25, 21.0], area_label="Kota", target=14.0, stamp=charts.Stamp("Judul", "BPS", "2024")
+        ["2022", "2023"],
+        [22.25, 21.0],
+        area_label="Kota",
+        targets=STUNTING_TARGETS,
+        stamp=charts.Stamp("Judul", "BPS", "2024"),
     )
     assert list(line.data[0].text) == ["22,3%", "21,0%"]
-    assert [a.text for a in line.layout.annotations] == ["target nasional 14%"]
+    # the one target series (kla.catalog), its labels with decimal commas, drawn at its own years
+    targets = [(t.name, list(t.x), list(t.y)) for t in line.data[1:]]
+    assert targets == [
+        ("Target RPJMN 2020–2024 (14%)", [2024], [14.0]),
+        ("Target RPJMN 2025–2029 (18,8% → 14,2%)", [2025, 2029], [18.8, 14.2]),
+    ]
 
 
 def test_analysis_chart_labels_are_indonesian() -> None:

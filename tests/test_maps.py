@@ -111,9 +111,14 @@ def test_fmt_num_indonesian() -> None:
 
 
 def test_wilson_interval_kasemen_2021() -> None:
+    """The map's intervals are the one Wilson interval of kla.nutrition (z = 1.96)."""
+    from kla.nutrition import wilson_interval
+
+    assert maps.wilson_interval is wilson_interval
     lo, hi = maps.wilson_interval(792, 11108)
     assert lo == pytest.approx(6.66, abs=0.02) and hi == pytest.approx(7.62, abs=0.02)
     assert all(math.isnan(x) for x in maps.wilson_interval(3, 0))
+    assert all(math.isnan(x) for x in maps.wilson_interval(math.nan, 100))
 
 
 def test_flag_reason() -> None:

@@ -44,6 +44,14 @@ def test_wilson_interval(k: int, n: int, lo: float, hi: float) -> None:
     assert a[0] == pytest.approx(lo, abs=1e-4) and b[0] == pytest.approx(hi, abs=1e-4)
 
 
+def test_one_wilson_z_of_1_96() -> None:
+    """One interval, one z for the whole dashboard (issue 10): 1.96, as printed in reports."""
+    from kla import nutrition
+
+    assert nutrition.Z95 == 1.96
+    assert wilson.__defaults__ == (1.96,)
+
+
 def test_wilson_zero_denominator_is_missing() -> None:
     p, a, b = wilson(np.array([0]), np.array([0]))
     assert np.isnan(p[0]) and np.isnan(a[0]) and np.isnan(b[0])
@@ -244,7 +252,10 @@ def test_page_area_selection_filters(page: AppTest) -> None:
 
 
 def test_page_every_measure(page: AppTest) -> None:
-    for m in nutrition.MEASURES:
+    from kla.catalog import RATES
+
+    assert list(RATES) == ["stunting", "severe_stunting", "wasting", "severe_wasting", "underweight"]
+    for m in RATES:
         page.selectbox(key="gizi_ukuran").set_value(m).run()
         assert not page.exception, m
 
@@ -416,7 +427,7 @@ def test_routine_trend_hides_months_with_one_to_four_cases() -> None:
     ("when", "label"), [("2025-12-01", "Des 2025"), ("2024-05-15", "Mei 2024"), ("2023-08-01", "Agu 2023")]
 )
 def test_month_labels_are_indonesian(when: str, label: str) -> None:
-    from kla.nutrition import month_label
+    from kla.fmt import month_label
 
     assert month_label(when) == label
 

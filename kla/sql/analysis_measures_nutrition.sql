@@ -1,5 +1,5 @@
 -- Routine (e-PPGBM / recap) prevalences per month for the city and each kecamatan, from nutrition_agg:
--- one row per area, month and measure. Numerators and denominators match kla/measures.py (a test
+-- one row per area, month and measure. Numerators and denominators match kla/catalog.py (a test
 -- checks this). The small-denominator flag is judged on each measure's own n (the stored
 -- flag_small_n is stunting's).
 WITH base AS (
