@@ -126,10 +126,13 @@ def scenarios_from_artifact(db: Path) -> list[dict]:
     return list(out.values())
 
 
-def migrate_scenarios(db: Path, city: config.CityConfig | None = None) -> Callable[[], None]:
+def migrate_scenarios(
+    db: Path, city: config.CityConfig | None = None, notes: list[str] | None = None
+) -> Callable[[], None]:
     """Once: move the scenarios of an old-style artifact ``db`` into ``scenarios.json``.
 
-    Does nothing when the store exists or ``db`` holds none. Returns an undo (removes the file).
+    Does nothing when the store exists or ``db`` holds none; otherwise appends a line to ``notes``.
+    Returns an undo (removes the file).
     """
     from kla import store
 
@@ -142,7 +145,10 @@ def migrate_scenarios(db: Path, city: config.CityConfig | None = None) -> Callab
     with scenarios_lock(path):
         if path.exists():
             return lambda: None
-        return store.write_records_file(path, _text(found))
+        undo = store.write_records_file(path, _text(found))
+    if notes is not None:
+        notes.append(f"{len(found)} skenario dari {db.name} lama dipindahkan ke {path} (sekali saja).")
+    return undo
 
 
 def backup(dest: Path, city: config.CityConfig | None = None) -> list[Path]:

@@ -665,6 +665,12 @@ def _swap_in(
             if copy_from_existing:
                 shutil.copyfile(db, tmp)
             con = duckdb.connect(str(tmp))
+            # an old-style database (imports but no records yet): its imported rows move into the records
+            moving = (
+                con.execute(f"SELECT count(*) FROM provenance WHERE {RECORD_SOURCES}").fetchone()[0]  # noqa: S608
+                if copy_from_existing and plan.imports and not imports.exists()
+                else 0
+            )
             con.execute("BEGIN TRANSACTION")
             yield con
             validate(con)
@@ -677,7 +683,12 @@ def _swap_in(
             try:
                 if plan.imports:
                     undos.append(write_imports_records(tmp, imports))
-                undos.append(records.migrate_scenarios(db, city))
+                    if moving:
+                        plan.notes.append(
+                            f"{moving} sumber impor dari {db.name} lama dipindahkan ke catatan kota "
+                            f"{imports} (sekali saja)."
+                        )
+                undos.append(records.migrate_scenarios(db, city, plan.notes))
                 if before_swap is not None:
                     undos.append(before_swap())
                 os.replace(tmp, db)
@@ -716,8 +727,11 @@ def staged(db: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     db = Path(db or config.db_path())
     if not db.exists() or not _is_duckdb(db):
         raise DatabaseNotReady(f"Basis data {db} belum ada atau rusak. Jalankan dulu: python -m kla build")
-    with _swap_in(db, copy_from_existing=True) as con:
+    plan = _SwapPlan()
+    with _swap_in(db, copy_from_existing=True, plan=plan) as con:
         yield con
+    for note in plan.notes:  # the one-time move of an old-style database's imports and scenarios
+        warn(f"Catatan: {note}")
 
 
 @dataclass
