@@ -46,5 +46,6 @@ test: install-dev chromium
 lint: install-dev
 	$(BIN)/ruff check kla geo pages app.py tests
 
+# The artifact only: the city's records (data/records/: imports, scenarios, rulebook) are never deleted.
 clean:
 	rm -rf $(VENV) data/kla.duckdb tests/artifacts

@@ -1,16 +1,15 @@
 """Data access for the KLA analysis pages (Klaster, Jalan ke Madya, Simulasi, OPD, Kecamatan, Riwayat).
 
-Reads go through the named queries in ``kla/sql/analysis_*.sql`` with bound parameters; the only
-writes (:func:`save_scenario`, :func:`rename_scenario`, :func:`delete_scenario`) go through
-:func:`kla.store.staged` (copy, write, validate, swap), so a scenario never overwrites a real
-score and a failed write leaves the database unchanged.
+Reads go through the named queries in ``kla/sql/analysis_*.sql`` with bound parameters. Saved
+scenarios live in the city's records (``<records>/scenarios.json``, :mod:`kla.records`), never in
+``kla_score``: :func:`save_scenario`, :func:`rename_scenario` and :func:`delete_scenario` rewrite
+that small file atomically under its own lock, so saving copies neither the imports nor the
+database, and a failed or refused write leaves the file byte-identical.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,15 +114,46 @@ def measure_values(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def scenarios(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    if not _has(con, "kla_scenario"):
-        return pd.DataFrame(columns=["name", "year", "area_code", "created_at", "total", "base_total", "n_changed"])
-    return repository.query(con, "analysis_scenarios")
+SCENARIO_COLUMNS = ["name", "year", "area_code", "created_at", "total", "base_total", "n_changed"]
 
 
-def scenario_points(con: duckdb.DuckDBPyConnection, *, name: str, year: int, area: str) -> dict[str, float]:
-    frame = repository.query(con, "analysis_scenario_points", scenario=name, year=year, area=area)
-    return dict(zip(frame["code"], frame["points"].astype(float), strict=True))
+def scenarios(path: Path | None = None) -> pd.DataFrame:
+    """Saved what-if scenarios (never real scores), newest first, with their totals.
+
+    ``path`` is the scenario store (default: the city's ``records/scenarios.json``).
+    """
+    from kla import records
+
+    rows = []
+    for sc in records.read_scenarios(path):
+        pts = sc["points"].values()
+        bases = [b for _, b in pts if b is not None]
+        rows.append(
+            {
+                "name": sc["name"],
+                "year": int(sc["year"]),
+                "area_code": sc["area_code"],
+                "created_at": pd.Timestamp(sc["created_at"]),
+                "total": sum(p for p, _ in pts),
+                "base_total": sum(bases) if bases else None,
+                "n_changed": sum(1 for p, b in pts if p != (-1 if b is None else b)),
+            }
+        )
+    if not rows:
+        return pd.DataFrame(columns=SCENARIO_COLUMNS)
+    return pd.DataFrame(rows, columns=SCENARIO_COLUMNS).sort_values(
+        ["created_at", "name"], ascending=[False, True], ignore_index=True
+    )
+
+
+def scenario_points(path: Path | None = None, *, name: str, year: int, area: str) -> dict[str, float]:
+    """Points of one saved scenario by indicator code (empty if there is no such scenario)."""
+    from kla import records
+
+    for sc in records.read_scenarios(path):
+        if (sc["name"], int(sc["year"]), sc["area_code"]) == (name, year, area):
+            return {code: float(p) for code, (p, _) in sorted(sc["points"].items())}
+    return {}
 
 
 def check_scenario_name(name: str) -> str:
@@ -137,18 +167,24 @@ def check_scenario_name(name: str) -> str:
     return clean
 
 
-def _refuse_taken_name(con: duckdb.DuckDBPyConnection, name: str, year: int, area: str) -> None:
-    taken = con.execute(
-        "SELECT count(*) FROM kla_scenario WHERE name = ? AND year = ? AND area_code = ?", [name, year, area]
-    ).fetchone()[0]
-    if taken:
+def _is(sc: dict, name: str, year: int, area: str) -> bool:
+    return (sc["name"], int(sc["year"]), sc["area_code"]) == (name, year, area)
+
+
+def _refuse_taken_name(saved: list[dict], name: str, year: int, area: str) -> None:
+    if any(_is(sc, name, year, area) for sc in saved):
         raise ValidationError(
             f"Skenario '{name}' untuk {area} {year} sudah ada; pilih nama lain. Tidak ada yang diubah."
         )
 
 
+def _refuse_missing(saved: list[dict], name: str, year: int, area: str) -> None:
+    if not any(_is(sc, name, year, area) for sc in saved):
+        raise ValidationError(f"Skenario '{name}' untuk {area} {year} tidak ditemukan; tidak ada yang diubah.")
+
+
 def save_scenario(
-    db: Path,
+    path: Path | None,
     *,
     name: str,
     year: int,
@@ -159,9 +195,10 @@ def save_scenario(
 ) -> str:
     """Store a named scenario next to (never over) the year's real scores; returns the clean name.
 
-    Rejects an empty or duplicate name, unknown codes and points outside 0–max, changing nothing.
+    ``path`` is the scenario store (``None``: the city's). Rejects an empty or duplicate name,
+    unknown codes and points outside 0–max, changing nothing.
     """
-    from kla import store  # the only writer
+    from kla import records
 
     clean = check_scenario_name(name)
     unknown = sorted(set(points) - set(rulebook.codes))
@@ -173,79 +210,51 @@ def save_scenario(
             raise ValidationError(
                 f"Poin {code} = {fmt.number(value)} di luar 0–{fmt.number(mx)}; skenario tidak disimpan."
             )
-    payload = json.dumps(
-        {"name": clean, "year": year, "area": area, "points": dict(sorted(points.items()))}, sort_keys=True
-    )
-    now = datetime.now(UTC).replace(tzinfo=None)
-    with store.staged(db) as con:
-        _refuse_taken_name(con, clean, year, area)
-        sid = store.add_provenance(
-            con,
-            path=f"skenario:{clean}",
-            sha256=hashlib.sha256(payload.encode()).hexdigest(),
-            rows=len(points),
-            kind="imported",
-            table_name="kla_scenario",
-            note=f"skenario what-if '{clean}' dari nilai {year} ({area}); bukan nilai resmi",
-            built_at=now,
-        )
-        con.executemany(
-            "INSERT INTO kla_scenario VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                [
-                    clean,
-                    year,
-                    area,
-                    code,
-                    float(points[code]),
-                    None if base.get(code) is None else float(base[code]),
-                    now,
-                    sid,
-                ]
-                for code in sorted(points)
-            ],
-        )
+    entry = {
+        "name": clean,
+        "year": int(year),
+        "area_code": area,
+        "created_at": datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="microseconds"),
+        "rulebook": rulebook.key,
+        "points": {
+            code: [float(points[code]), None if base.get(code) is None else float(base[code])]
+            for code in sorted(points)
+        },
+    }
+
+    def add(saved: list[dict]) -> list[dict]:
+        _refuse_taken_name(saved, clean, year, area)
+        return [*saved, entry]
+
+    records.update_scenarios(path, add)
     return clean
 
 
-def _scenario_source_ids(con: duckdb.DuckDBPyConnection, name: str, year: int, area: str) -> list[int]:
-    rows = con.execute(
-        "SELECT DISTINCT source_id FROM kla_scenario WHERE name = ? AND year = ? AND area_code = ?",
-        [name, year, area],
-    ).fetchall()
-    if not rows:
-        raise ValidationError(f"Skenario '{name}' untuk {area} {year} tidak ditemukan; tidak ada yang diubah.")
-    return [r[0] for r in rows]
+def delete_scenario(path: Path | None, *, name: str, year: int, area: str) -> None:
+    """Remove one saved scenario (an atomic rewrite of the scenario store: all or nothing)."""
+    from kla import records
+
+    def drop(saved: list[dict]) -> list[dict]:
+        _refuse_missing(saved, name, year, area)
+        return [sc for sc in saved if not _is(sc, name, year, area)]
+
+    records.update_scenarios(path, drop)
 
 
-def delete_scenario(db: Path, *, name: str, year: int, area: str) -> None:
-    """Remove one saved scenario and its provenance row (a staged write: all or nothing)."""
-    from kla import store  # the only writer
-
-    with store.staged(db) as con:
-        ids = _scenario_source_ids(con, name, year, area)
-        con.execute("DELETE FROM kla_scenario WHERE name = ? AND year = ? AND area_code = ?", [name, year, area])
-        # the provenance row only describes this scenario; left behind it would be carried forever
-        con.executemany("DELETE FROM provenance WHERE source_id = ? AND kind = 'imported'", [[i] for i in ids])
-
-
-def rename_scenario(db: Path, *, name: str, year: int, area: str, new_name: str) -> str:
+def rename_scenario(path: Path | None, *, name: str, year: int, area: str, new_name: str) -> str:
     """Give a saved scenario a new name (same checks as saving); returns the clean new name."""
-    from kla import store  # the only writer
+    from kla import records
 
     clean = check_scenario_name(new_name)
     if clean == name:
         return clean  # nothing to write
-    with store.staged(db) as con:
-        ids = _scenario_source_ids(con, name, year, area)
-        _refuse_taken_name(con, clean, year, area)
-        con.execute(
-            "UPDATE kla_scenario SET name = ? WHERE name = ? AND year = ? AND area_code = ?", [clean, name, year, area]
-        )
-        con.executemany(
-            "UPDATE provenance SET path = ?, note = replace(note, ?, ?) WHERE source_id = ?",
-            [[f"skenario:{clean}", f"'{name}'", f"'{clean}'", i] for i in ids],
-        )
+
+    def rename(saved: list[dict]) -> list[dict]:
+        _refuse_missing(saved, name, year, area)
+        _refuse_taken_name(saved, clean, year, area)
+        return [{**sc, "name": clean} if _is(sc, name, year, area) else sc for sc in saved]
+
+    records.update_scenarios(path, rename)
     return clean
 
 

@@ -82,9 +82,18 @@ def cmd_build(args: argparse.Namespace) -> int:
     summary = ", ".join(f"{t}={n}" for t, n in report.tables.items())
     print(
         f"Basis data dibangun: {db} ({time.perf_counter() - start:.2f} s; {summary}; "
-        f"sumber impor dibawa: {report.carried_sources})",
+        f"sumber impor dibawa: {report.carried_sources}; catatan kota: {config.load_city().records_dir})",
         file=sys.stderr,
     )
+    return 0
+
+
+def cmd_records_backup(args: argparse.Namespace) -> int:
+    from kla import records
+
+    files = records.backup(Path(args.dest))
+    folder = files[0].parent if files else Path(args.dest)
+    print(f"Catatan kota dicadangkan ke {folder}: {', '.join(f.name for f in files) or '(kosong)'}.", file=sys.stderr)
     return 0
 
 
@@ -299,6 +308,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_import_rulebook)
+
+    rec = sub.add_parser("records", help="catatan kota (impor, skenario, rulebook resmi) di luar basis data")
+    rec_sub = rec.add_subparsers(dest="what", required=True)
+    p = rec_sub.add_parser(
+        "backup",
+        help="salin folder catatan kota ke DEST/records-<waktu UTC> (aman saat aplikasi berjalan)",
+    )
+    p.add_argument("dest", help="folder tujuan cadangan")
+    p.set_defaults(func=cmd_records_backup)
 
     p = sub.add_parser("template", help="tulis templat penilaian mandiri (.csv atau .xlsx)")
     p.add_argument("out")

@@ -14,6 +14,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 #: File name of the imported rulebook inside the city's records folder.
 RECORDS_RULEBOOK = "rulebook.toml"
+#: Environment variable that moves the city's records folder (tests, or records kept on another disk).
+RECORDS_DIR_ENV = "KLA_RECORDS_DIR"
 
 
 def data_dir() -> Path:
@@ -86,7 +88,8 @@ def load_city(path: Path | None = None) -> CityConfig:
     ``[sources] records`` (default ``"records"``) is the city-records folder next to the config.
     It holds what the city itself decided, such as the imported official rulebook
     (``records/rulebook.toml``); a build or ``make clean`` never deletes it, and when that file
-    exists it is the active rulebook instead of ``[sources] rulebook``.
+    exists it is the active rulebook instead of ``[sources] rulebook``. ``KLA_RECORDS_DIR``, when
+    set, overrides the folder (imported rows and saved scenarios live there too: :mod:`kla.records`).
     """
     path = path or city_config_path()
     with open(path, "rb") as fh:
@@ -107,5 +110,5 @@ def load_city(path: Path | None = None) -> CityConfig:
         kla_scores=tuple(
             ScoreSource(path=base / s["path"], year=int(s["year"]), kind=s["kind"]) for s in src.get("kla_scores", [])
         ),
-        records_dir=base / src.get("records", "records"),
+        records_dir=Path(os.environ.get(RECORDS_DIR_ENV) or base / src.get("records", "records")),
     )

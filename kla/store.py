@@ -5,6 +5,13 @@ which is validated, checkpointed, closed and then ``os.replace``-d over the old 
 failure at any point (including ``kill -9``) leaves the previous database byte-identical;
 a running app keeps reading the old inode until it notices the new fingerprint.
 
+The database is an *artifact*: everything in it can be rebuilt from ``data/`` plus the city's
+records (:mod:`kla.records`, ``<records>/imports.duckdb``: imported rows with their provenance).
+:func:`staged` writes the records before the artifact: the new rows are written and validated in a
+copy of the artifact, the imported rows of that copy are written to a new records file
+(``os.replace``), then the artifact is swapped in. ``make clean`` or a rebuild never touches the
+records; :func:`build` reads them back (:func:`_carry_imports`).
+
 Writers are serialised per database by an exclusive inter-process lock on ``<db>.lock`` next to
 it (``data/kla.duckdb.lock``), held for the whole copy → write → validate → swap. Without it two
 imports at once would each copy the old file and the second swap would silently drop the first
@@ -411,8 +418,16 @@ BUILD_STEPS: list[Callable[[duckdb.DuckDBPyConnection, BuildContext], None]] = [
     load_kla_scores,
 ]
 
-# Tables whose rows from *imported* sources survive a rebuild (copied from the old database).
+# Tables whose rows from *imported* sources are the city's records (``<records>/imports.duckdb``)
+# and survive a rebuild.
 CARRIED_TABLES: list[str] = ["kla_score", "boundary"]
+#: Sources whose rows are records: imported files, and imported DATA CONTOH exports (not the shipped
+#: sample, rebuilt from data/); not an imported rulebook (its own records file, rulebook.toml) and not
+#: a scenario of a database from before scenarios had their own store (kla.records.scenarios.json).
+RECORD_SOURCES = (
+    "(kind = 'imported' AND table_name NOT IN ('kla_indicator', 'kla_scenario')) "
+    "OR (kind = 'sample' AND table_name IN ('measurement', 'rekap'))"
+)
 
 
 # --------------------------------------------------------------------------- validation
@@ -531,24 +546,131 @@ def write_lock(db: Path, *, timeout: float | None = None) -> Iterator[None]:
         lock.release()
 
 
+def _fsync_dir(folder: Path) -> None:
+    if hasattr(os, "O_DIRECTORY"):  # POSIX: make a rename itself durable
+        fd = os.open(folder, os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_imports_records(artifact: Path, path: Path) -> Callable[[], None]:
+    """Write the imported rows of ``artifact`` (with their provenance) as the records file ``path``.
+
+    Only the rows of :data:`RECORD_SOURCES` in :data:`CARRIED_TABLES` (same columns as in the
+    artifact: HMACs and aggregates, never a name or NIK), plus the rulebook key they were written
+    for. Built in ``<path>.tmp-<pid>``, checkpointed and fsynced, then ``os.replace``-d; call under
+    :func:`records_lock`. Returns an undo that puts the previous file back (a hard link kept as
+    ``<path>.tmp-prev-<pid>`` until the caller's stale-temp cleanup).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_path(path)
+    _remove(tmp)
+    try:
+        con = duckdb.connect(str(tmp))
+        try:
+            con.execute("ATTACH ? AS art (READ_ONLY)", [str(artifact)])
+            con.execute(f"CREATE TABLE provenance AS SELECT * FROM art.provenance WHERE {RECORD_SOURCES}")  # noqa: S608
+            present = {
+                r[0]
+                for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'art'").fetchall()
+            }
+            for name in CARRIED_TABLES:  # fixed list, never input
+                if name in present:
+                    con.execute(
+                        f"CREATE TABLE {name} AS SELECT * FROM art.{name} "  # noqa: S608
+                        "WHERE source_id IN (SELECT source_id FROM provenance)"
+                    )
+            con.execute(
+                "CREATE TABLE meta AS SELECT * FROM art.meta "
+                "WHERE key IN ('schema_version', 'city_code', 'rulebook_id', 'rulebook_key')"
+            )
+            con.execute(
+                "INSERT INTO meta VALUES ('records_written_at', ?)",
+                [datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")],
+            )
+            con.execute("DETACH art")
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        previous = path.with_name(f"{path.name}.tmp-prev-{os.getpid()}")
+        _remove(previous)
+        if path.exists():
+            try:
+                os.link(path, previous)
+            except OSError:  # a file system without hard links
+                shutil.copyfile(path, previous)
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    finally:
+        _remove(tmp)
+
+    def undo() -> None:
+        if previous.exists():
+            os.replace(previous, path)
+        else:
+            _remove(path)
+        _fsync_dir(path.parent)
+
+    return undo
+
+
+@contextlib.contextmanager
+def records_lock(city: config.CityConfig | None = None) -> Iterator[None]:
+    """The writer lock of the city's records (``<records>.lock`` beside the folder; taken before the DB's)."""
+    folder = (city or config.load_city()).records_dir
+    with write_lock(folder):
+        yield
+
+
+@dataclass
+class _SwapPlan:
+    """What :func:`_swap_in` writes besides the artifact; the body may change it before the swap."""
+
+    imports: bool = True  # rewrite <records>/imports.duckdb from the new artifact
+    notes: list[str] = field(default_factory=list)
+
+
 @contextlib.contextmanager
 def _swap_in(
-    db: Path, *, copy_from_existing: bool, before_swap: Callable[[], Callable[[], None]] | None = None
+    db: Path,
+    *,
+    copy_from_existing: bool,
+    before_swap: Callable[[], Callable[[], None]] | None = None,
+    plan: _SwapPlan | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Write into a temp copy; on success validate, checkpoint, fsync and swap it in.
+    """Write into a temp copy; on success validate, checkpoint, fsync, write the records, swap it in.
 
-    ``before_swap`` runs after the new file validated, just before ``os.replace`` (under the
-    writer lock); it returns an undo that runs if the swap itself fails.
+    Under the records lock and then the writer lock of ``db``. After the new file validated, the
+    records are written first (``plan.imports``: :func:`write_imports_records`; scenarios of an
+    old-style artifact: :func:`kla.records.migrate_scenarios`), then ``before_swap`` runs; each
+    returns an undo, run (newest first) if a later step or the swap itself fails.
     """
-    with write_lock(db):
+    from kla import records  # lazy: kla.records uses this module's writers
+
+    plan = plan or _SwapPlan()
+    city = config.load_city()
+    imports = records.imports_path(city)
+    with records_lock(city), write_lock(db):
         _remove_stale_temps(db)
+        _remove_stale_temps(imports)
         tmp = _tmp_path(db)
         _remove(tmp)
         con = None
+        undos: list[Callable[[], None]] = []
         try:
             if copy_from_existing:
                 shutil.copyfile(db, tmp)
             con = duckdb.connect(str(tmp))
+            # an old-style database (imports but no records yet): its imported rows move into the records
+            moving = (
+                con.execute(f"SELECT count(*) FROM provenance WHERE {RECORD_SOURCES}").fetchone()[0]  # noqa: S608
+                if copy_from_existing and plan.imports and not imports.exists()
+                else 0
+            )
             con.execute("BEGIN TRANSACTION")
             yield con
             validate(con)
@@ -558,11 +680,20 @@ def _swap_in(
             con = None
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
-            undo = before_swap() if before_swap is not None else None
             try:
+                if plan.imports:
+                    undos.append(write_imports_records(tmp, imports))
+                    if moving:
+                        plan.notes.append(
+                            f"{moving} sumber impor dari {db.name} lama dipindahkan ke catatan kota "
+                            f"{imports} (sekali saja)."
+                        )
+                undos.append(records.migrate_scenarios(db, city, plan.notes))
+                if before_swap is not None:
+                    undos.append(before_swap())
                 os.replace(tmp, db)
             except BaseException:
-                if undo is not None:
+                for undo in reversed(undos):
                     undo()
                 raise
         finally:
@@ -570,6 +701,7 @@ def _swap_in(
                 with contextlib.suppress(Exception):
                     con.close()
             _remove(tmp)
+            _remove_stale_temps(imports)
 
 
 def _is_duckdb(path: Path) -> bool:
@@ -586,13 +718,20 @@ def _is_duckdb(path: Path) -> bool:
 def staged(db: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """Read-write connection to a *copy* of the database, swapped in only on success.
 
-    For imports. Raises :class:`DatabaseNotReady` if there is no database yet.
+    For imports. After the copy validated, its imported rows become the city's records
+    (:func:`write_imports_records`, atomic), and only then is the copy swapped in; a failure
+    before that leaves both files byte-identical. An old-style artifact's imported rows are moved
+    into the records by the first such write. Raises :class:`DatabaseNotReady` if there is no
+    database yet.
     """
     db = Path(db or config.db_path())
     if not db.exists() or not _is_duckdb(db):
         raise DatabaseNotReady(f"Basis data {db} belum ada atau rusak. Jalankan dulu: python -m kla build")
-    with _swap_in(db, copy_from_existing=True) as con:
+    plan = _SwapPlan()
+    with _swap_in(db, copy_from_existing=True, plan=plan) as con:
         yield con
+    for note in plan.notes:  # the one-time move of an old-style database's imports and scenarios
+        warn(f"Catatan: {note}")
 
 
 @dataclass
@@ -601,10 +740,15 @@ class BuildReport:
     tables: dict[str, int]
     carried_sources: int
     notes: list[str]
+    migrated_sources: int = 0  # sources moved from an old-style artifact into the records (first build)
 
 
 def _carry_imports(con: duckdb.DuckDBPyConnection, old_db: Path, ctx: BuildContext) -> int:
-    """Copy rows of imported sources from the previous database into the new one."""
+    """Copy rows of imported sources from ``old_db`` into the new database; returns how many sources.
+
+    ``old_db`` is the records file (``<records>/imports.duckdb``), or, once, the previous artifact
+    of an installation from before records existed (:func:`build` then moves them into records).
+    """
     if not old_db.exists():
         return 0
     if not _is_duckdb(old_db):
@@ -613,12 +757,8 @@ def _carry_imports(con: duckdb.DuckDBPyConnection, old_db: Path, ctx: BuildConte
     con.execute("ATTACH ? AS old (READ_ONLY)", [str(old_db)])
     try:
         imported = con.execute(
-            "SELECT source_id, path, sha256, rows, kind, table_name, note, built_at FROM old.provenance "
-            # imported files, and imported DATA CONTOH exports (not the shipped sample, rebuilt from data/);
-            # not an imported rulebook: the build reads it again from the city's records file
-            "WHERE (kind = 'imported' AND table_name <> 'kla_indicator') "
-            "OR (kind = 'sample' AND table_name IN ('measurement', 'rekap')) "
-            "ORDER BY source_id"
+            "SELECT source_id, path, sha256, rows, kind, table_name, note, built_at FROM old.provenance "  # noqa: S608
+            f"WHERE {RECORD_SOURCES} ORDER BY source_id"
         ).fetchall()
         old_tables = {
             r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'old'").fetchall()
@@ -646,8 +786,8 @@ def _carry_imports(con: duckdb.DuckDBPyConnection, old_db: Path, ctx: BuildConte
         return len(imported)
     except duckdb.Error as exc:
         raise KlaError(
-            f"Data impor di {old_db.name} tidak bisa dibawa ke basis data baru ({exc}). "
-            "Berkas lama tidak diubah; impor ulang berkasnya setelah build dengan basis data baru (--db)."
+            f"Data impor di {old_db} tidak bisa dibawa ke basis data baru ({exc}). "
+            "Berkas lama tidak diubah; pulihkan catatan kota dari cadangan, atau impor ulang berkasnya."
         ) from exc
     finally:
         con.execute("DETACH old")
@@ -701,7 +841,11 @@ def build(
         pending_rulebook=rulebook,
     )
     before_swap = (lambda: write_records_file(rulebook.path, rulebook.text)) if rulebook is not None else None
-    with _swap_in(db, copy_from_existing=False, before_swap=before_swap) as con:
+    from kla import records as city_records  # lazy: kla.records uses this module's writers
+
+    imports = city_records.imports_path(city)
+    plan = _SwapPlan(imports=False)
+    with _swap_in(db, copy_from_existing=False, before_swap=before_swap, plan=plan) as con:
         for sql in _schema_sql():
             con.execute(sql)
         con.executemany(
@@ -716,8 +860,19 @@ def build(
         for n, step in enumerate(BUILD_STEPS):
             progress(n / (len(BUILD_STEPS) + 1), getattr(step, "label", step.__name__))
             step(con, ctx)
-        progress(len(BUILD_STEPS) / (len(BUILD_STEPS) + 1), "Membawa data impor dari basis data lama")
-        carried = _carry_imports(con, db, ctx)
+        migrated = 0
+        if imports.exists():
+            progress(len(BUILD_STEPS) / (len(BUILD_STEPS) + 1), "Membawa data impor dari catatan kota")
+            carried = _carry_imports(con, imports, ctx)
+        else:  # an installation from before records existed: move its imported rows into records, once
+            progress(len(BUILD_STEPS) / (len(BUILD_STEPS) + 1), "Memindahkan data impor lama ke catatan kota")
+            carried = migrated = _carry_imports(con, db, ctx)
+            plan.imports = migrated > 0
+            if migrated:
+                ctx.notes.append(
+                    f"{migrated} sumber impor dari {db.name} lama dipindahkan ke catatan kota {imports} "
+                    "(sekali saja; build berikutnya membacanya dari sana)."
+                )
         if rulebook is not None:
             conflicts = score_conflicts(con, rulebook.rulebook)
             if conflicts:
@@ -734,19 +889,31 @@ def build(
             ).fetchall()
         }
     progress(1.0, "Selesai")
-    return BuildReport(db=db, tables=tables, carried_sources=carried, notes=ctx.notes)
+    return BuildReport(
+        db=db, tables=tables, carried_sources=carried, notes=ctx.notes + plan.notes, migrated_sources=migrated
+    )
 
 
 def needs_build(db: Path | None = None) -> bool:
-    """True when the database is missing, not DuckDB, or older than any of its text sources."""
+    """True when the database is missing, not DuckDB, or older than any of its sources (records included).
+
+    Saved scenarios do not count: the app reads them from their own store (:mod:`kla.records`).
+    """
     db = Path(db or config.db_path())
     if not db.exists() or not _is_duckdb(db):
         return True
     built = db.stat().st_mtime
     # Every text source in the data folder counts (build steps added later read files of their
     # own there), plus the city's listed sources wherever they live, plus the schema.
-    data_files = [p for p in config.data_dir().rglob("*") if p.is_file() and ".duckdb" not in p.name]
-    sources = data_files + config.load_city().source_paths() + _schema_files()
+    from kla import records  # lazy: kla.records uses this module's writers
+
+    city = config.load_city()
+    data_files = [
+        p
+        for p in config.data_dir().rglob("*")
+        if p.is_file() and ".duckdb" not in p.name and p.name != records.SCENARIOS_FILE and not p.name.endswith(".lock")
+    ]
+    sources = data_files + city.source_paths() + [records.imports_path(city)] + _schema_files()
     return any(p.exists() and p.stat().st_mtime > built for p in sources)
 
 
@@ -788,7 +955,6 @@ def load_crosswalk(con: duckdb.DuckDBPyConnection, ctx: BuildContext) -> None:
 
 load_crosswalk.label = "Memuat aturan crosswalk kesehatan"  # type: ignore[attr-defined]
 BUILD_STEPS.insert(BUILD_STEPS.index(load_rulebook_step) + 1, load_crosswalk)
-CARRIED_TABLES.append("kla_scenario")
 
 
 # --------------------------------------------------------------------------- child nutrition (issue 3)

@@ -259,18 +259,26 @@ def load_measure_values(fp: Fingerprint) -> pd.DataFrame:
     return analysis_data.measure_values(_connection(fp))
 
 
+def scenarios_fingerprint() -> tuple[str, int, int]:
+    """Cache key of the scenario store (``records/scenarios.json``): a save shows on the next run."""
+    from kla import records
+
+    return records.scenarios_fingerprint()
+
+
 @st.cache_data(max_entries=4, show_spinner=False)
-def load_scenarios(fp: Fingerprint) -> pd.DataFrame:
+def load_scenarios(sfp: tuple[str, int, int]) -> pd.DataFrame:
+    """Saved scenarios, read from their own store (not the database); ``sfp`` from :func:`scenarios_fingerprint`."""
     from kla import analysis_data
 
-    return analysis_data.scenarios(_connection(fp))
+    return analysis_data.scenarios(Path(sfp[0]))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def load_scenario_points(fp: Fingerprint, name: str, year: int, area: str) -> dict[str, float]:
+def load_scenario_points(sfp: tuple[str, int, int], name: str, year: int, area: str) -> dict[str, float]:
     from kla import analysis_data
 
-    return analysis_data.scenario_points(_connection(fp), name=name, year=year, area=area)
+    return analysis_data.scenario_points(Path(sfp[0]), name=name, year=year, area=area)
 
 
 def area_picker(fp: Fingerprint, codes: list[str], *, label: str = "Wilayah") -> str:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from kla import analysis, analysis_data, charts, config, crosswalk, fmt, overview, ui, whatif
+from kla import analysis, analysis_data, charts, crosswalk, fmt, overview, ui, whatif
 from kla.catalog import CROSSWALK
 from kla.errors import KlaError
 from kla.repository import points_by_code
@@ -67,11 +67,11 @@ def _manage_scenario(action: str, name: str, year: int, area: str) -> None:
     """Rename or delete a saved scenario (button callback); the outcome is shown on the next run."""
     try:
         if action == "delete":
-            analysis_data.delete_scenario(config.db_path(), name=name, year=year, area=area)
+            analysis_data.delete_scenario(None, name=name, year=year, area=area)
             text = f"Skenario '{name}' dihapus."
         else:
             new = st.session_state.get(ui.Keys.SCENARIO_NEW_NAME, "")
-            clean = analysis_data.rename_scenario(config.db_path(), name=name, year=year, area=area, new_name=new)
+            clean = analysis_data.rename_scenario(None, name=name, year=year, area=area, new_name=new)
             text = f"Skenario '{name}' sekarang bernama '{clean}'."
     except KlaError as exc:
         st.session_state[ui.Keys.SCENARIO_MESSAGE] = ("warn", str(exc))
@@ -162,7 +162,7 @@ with right:
     if st.button("Simpan", key=ui.Keys.SCENARIO_SAVE):
         try:
             saved = analysis_data.save_scenario(
-                config.db_path(),
+                None,  # the city's scenario store (records/scenarios.json)
                 name=name,
                 year=year,
                 area=area,
@@ -178,13 +178,14 @@ with right:
     message = st.session_state.pop(ui.Keys.SCENARIO_MESSAGE, None)
     if message:
         (st.success if message[0] == "ok" else st.warning)(message[1])
-    saved_list = ui.load_scenarios(fp)
+    sfp = ui.scenarios_fingerprint()
+    saved_list = ui.load_scenarios(sfp)
     mine = saved_list[(saved_list["year"] == year) & (saved_list["area_code"] == area)]
     if not mine.empty:
         pick = st.selectbox(
             "Bandingkan skenario tersimpan dengan nilai sebenarnya", mine["name"].tolist(), key=ui.Keys.SCENARIO_PICK
         )
-        pts = ui.load_scenario_points(fp, pick, year, area)
+        pts = ui.load_scenario_points(sfp, pick, year, area)
         res = whatif.evaluate(pts, rulebook, year=year, area=area)
         st.markdown(
             f"Skenario **{pick}**: {fmt.number(res.total)} poin, **{res.category}** "

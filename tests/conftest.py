@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -27,6 +28,9 @@ SHIPPED_CITY = ROOT / "data" / "city.toml"
 os.environ.setdefault("KLA_CITY_CONFIG", str(TEST_CITY))
 # Tests never touch the developer's real database or secret.
 os.environ.setdefault("KLA_SECRET_KEY", "test-only-secret-key-not-for-production")
+# ...nor the city's records (imports, scenarios): a throwaway folder for the session, and a private
+# one per test (fixture `private_records`), so one test's imports never reach another's build.
+os.environ.setdefault("KLA_RECORDS_DIR", tempfile.mkdtemp(prefix="kla-records-session-"))
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -34,6 +38,14 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"python {sys.version.split()[0]}; duckdb {duckdb.__version__}; streamlit {st.__version__}; "
         f"pandas {pd.__version__}; plotly {plotly.__version__}",
     ]
+
+
+@pytest.fixture(autouse=True)
+def private_records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test writes the city's records (imports.duckdb, scenarios.json) into its own folder."""
+    folder = tmp_path / "records"
+    monkeypatch.setenv("KLA_RECORDS_DIR", str(folder))
+    return folder
 
 
 @pytest.fixture(scope="session")

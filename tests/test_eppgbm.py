@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kla import privacy, store
+from kla import privacy, records, store
 from kla.config import PROJECT_ROOT
 from kla.errors import ValidationError
 from kla.nutrition import import_eppgbm
@@ -681,6 +681,7 @@ def test_import_from_bytes_equals_path_import_and_writes_no_file(
     monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
     monkeypatch.setenv("TMPDIR", str(private_tmp))
     written: list[Path] = []
+    rec = records.imports_path()  # before monkeypatch.undo() puts the session's records folder back
     real_open, real_os_open = builtins.open, os.open
 
     def spy_open(file, mode="r", *args, **kwargs):
@@ -700,10 +701,17 @@ def test_import_from_bytes_equals_path_import_and_writes_no_file(
     from_bytes = import_eppgbm(data, db, name="ekspor.csv")
     monkeypatch.undo()
 
-    # nothing but the database's own staging and lock files (and its folder, for fsync) was
-    # opened for writing ...
-    files = [p for p in written if p != db.parent]
-    assert files and all(p.parent == db.parent and p.name.startswith(db.name) for p in files), written
+    # nothing but the database's and the records' own staging and lock files (and their folders,
+    # for fsync) was opened for writing ...
+    files = [p for p in written if p not in (db.parent, rec.parent)]
+
+    def own(p: Path) -> bool:
+        return (p.parent == db.parent and p.name.startswith(db.name)) or (
+            (p.parent == rec.parent and p.name.startswith(rec.name)) or p == rec.parent.with_name("records.lock")
+        )
+
+    assert files and all(own(p) for p in files), written
+    assert any(p.parent == rec.parent for p in files)  # the records were written too
     assert list(private_tmp.iterdir()) == []
     assert {p.name for p in set(db.parent.iterdir()) - listing} <= {f"{db.name}.lock"}
     assert not (tmp_path / "b" / "ekspor.csv").exists()

@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from kla import store
+from kla import analysis_data, store
 from kla.db import connect_readonly
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,6 +130,7 @@ def test_save_scenario_never_touches_scores_and_survives_rebuild(
     st.cache_resource.clear()
     with connect_readonly(db_copy) as con:
         scores_before = con.execute("SELECT * FROM kla_score ORDER BY ALL").fetchall()
+    db_before = db_copy.read_bytes()
     at = AppTest.from_file(str(ROOT / "pages/5_Simulasi.py"), default_timeout=60)
     at.run()
     full = at.number_input(key="simulasi_poin_I11").max  # #11 infrastruktur ramah anak (RBRA) at its maximum
@@ -144,15 +145,10 @@ def test_save_scenario_never_touches_scores_and_survives_rebuild(
     assert "RBRA penuh" in at.selectbox(key="simulasi_banding_skenario").options
     with connect_readonly(db_copy) as con:
         assert con.execute("SELECT * FROM kla_score ORDER BY ALL").fetchall() == scores_before
-        assert (
-            con.execute(
-                "SELECT points FROM kla_scenario WHERE name = 'RBRA penuh' AND indicator_code = 'I11'"
-            ).fetchone()[0]
-            == full
-        )
+    assert db_copy.read_bytes() == db_before  # saved in the scenario store, not the database
+    assert analysis_data.scenario_points(None, name="RBRA penuh", year=2025, area="36.73")["I11"] == full
     store.build(db_copy)
-    with connect_readonly(db_copy) as con:
-        assert con.execute("SELECT count(*) FROM kla_scenario WHERE name = 'RBRA penuh'").fetchone()[0] == 24
+    assert len(analysis_data.scenario_points(None, name="RBRA penuh", year=2025, area="36.73")) == 24
     st.cache_data.clear()
     st.cache_resource.clear()
 
@@ -188,9 +184,7 @@ def test_rename_and_delete_a_saved_scenario_on_the_page(db_copy: Path, monkeypat
     _ok(at)
     assert any("'Skenario B' dihapus" in s.value for s in at.success)
     assert at.selectbox(key="simulasi_banding_skenario").options == ["Target Madya 2027"]
-    with connect_readonly(db_copy) as con:
-        names = {r[0] for r in con.execute("SELECT DISTINCT name FROM kla_scenario").fetchall()}
-    assert names == {"Target Madya 2027"}
+    assert set(analysis_data.scenarios()["name"]) == {"Target Madya 2027"}
     st.cache_data.clear()
     st.cache_resource.clear()
 

@@ -73,6 +73,7 @@ def city(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "kota"
     folder.mkdir()
     monkeypatch.setenv("KLA_CITY_CONFIG", str(write_city(folder)))
+    monkeypatch.delenv("KLA_RECORDS_DIR")  # the records folder next to this city's config
     monkeypatch.setenv("KLA_DATA_DIR", str(folder))
     monkeypatch.setenv("KLA_DB", str(folder / "kla.duckdb"))
     store.build(folder / "kla.duckdb")
@@ -356,6 +357,7 @@ def test_round_trip_of_a_rulebook_as_a_sheet(source: Path, tmp_path: Path, monke
     folder = tmp_path / "kota"
     folder.mkdir()
     monkeypatch.setenv("KLA_CITY_CONFIG", str(write_city(folder, source)))
+    monkeypatch.delenv("KLA_RECORDS_DIR")
     monkeypatch.setenv("KLA_DATA_DIR", str(folder))
     monkeypatch.setenv("KLA_DB", str(folder / "kla.duckdb"))
     original = load_rulebook(source)

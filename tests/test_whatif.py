@@ -1,4 +1,4 @@
-"""What-if scoring and saved scenarios (pure functions and the staged writer)."""
+"""What-if scoring and saved scenarios (pure functions and the scenario store in the city's records)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from kla import analysis_data, crosswalk, repository, store, whatif
+from kla import analysis_data, crosswalk, records, store, whatif
 from kla.config import load_city
-from kla.db import connect_readonly
 from kla.errors import ValidationError
 from kla.rulebook import Rulebook, load_rulebook
 
@@ -84,86 +83,75 @@ def test_comparison_lists_only_changed_indicators(rb: Rulebook) -> None:
     ],
 )
 def test_bad_scenarios_are_refused_and_change_nothing(
-    db_copy: Path, rb: Rulebook, name: str, points: dict, fragment: str
+    db_copy: Path, private_records: Path, rb: Rulebook, name: str, points: dict, fragment: str
 ) -> None:
-    before = db_copy.read_bytes()
+    store_path = records.scenarios_path()
+    _save(None, rb, "Ada")
+    before, db_before = store_path.read_bytes(), db_copy.read_bytes()
     with pytest.raises(ValidationError, match=fragment):
-        analysis_data.save_scenario(db_copy, name=name, year=2025, area="36.73", points=points, base={}, rulebook=rb)
-    assert db_copy.read_bytes() == before
+        analysis_data.save_scenario(None, name=name, year=2025, area="36.73", points=points, base={}, rulebook=rb)
+    assert store_path.read_bytes() == before and db_copy.read_bytes() == db_before
 
 
-def test_saved_scenario_reads_back(db_copy: Path, rb: Rulebook) -> None:
+def test_saved_scenario_reads_back(db_copy: Path, private_records: Path, rb: Rulebook) -> None:
     pts = {i.code: float(i.levels[2]) for i in rb.indicators}
+    db_before = db_copy.read_bytes()
     analysis_data.save_scenario(
-        db_copy, name="  Semua  setengah ", year=2025, area="36.73", points=pts, base=pts, rulebook=rb
+        None, name="  Semua  setengah ", year=2025, area="36.73", points=pts, base=pts, rulebook=rb
     )
-    con = connect_readonly(db_copy)
-    try:
-        listed = analysis_data.scenarios(con)
-        assert listed["name"].tolist() == ["Semua setengah"]
-        assert analysis_data.scenario_points(con, name="Semua setengah", year=2025, area="36.73") == pts
-        kinds = repository.provenance(con).set_index("path").loc["skenario:Semua setengah", "kind"]
-        assert kinds == "imported"
-    finally:
-        con.close()
+    assert records.scenarios_path() == private_records / "scenarios.json"
+    listed = analysis_data.scenarios()
+    assert listed["name"].tolist() == ["Semua setengah"]
+    assert listed["total"].iloc[0] == pytest.approx(sum(pts.values())) and listed["n_changed"].iloc[0] == 0
+    assert analysis_data.scenario_points(None, name="Semua setengah", year=2025, area="36.73") == pts
+    assert db_copy.read_bytes() == db_before  # the database is not where scenarios live
 
 
-def _save(db: Path, rb: Rulebook, name: str) -> dict[str, float]:
+def _save(path: Path | None, rb: Rulebook, name: str) -> dict[str, float]:
     pts = {i.code: float(i.levels[2]) for i in rb.indicators}
-    analysis_data.save_scenario(db, name=name, year=2025, area="36.73", points=pts, base=pts, rulebook=rb)
+    analysis_data.save_scenario(path, name=name, year=2025, area="36.73", points=pts, base=pts, rulebook=rb)
     return pts
 
 
-def _names_and_paths(db: Path) -> tuple[list[str], list[str]]:
-    con = connect_readonly(db)
-    try:
-        names = sorted(analysis_data.scenarios(con)["name"])
-        paths = sorted(p for p in repository.provenance(con)["path"] if p.startswith("skenario:"))
-        return names, paths
-    finally:
-        con.close()
+def _names() -> list[str]:
+    return sorted(analysis_data.scenarios()["name"])
 
 
-def test_rename_scenario_moves_points_and_provenance(db_copy: Path, rb: Rulebook) -> None:
-    pts = _save(db_copy, rb, "Lama")
-    _save(db_copy, rb, "Lain")
-    assert analysis_data.rename_scenario(db_copy, name="Lama", year=2025, area="36.73", new_name=" Baru  sekali ") == (
+def test_rename_scenario_moves_points(rb: Rulebook) -> None:
+    pts = _save(None, rb, "Lama")
+    _save(None, rb, "Lain")
+    assert analysis_data.rename_scenario(None, name="Lama", year=2025, area="36.73", new_name=" Baru  sekali ") == (
         "Baru sekali"
     )
-    assert _names_and_paths(db_copy) == (["Baru sekali", "Lain"], ["skenario:Baru sekali", "skenario:Lain"])
-    con = connect_readonly(db_copy)
-    try:
-        assert analysis_data.scenario_points(con, name="Baru sekali", year=2025, area="36.73") == pts
-        note = repository.provenance(con).set_index("path").loc["skenario:Baru sekali", "note"]
-        assert "'Baru sekali'" in note and "'Lama'" not in note
-    finally:
-        con.close()
+    assert _names() == ["Baru sekali", "Lain"]
+    assert analysis_data.scenario_points(None, name="Baru sekali", year=2025, area="36.73") == pts
+    assert analysis_data.scenario_points(None, name="Lama", year=2025, area="36.73") == {}
 
 
 @pytest.mark.parametrize(
     ("old", "new", "fragment"),
     [("Lama", "Lain", "sudah ada"), ("Tidak ada", "X", "tidak ditemukan"), ("Lama", "  ", "wajib diisi")],
 )
-def test_bad_rename_changes_nothing(db_copy: Path, rb: Rulebook, old: str, new: str, fragment: str) -> None:
-    _save(db_copy, rb, "Lama")
-    _save(db_copy, rb, "Lain")
-    before = db_copy.read_bytes()
+def test_bad_rename_changes_nothing(rb: Rulebook, old: str, new: str, fragment: str) -> None:
+    _save(None, rb, "Lama")
+    _save(None, rb, "Lain")
+    before = records.scenarios_path().read_bytes()
     with pytest.raises(ValidationError, match=fragment):
-        analysis_data.rename_scenario(db_copy, name=old, year=2025, area="36.73", new_name=new)
-    assert db_copy.read_bytes() == before
+        analysis_data.rename_scenario(None, name=old, year=2025, area="36.73", new_name=new)
+    assert records.scenarios_path().read_bytes() == before
 
 
-def test_delete_scenario_removes_rows_and_provenance_and_stays_deleted_after_rebuild(
+def test_delete_scenario_removes_it_and_it_stays_deleted_after_rebuild(
     db_copy: Path, rb: Rulebook, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _save(db_copy, rb, "Hapus saya")
-    _save(db_copy, rb, "Simpan saya")
-    analysis_data.delete_scenario(db_copy, name="Hapus saya", year=2025, area="36.73")
-    assert _names_and_paths(db_copy) == (["Simpan saya"], ["skenario:Simpan saya"])
+    _save(None, rb, "Hapus saya")
+    _save(None, rb, "Simpan saya")
+    analysis_data.delete_scenario(None, name="Hapus saya", year=2025, area="36.73")
+    assert _names() == ["Simpan saya"]
     monkeypatch.setenv("KLA_DB", str(db_copy))
     store.build(db_copy)
-    assert _names_and_paths(db_copy) == (["Simpan saya"], ["skenario:Simpan saya"])
-    before = db_copy.read_bytes()
+    assert _names() == ["Simpan saya"]
+    before = records.scenarios_path().read_bytes()
     with pytest.raises(ValidationError, match="tidak ditemukan"):
-        analysis_data.delete_scenario(db_copy, name="Hapus saya", year=2025, area="36.73")
-    assert db_copy.read_bytes() == before
+        analysis_data.delete_scenario(None, name="Hapus saya", year=2025, area="36.73")
+    assert records.scenarios_path().read_bytes() == before

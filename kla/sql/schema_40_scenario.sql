@@ -1,4 +1,4 @@
--- KLA analysis (issue 5): health crosswalk rules as built from the rulebook, and saved what-if scenarios.
+-- KLA analysis (issue 5): health crosswalk rules as built from the rulebook.
 
 -- Crosswalk rules copied from the rulebook file at build time (illustrative until official).
 CREATE TABLE kla_crosswalk (
@@ -13,17 +13,7 @@ CREATE TABLE kla_crosswalk (
     source         VARCHAR
 );
 
--- What-if scenarios saved from the Simulasi page. They never touch kla_score: a scenario is a
--- named copy of one year's points with some indicators changed. Saved through store.staged() with a
--- provenance row of kind 'imported', so they survive rebuilds (store.CARRIED_TABLES).
-CREATE TABLE kla_scenario (
-    name           VARCHAR NOT NULL,
-    year           INTEGER NOT NULL,     -- the actual year the scenario starts from
-    area_code      VARCHAR NOT NULL,
-    indicator_code VARCHAR NOT NULL,
-    points         DOUBLE NOT NULL,
-    base_points    DOUBLE,               -- the year's actual points when the scenario was saved
-    created_at     TIMESTAMP NOT NULL,
-    source_id      INTEGER NOT NULL,
-    PRIMARY KEY (name, year, area_code, indicator_code)
-);
+-- Saved what-if scenarios are not in the database: they are the city's records
+-- (<records>/scenarios.json, kla/records.py), read by the app directly, so saving one never copies
+-- the database. A database built before that has a kla_scenario table; the first build or import
+-- moves its rows into scenarios.json (kla.records.migrate_scenarios).
