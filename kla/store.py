@@ -546,6 +546,21 @@ def write_lock(db: Path, *, timeout: float | None = None) -> Iterator[None]:
         lock.release()
 
 
+@contextlib.contextmanager
+def _private_files() -> Iterator[None]:
+    """New files (databases, their temp copies and WAL) are created 0600: they hold one row per child.
+
+    A umask for the duration of a write, rather than a chmod afterwards, so that no temp copy or WAL
+    is ever readable by others, not even for a moment. The umask is process-wide, so other threads
+    creating files meanwhile also get 0600: it only ever narrows permissions.
+    """
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
 def _fsync_dir(folder: Path) -> None:
     if hasattr(os, "O_DIRECTORY"):  # POSIX: make a rename itself durable
         fd = os.open(folder, os.O_DIRECTORY)
@@ -568,7 +583,8 @@ def write_imports_records(artifact: Path, path: Path) -> Callable[[], None]:
     tmp = _tmp_path(path)
     _remove(tmp)
     try:
-        con = duckdb.connect(str(tmp))
+        with _private_files():
+            con = duckdb.connect(str(tmp))
         try:
             con.execute("ATTACH ? AS art (READ_ONLY)", [str(artifact)])
             con.execute(f"CREATE TABLE provenance AS SELECT * FROM art.provenance WHERE {RECORD_SOURCES}")  # noqa: S608
@@ -654,7 +670,8 @@ def _swap_in(
     plan = plan or _SwapPlan()
     city = config.load_city()
     imports = records.imports_path(city)
-    with records_lock(city), write_lock(db):
+    # _private_files: every file this write creates (temp copy, its WAL, the records) is 0600
+    with records_lock(city), write_lock(db), _private_files():
         _remove_stale_temps(db)
         _remove_stale_temps(imports)
         tmp = _tmp_path(db)
@@ -692,6 +709,7 @@ def _swap_in(
                 if before_swap is not None:
                     undos.append(before_swap())
                 os.replace(tmp, db)
+                _fsync_dir(db.parent)  # the rename itself survives a power loss
             except BaseException:
                 for undo in reversed(undos):
                     undo()

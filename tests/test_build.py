@@ -390,3 +390,23 @@ def test_bad_lock_timeout_setting_is_refused(db_copy: Path, monkeypatch: pytest.
     with pytest.raises(KlaError, match="KLA_WRITE_LOCK_TIMEOUT"), store.staged(db_copy):
         pass
     assert sha(db_copy) == before
+
+
+def test_database_files_and_their_temp_copies_are_private(db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One row per child: the artifact, the records and every temp copy are 0600 (issue 13)."""
+    seen: dict[str, int] = {}
+    real_validate = store.validate
+
+    def spy(con) -> None:  # runs while the temp copy exists, before the swap
+        for p in db_copy.parent.glob(f"{db_copy.name}.tmp-*"):
+            seen[p.name] = p.stat().st_mode & 0o777
+        real_validate(con)
+
+    monkeypatch.setattr(store, "validate", spy)
+    db_copy.chmod(0o644)  # a database from before this rule
+    with store.staged(db_copy) as con:
+        con.execute("INSERT INTO meta VALUES ('test_private', '1')")
+    assert seen and set(seen.values()) == {0o600}, seen
+    assert db_copy.stat().st_mode & 0o777 == 0o600
+    imports = load_city().records_dir / "imports.duckdb"
+    assert imports.exists() and imports.stat().st_mode & 0o777 == 0o600
