@@ -207,7 +207,9 @@ def survey_prevalence_line(
         )
     )
     add_targets(fig, targets)
-    fig.update_yaxes(title="prevalensi stunting (%)", rangemode="tozero", gridcolor="#eee")
+    # headroom above the highest value, so its label is not cut by the subtitle
+    top = max([*values, *(v for t in targets for v in t.values.values())], default=0) * 1.2 + 1
+    fig.update_yaxes(title="prevalensi stunting (%)", range=[0, top], gridcolor="#eee")
     # years on a linear axis, so a target year after the last survey sits at its true distance
     fig.update_xaxes(type="linear", dtick=1, gridcolor="#f4f4f4")
     fig.update_layout(legend=dict(orientation="h", y=-0.25))
