@@ -239,9 +239,9 @@ def cmd_sample_scores(args: argparse.Namespace) -> int:
     from kla.rulebook import load_rulebook
     from kla.sample_kla import write_kecamatan_sample, write_samples
 
-    city = config.load_city()
-    rb = load_rulebook(Path(args.rulebook) if args.rulebook else city.rulebook)
-    wilayah = pd.read_csv(city.wilayah, dtype=str)
+    city = config.load_city(check=False)  # the score files are what this command writes
+    rb = load_rulebook(Path(args.rulebook) if args.rulebook else city.require(city.rulebook, "rulebook"))
+    wilayah = pd.read_csv(city.require(city.wilayah, "wilayah"), dtype=str)
     kecamatan = wilayah.loc[wilayah["level"] == "kecamatan", "code"].tolist()
     out_dir = Path(args.out_dir)
     for p in [*write_samples(rb, out_dir), write_kecamatan_sample(rb, out_dir, kecamatan)]:
