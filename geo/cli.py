@@ -125,7 +125,7 @@ def register_cli(sub: Any, groups: dict[str, Any] | None = None) -> None:
     p = geo_sub.add_parser("import", help="impor berkas batas resmi sendiri (GeoJSON, GeoPackage, Shapefile .zip)")
     p.add_argument("file")
     p.add_argument("--level", choices=LEVELS, required=True)
-    p.add_argument("--code-field", help="kolom berisi kode Kemendagri (mis. 36.73.01)")
+    p.add_argument("--code-field", help="kolom berisi kode Kemendagri (PP.KK.CC, mis. 32.73.01, atau tanpa titik)")
     p.add_argument("--name-field", help="kolom berisi nama wilayah")
     p.add_argument("--parent-field", help="kelurahan: kolom berisi nama/kode kecamatan")
     p.add_argument("--layer", help="GeoPackage: nama lapisan")
