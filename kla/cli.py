@@ -258,8 +258,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         importlib.import_module(LIGHT_COMMANDS[command]).register_cli(sub, unused)
         return parser
 
-    p = sub.add_parser("build", help="bangun basis data DuckDB dari sumber teks di data/")
-    p.add_argument("--db", help="berkas keluaran (bawaan: KLA_DB atau data/kla.duckdb)")
+    p = sub.add_parser("build", help="bangun basis data DuckDB dari sumber teks folder kota (KLA_CITY, bawaan data/)")
+    p.add_argument("--db", help="berkas keluaran (bawaan: KLA_DB atau kla.duckdb di folder kota)")
     p.add_argument("--if-stale", action="store_true", help="hanya jika belum ada atau lebih tua dari sumbernya")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_build)
@@ -267,7 +267,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("score", help="nilai total, kategori dan poin hilang untuk satu tahun")
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--area", help="kode wilayah (bawaan: kota)")
-    p.add_argument("--db", help="basis data (bawaan: KLA_DB atau data/kla.duckdb)")
+    p.add_argument("--db", help="basis data (bawaan: KLA_DB atau kla.duckdb di folder kota)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_score)
 
@@ -276,7 +276,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p = imp_sub.add_parser("kla-scores", help="nilai penilaian mandiri KLA (CSV/XLSX dari templat)")
     p.add_argument("file", help="berkas CSV atau XLSX")
     p.add_argument("--year", type=int, required=True)
-    p.add_argument("--db", help="basis data (bawaan: KLA_DB atau data/kla.duckdb)")
+    p.add_argument("--db", help="basis data (bawaan: KLA_DB atau kla.duckdb di folder kota)")
     p.set_defaults(func=cmd_import_scores)
 
     p = imp_sub.add_parser(
@@ -287,7 +287,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "lalu bangun ulang basis data dengan rulebook itu.",
     )
     p.add_argument("file", help="berkas .xlsx, .csv atau .toml")
-    p.add_argument("--db", help="basis data (bawaan: KLA_DB atau data/kla.duckdb)")
+    p.add_argument("--db", help="basis data (bawaan: KLA_DB atau kla.duckdb di folder kota)")
     p.add_argument("--id", help="id rulebook (bawaan: kla-resmi-<kode kota>)")
     p.add_argument("--version", help="versi rulebook (bawaan: 12 digit awal sha256 berkas)")
     p.add_argument("--title", help="judul rulebook")

@@ -145,6 +145,17 @@ def load_city(path: Path | None = None, *, check: bool = True) -> CityConfig:
     It holds what the city itself decided, such as the imported official rulebook
     (``records/rulebook.toml``); a build or ``make clean`` never deletes it, and when that file
     exists it is the active rulebook instead of ``[sources] rulebook``.
+
+    Optional ``[sources]``: ``nutrition_sample``, ``nutrition_scenario``, ``boundary_manifest``
+    (defaults :data:`DEFAULT_NUTRITION_SAMPLE` etc., relative to the city folder).
+
+    Raises
+    ------
+    CityConfigError
+        no config at ``path``, invalid TOML, a required entry missing, or (``check=True``) a file
+        the build reads missing (required sources, score files, a named ``nutrition_sample``); the
+        message names the file and its ``[sources]`` setting. ``check=False`` is for the sample
+        generators, which write some of those files.
     """
     path = path or city_config_path()
     if not path.is_file():
