@@ -1,11 +1,17 @@
 # Two commands do all set-up on a fresh Linux machine with Python 3.11:
 #   make run   -> .venv, pinned requirements, database (if missing or stale), Streamlit on 127.0.0.1:8501
 #   make test  -> the same set-up plus dev tools, Debian Chromium, and the whole suite (browser tests included)
+#   make run CITY=path/to/city-folder -> the same for another city (KLA_CITY; database in that folder)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
 GEO_SOURCE ?=
+# Another city: `make run CITY=path/to/city-folder` (a folder with city.toml; see README "Menambah kota").
+CITY   ?=
+ifneq ($(CITY),)
+export KLA_CITY := $(CITY)
+endif
 
 .PHONY: run test install install-dev db geo chromium lint clean
 
@@ -48,4 +54,4 @@ lint: install-dev
 
 # The artifact only: the city's records (data/records/: imports, scenarios, rulebook) are never deleted.
 clean:
-	rm -rf $(VENV) data/kla.duckdb tests/artifacts
+	rm -rf $(VENV) data/kla.duckdb $(if $(CITY),$(CITY)/kla.duckdb,) tests/artifacts

@@ -1,9 +1,10 @@
 """Administrative boundaries: manifest, download, user import, validation, simplification.
 
 The boundary files themselves are never part of the repository (their licence is unclear,
-see ``geo/README.md``). This package knows where to get them (``geo/manifest.csv``: upstream
-URL + sha256), how to read a user's own official file, how to check that a set of polygons
-really is the city's wilayah, and how to turn it into the small GeoJSON the maps draw.
+see ``geo/README.md``). This package knows where to get them (the city's manifest, for Kota
+Serang ``data/geo/manifest.csv``: upstream URL + sha256), how to read a user's own official
+file, how to check that a set of polygons really is the city's wilayah, and how to turn it
+into the small GeoJSON the maps draw.
 
 Modules
 -------

@@ -2,7 +2,7 @@
 
 Pure parts (re-exported here):
 
-* :func:`read_manifest`: the known files (``geo/manifest.csv``);
+* :func:`read_manifest`: the known files (the city's ``boundary_manifest``);
 * :func:`fetch`: download or copy, verify sha256, parse -> ``{level: GeoDataFrame}``;
 * :func:`import_user_file`: a user's GeoJSON / GeoPackage / zipped Shapefile, any CRS, matched
   to the wilayah table;

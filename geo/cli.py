@@ -1,4 +1,4 @@
-"""``python -m kla geo fetch|import|status``. Registered through ``kla.cli.CLI_MODULES``.
+"""``python -m kla geo fetch|import|manifest|status``. Registered through ``kla.cli.CLI_MODULES``.
 
 Heavy imports (geopandas) happen inside the commands so ``python -m kla --help`` stays fast.
 """
@@ -88,6 +88,21 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_manifest(args: argparse.Namespace) -> int:
+    from geo.manifest import manifest_rows, write_manifest
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        print(f"GAGAL: folder {folder} tidak ada.", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else folder / "manifest.csv"
+    rows = manifest_rows(folder, out=out, licence=args.licence, source=args.source)
+    write_manifest(rows, out)
+    levels = ", ".join(f"{sum(r['level'] == lv for r in rows)} {lv}" for lv in LEVELS)
+    print(f'Manifest ditulis: {out} ({levels}). Sebutkan di city.toml: boundary_manifest = "…"', file=sys.stderr)
+    return 0
+
+
 def register_cli(sub: Any, groups: dict[str, Any] | None = None) -> None:
     """Add ``geo`` with its sub-commands to the ``python -m kla`` parser."""
     from geo.fetch import DEFAULT_TIMEOUT
@@ -95,7 +110,7 @@ def register_cli(sub: Any, groups: dict[str, Any] | None = None) -> None:
     geo = sub.add_parser("geo", help="batas wilayah untuk peta: unduh, impor, status")
     geo_sub = geo.add_subparsers(dest="geo_command", required=True)
 
-    p = geo_sub.add_parser("fetch", help="unduh batas dari manifest geo/manifest.csv (sha256 diperiksa)")
+    p = geo_sub.add_parser("fetch", help="unduh batas dari manifest kota (boundary_manifest; sha256 diperiksa)")
     p.add_argument(
         "--from",
         dest="source",
@@ -110,12 +125,24 @@ def register_cli(sub: Any, groups: dict[str, Any] | None = None) -> None:
     p = geo_sub.add_parser("import", help="impor berkas batas resmi sendiri (GeoJSON, GeoPackage, Shapefile .zip)")
     p.add_argument("file")
     p.add_argument("--level", choices=LEVELS, required=True)
-    p.add_argument("--code-field", help="kolom berisi kode Kemendagri (mis. 36.73.01)")
+    p.add_argument("--code-field", help="kolom berisi kode Kemendagri (PP.KK.CC, mis. 32.73.01, atau tanpa titik)")
     p.add_argument("--name-field", help="kolom berisi nama wilayah")
     p.add_argument("--parent-field", help="kelurahan: kolom berisi nama/kode kecamatan")
     p.add_argument("--layer", help="GeoPackage: nama lapisan")
     p.add_argument("--db")
     p.set_defaults(func=cmd_import)
+
+    p = geo_sub.add_parser(
+        "manifest",
+        help="tulis manifest (sha256, ukuran) untuk berkas batas .geojson milik kota sendiri di FOLDER",
+        description="Satu Feature GeoJSON per berkas, properti code (atau kode) dan name (atau nama). "
+        "Manifest ditulis ke FOLDER/manifest.csv; path berkas relatif terhadapnya, upstream_url kosong.",
+    )
+    p.add_argument("folder")
+    p.add_argument("--out", help="berkas manifest (bawaan: FOLDER/manifest.csv)")
+    p.add_argument("--licence", default="", help="catatan lisensi untuk setiap baris")
+    p.add_argument("--source", default="", help="asal data untuk setiap baris")
+    p.set_defaults(func=cmd_manifest)
 
     p = geo_sub.add_parser("status", help="tingkat batas wilayah yang tersimpan")
     p.add_argument("--db")

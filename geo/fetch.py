@@ -252,7 +252,7 @@ def fetch(
     timeout:
         seconds allowed for each socket operation (connect, each read).
     manifest:
-        manifest CSV; default ``geo/manifest.csv`` (or ``KLA_GEO_MANIFEST``).
+        manifest CSV; default the city's ``[sources] boundary_manifest`` (or ``KLA_GEO_MANIFEST``).
 
     Returns
     -------

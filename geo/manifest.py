@@ -1,6 +1,7 @@
 """The boundary manifest: which files the project knows, where they live upstream, their sha256.
 
-``geo/manifest.csv`` holds metadata only (code, level, name, relative file path, upstream URL,
+A city's manifest (Kota Serang: ``data/geo/manifest.csv``, named by ``[sources] boundary_manifest``
+in its city.toml) holds metadata only (code, level, name, relative file path, upstream URL,
 sha256, size, licence note, source chain). The geometry is fetched at install time and never
 committed, because the upstream repositories carry no licence (see ``geo/README.md``).
 """
@@ -16,7 +17,8 @@ from pathlib import Path
 
 from kla.errors import Problem, ValidationError
 
-MANIFEST_PATH = Path(__file__).resolve().parent / "manifest.csv"
+#: Kota Serang's manifest (the default city, ``data/``)
+MANIFEST_PATH = Path(__file__).resolve().parents[1] / "data" / "geo" / "manifest.csv"
 LEVELS: tuple[str, ...] = ("kecamatan", "kelurahan")
 _COLUMNS = ("code", "level", "name", "file", "upstream_url", "sha256", "bytes", "licence", "source")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -30,7 +32,8 @@ class ManifestEntry:
     ----------
     file:
         path relative to a mirror root (``raw/districts/36.73.01.geojson``); a mirror folder or
-        URL prefix has the same layout, so ``../shared/geo`` works as a mirror as-is.
+        URL prefix has the same layout, so ``../shared/geo`` works as a mirror as-is. When the
+        row's ``upstream_url`` is empty, the file is read from the manifest's own folder.
     bytes:
         exact size; a shorter download is a half-written file, not a different version.
     """
@@ -47,9 +50,18 @@ class ManifestEntry:
 
 
 def manifest_path() -> Path:
-    """``KLA_GEO_MANIFEST`` overrides the shipped manifest (another city ships its own)."""
+    """The city's manifest: ``[sources] boundary_manifest`` in its city.toml (``KLA_GEO_MANIFEST`` overrides).
+
+    Raises :class:`kla.config.CityConfigError` (naming the file and the setting) when the city's
+    manifest is missing.
+    """
     env = os.environ.get("KLA_GEO_MANIFEST")
-    return Path(env) if env else MANIFEST_PATH
+    if env:
+        return Path(env)
+    from kla import config
+
+    city = config.load_city()
+    return city.require(city.boundary_manifest, "boundary_manifest")
 
 
 def read_manifest(path: Path | None = None, levels: Iterable[str] | None = None) -> list[ManifestEntry]:
@@ -117,7 +129,8 @@ def read_manifest(path: Path | None = None, levels: Iterable[str] | None = None)
                 level=level,
                 name=row["name"].strip(),
                 file=rel,
-                upstream_url=row["upstream_url"].strip(),
+                # empty: the file lies next to the manifest (a city's own boundaries, `kla geo manifest`)
+                upstream_url=row["upstream_url"].strip() or (path.parent / rel).resolve().as_uri(),
                 sha256=sha,
                 bytes=size,
                 licence=row["licence"].strip(),
@@ -127,3 +140,85 @@ def read_manifest(path: Path | None = None, levels: Iterable[str] | None = None)
     if problems:
         raise ValidationError(f"Manifest {name} tidak valid; tidak ada yang diubah.", problems)
     return entries
+
+
+def manifest_rows(folder: Path, *, out: Path, licence: str = "", source: str = "") -> list[dict[str, str]]:
+    """Manifest rows for every ``*.geojson`` under ``folder``: one Feature per file, one area each.
+
+    The area code is the Feature's ``code`` (or ``kode``) property, else the file name without
+    ``.geojson``; its level follows from the code (``PP.KK.CC`` kecamatan, ``PP.KK.CC.DDDD``
+    kelurahan); the name is the ``name`` (or ``nama``) property. ``file`` is relative to the folder
+    of ``out`` and ``upstream_url`` is left empty, so ``python -m kla geo fetch`` reads each file
+    next to the manifest and checks its size and sha256.
+
+    Raises
+    ------
+    ValidationError
+        no GeoJSON found, a file outside ``out``'s folder, a file that is not one Feature, a code
+        of neither level, a missing name, or a code twice.
+    """
+    import hashlib
+    import json
+
+    base = out.resolve().parent
+    problems: list[Problem] = []
+    rows: list[dict[str, str]] = []
+    files = sorted(folder.rglob("*.geojson"))
+    if not files:
+        raise ValidationError(f"Tidak ada berkas .geojson di {folder}; manifest tidak ditulis.")
+    for f in files:
+        try:
+            rel = f.resolve().relative_to(base).as_posix()
+        except ValueError:
+            problems.append(Problem(f.name, None, "file", f"berkas harus di dalam folder manifest {base}"))
+            continue
+        data = f.read_bytes()
+        try:
+            doc = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            problems.append(Problem(rel, None, None, f"bukan GeoJSON yang valid: {exc}"))
+            continue
+        if doc.get("type") == "FeatureCollection" and len(doc.get("features", [])) == 1:
+            doc = doc["features"][0]
+        if doc.get("type") != "Feature":
+            problems.append(Problem(rel, None, None, "harus berisi tepat satu Feature (satu wilayah per berkas)"))
+            continue
+        props = doc.get("properties") or {}
+        code = str(props.get("code") or props.get("kode") or f.name.removesuffix(".geojson")).strip()
+        level = {2: "kecamatan", 3: "kelurahan"}.get(code.count("."))
+        name = str(props.get("name") or props.get("nama") or "").strip()
+        if level is None:
+            problems.append(Problem(rel, None, "code", f"kode {code} bukan kode kecamatan atau kelurahan"))
+        if not name:
+            problems.append(Problem(rel, None, "name", "properti name (atau nama) kosong"))
+        rows.append(
+            {
+                "code": code,
+                "level": level or "",
+                "name": name,
+                "file": rel,
+                "upstream_url": "",
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "bytes": str(len(data)),
+                "licence": licence,
+                "source": source,
+            }
+        )
+    seen: set[str] = set()
+    for r in rows:
+        if r["code"] in seen:
+            problems.append(Problem(r["file"], None, "code", f"kode {r['code']} muncul dua kali"))
+        seen.add(r["code"])
+    if problems:
+        raise ValidationError("Manifest tidak ditulis; tidak ada yang diubah.", problems)
+    return sorted(rows, key=lambda r: (LEVELS.index(r["level"]), r["code"]))
+
+
+def write_manifest(rows: list[dict[str, str]], out: Path) -> None:
+    """Write ``rows`` with the manifest's columns (UTF-8, ``\\n`` line ends, atomically)."""
+    tmp = out.with_name(out.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(_COLUMNS), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, out)

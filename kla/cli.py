@@ -248,9 +248,9 @@ def cmd_sample_scores(args: argparse.Namespace) -> int:
     from kla.rulebook import load_rulebook
     from kla.sample_kla import write_kecamatan_sample, write_samples
 
-    city = config.load_city()
-    rb = load_rulebook(Path(args.rulebook) if args.rulebook else city.rulebook)
-    wilayah = pd.read_csv(city.wilayah, dtype=str)
+    city = config.load_city(check=False)  # the score files are what this command writes
+    rb = load_rulebook(Path(args.rulebook) if args.rulebook else city.require(city.rulebook, "rulebook"))
+    wilayah = pd.read_csv(city.require(city.wilayah, "wilayah"), dtype=str)
     kecamatan = wilayah.loc[wilayah["level"] == "kecamatan", "code"].tolist()
     out_dir = Path(args.out_dir)
     for p in [*write_samples(rb, out_dir), write_kecamatan_sample(rb, out_dir, kecamatan)]:
@@ -267,8 +267,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         importlib.import_module(LIGHT_COMMANDS[command]).register_cli(sub, unused)
         return parser
 
-    p = sub.add_parser("build", help="bangun basis data DuckDB dari sumber teks di data/")
-    p.add_argument("--db", help="berkas keluaran (bawaan: KLA_DB atau data/kla.duckdb)")
+    p = sub.add_parser("build", help="bangun basis data DuckDB dari sumber teks folder kota (KLA_CITY, bawaan data/)")
+    p.add_argument("--db", help="berkas keluaran (bawaan: KLA_DB atau kla.duckdb di folder kota)")
     p.add_argument("--if-stale", action="store_true", help="hanya jika belum ada atau lebih tua dari sumbernya")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_build)
@@ -276,7 +276,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("score", help="nilai total, kategori dan poin hilang untuk satu tahun")
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--area", help="kode wilayah (bawaan: kota)")
-    p.add_argument("--db", help="basis data (bawaan: KLA_DB atau data/kla.duckdb)")
+    p.add_argument("--db", help="basis data (bawaan: KLA_DB atau kla.duckdb di folder kota)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_score)
 
@@ -285,7 +285,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p = imp_sub.add_parser("kla-scores", help="nilai penilaian mandiri KLA (CSV/XLSX dari templat)")
     p.add_argument("file", help="berkas CSV atau XLSX")
     p.add_argument("--year", type=int, required=True)
-    p.add_argument("--db", help="basis data (bawaan: KLA_DB atau data/kla.duckdb)")
+    p.add_argument("--db", help="basis data (bawaan: KLA_DB atau kla.duckdb di folder kota)")
     p.set_defaults(func=cmd_import_scores)
 
     p = imp_sub.add_parser(
@@ -296,7 +296,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "lalu bangun ulang basis data dengan rulebook itu.",
     )
     p.add_argument("file", help="berkas .xlsx, .csv atau .toml")
-    p.add_argument("--db", help="basis data (bawaan: KLA_DB atau data/kla.duckdb)")
+    p.add_argument("--db", help="basis data (bawaan: KLA_DB atau kla.duckdb di folder kota)")
     p.add_argument("--id", help="id rulebook (bawaan: kla-resmi-<kode kota>)")
     p.add_argument("--version", help="versi rulebook (bawaan: 12 digit awal sha256 berkas)")
     p.add_argument("--title", help="judul rulebook")

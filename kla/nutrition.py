@@ -463,10 +463,10 @@ def import_rekap(path: Path, db: Path | None = None, *, progress: Progress | Non
 
 # ----------------------------------------------------------------------------- build step
 def load_sample(con: duckdb.DuckDBPyConnection, ctx: store.BuildContext) -> None:
-    """Sample child-nutrition aggregate (DATA CONTOH) from data/sample/gizi_contoh_agregat.csv."""
-    path = ctx.data_dir / SAMPLE_FILE
-    if not path.exists():
-        ctx.notes.append(f"{SAMPLE_FILE} tidak ada; halaman Gizi Anak tanpa data contoh.")
+    """Sample child-nutrition aggregate (DATA CONTOH): the city's ``[sources] nutrition_sample``."""
+    path = ctx.city.nutrition_sample
+    if path is None or not path.exists():
+        ctx.notes.append(f"{ctx.rel(path) if path else SAMPLE_FILE} tidak ada; halaman Gizi Anak tanpa data contoh.")
         return
     frame = pd.read_csv(path, dtype={"area_key": str, "kecamatan_code": str}, keep_default_na=True)
     frame["period"] = pd.to_datetime(frame["period"]).dt.date

@@ -494,13 +494,13 @@ def register_cli(sub: argparse._SubParsersAction, groups: dict) -> None:
     p.add_argument("file", help="berkas CSV atau XLSX")
     p.add_argument("--sheet", help="nama sheet bila XLSX punya lebih dari satu")
     p.add_argument("--json", action="store_true", help="laporan lengkap sebagai JSON di stdout")
-    p.add_argument("--db", help="basis data (bawaan: KLA_DB atau data/kla.duckdb)")
+    p.add_argument("--db", help="basis data (bawaan: KLA_DB atau kla.duckdb di folder kota)")
     p.set_defaults(func=cmd_import_eppgbm)
 
     p = imp.add_parser("rekap", help="rekap bulanan per puskesmas atau kelurahan (CSV/XLSX)")
     p.add_argument("file", help="berkas CSV atau XLSX")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--db", help="basis data (bawaan: KLA_DB atau data/kla.duckdb)")
+    p.add_argument("--db", help="basis data (bawaan: KLA_DB atau kla.duckdb di folder kota)")
     p.set_defaults(func=cmd_import_rekap)
 
     p = sub.add_parser("zscore", help="hitung z-score WHO dan kategori Permenkes 2/2020 untuk tabel CSV")

@@ -294,7 +294,6 @@ def has_sasaran(rows: pd.DataFrame) -> bool:
 
 # ----------------------------------------------------------------------------- figures
 WHO_HIGH = 20.0  # WHO prevalence threshold: >= 20% is "high" (de Onis et al. 2019)
-SURVEY_SERIES = {"36.73": "Kota", "36": "Provinsi", "ID": "Nasional"}
 #: Surveys drawn as one connected line: SSGI (2021, 2022, 2024) and SKI 2023 share the SSGI design.
 #: Any other survey (SSGBI 2019, Riskesdas) is a separate marker, never joined to that line.
 LINE_SURVEYS = frozenset({"SSGI", "SKI"})

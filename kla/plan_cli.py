@@ -59,7 +59,7 @@ def register_cli(sub: argparse._SubParsersAction, groups: dict) -> None:
     p.add_argument("--difficulty", help="berkas kesulitan 1–5 per indikator (CSV kode_indikator,kesulitan atau JSON)")
     p.add_argument("--lock", help="kode indikator yang dikunci, dipisah koma (mis. I07,I19)")
     p.add_argument("--area", help="kode wilayah (bawaan: kota)")
-    p.add_argument("--db", help="basis data (bawaan: KLA_DB atau data/kla.duckdb)")
+    p.add_argument("--db", help="basis data (bawaan: KLA_DB atau kla.duckdb di folder kota)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_plan)
 

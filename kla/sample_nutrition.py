@@ -1,7 +1,10 @@
 """DATA CONTOH: a deterministic generator of synthetic e-PPGBM exports.
 
 Nothing produced here is Dinkes data. Parameters (balita per kecamatan, hot spots, coverage,
-routine prevalence) live in ``data/sample/gizi_skenario.toml`` with their sources.
+routine prevalence) live in the city's scenario file (``[sources] nutrition_scenario`` in its
+city.toml; Kota Serang: ``data/sample/gizi_skenario.toml``) with their sources. Everything
+city-specific (kelurahan, NIK prefix, province and city names, alias spellings) comes from the
+selected city (``KLA_CITY``), never from code.
 
 How a sample is made (vectorised numpy, seeded):
 
@@ -17,7 +20,7 @@ How a sample is made (vectorised numpy, seeded):
 * ``messy=True`` adds what real exports contain: implausible values, alias spellings and
   case/spacing noise in names, an unknown kelurahan, mixed date formats, missing NIKs and
   duplicated rows, and export z-scores that sometimes disagree;
-* names and NIKs are fake (random syllables; NIK = city code + random digits);
+* names and NIKs are fake (random syllables; NIK = the city's code digits + random digits);
 * every exported row carries :data:`kla.eppgbm.SAMPLE_MARKER` ("DATA CONTOH — dibuat oleh
   kla/sample_nutrition.py") in an extra last column ``Keterangan``, so an export that is later
   imported is recognised and recorded as DATA CONTOH (provenance kind ``sample``), never as
@@ -25,7 +28,7 @@ How a sample is made (vectorised numpy, seeded):
 
 Command line::
 
-    python -m kla.sample_nutrition aggregate [--out data/sample/gizi_contoh_agregat.csv] [--scale 1]
+    python -m kla.sample_nutrition aggregate [--out BERKAS] [--scale 1]   # bawaan: nutrition_sample kota
     python -m kla.sample_nutrition export OUT.csv --rows 1000000 [--messy] [--xlsx]
 
 ``aggregate`` runs the real pipeline (z-scores, classification, the import's aggregation SQL) on
@@ -122,7 +125,9 @@ _SYL = np.array(
 
 
 def scenario_path() -> Path:
-    return config.data_dir() / "sample" / "gizi_skenario.toml"
+    """The selected city's ``[sources] nutrition_scenario`` (a clear error when it is missing)."""
+    city = config.load_city(check=False)
+    return city.require(city.nutrition_scenario, "nutrition_scenario")
 
 
 def load_scenario(path: Path | None = None) -> dict:
@@ -131,7 +136,24 @@ def load_scenario(path: Path | None = None) -> dict:
 
 
 def _wilayah() -> pd.DataFrame:
-    return pd.read_csv(config.load_city().wilayah, dtype=str)
+    city = config.load_city(check=False)  # the aggregate this module writes may not exist yet
+    return pd.read_csv(city.require(city.wilayah, "wilayah"), dtype=str)
+
+
+def nik_prefix(city_code: str) -> str:
+    """The digits of the city's Kemendagri code, as at the start of its residents' NIK (``"32.01"`` → ``"3201"``)."""
+    return "".join(ch for ch in city_code if ch.isdigit())
+
+
+def _alias_example(wil: pd.DataFrame) -> tuple[str, str] | None:
+    """(official kelurahan name, a spelling from the city's alias table) for messy exports, or None."""
+    city = config.load_city(check=False)
+    aliases = pd.read_csv(city.require(city.wilayah_alias, "wilayah_alias"), dtype=str)
+    names = dict(zip(wil.loc[wil.level == "kelurahan", "code"], wil.loc[wil.level == "kelurahan", "name"], strict=True))
+    for alias, code in zip(aliases["alias"], aliases["code"], strict=True):
+        if code in names and alias != names[code]:
+            return names[code], alias
+    return None
 
 
 def _months(start: str, end: str) -> pd.DatetimeIndex:
@@ -356,11 +378,14 @@ def to_export(g: pd.DataFrame, *, messy: bool = False, seed: int = 7) -> pd.Data
     rng = np.random.default_rng(seed)
     n = len(g)
     wil = _wilayah()
+    city = config.load_city(check=False)
     kec_name = dict(zip(wil.code, wil.name, strict=True))
     children = g["child"].to_numpy()
     uniq, inv = np.unique(children, return_inverse=True)
     crng = np.random.default_rng(seed + 1)
-    nik_child = np.char.add("3673", np.char.zfill(crng.integers(0, 10**12, len(uniq)).astype(str), 12))
+    prefix = nik_prefix(city.code)
+    rest = 16 - len(prefix)
+    nik_child = np.char.add(prefix, np.char.zfill(crng.integers(0, 10**rest, len(uniq)).astype(str), rest))
     name_child = _fake_names(crng, len(uniq), 2)
     parent_child = _fake_names(crng, len(uniq), 2)
     addr_child = np.char.add("Jl. ", _fake_names(crng, len(uniq), 1).astype(str))
@@ -386,8 +411,8 @@ def to_export(g: pd.DataFrame, *, messy: bool = False, seed: int = 7) -> pd.Data
             "BB Lahir": dec(rng.normal(3.1, 0.4, n)),
             "TB Lahir": dec(rng.normal(49, 2, n)),
             "Nama Ortu": parent_child[inv],
-            "Prov": "BANTEN",
-            "Kab/Kota": "KOTA SERANG",
+            "Prov": city.province.upper(),
+            "Kab/Kota": city.name.upper(),
             "Kec": [kec_name[c].upper() for c in g["kecamatan_code"]],
             "Pukesmas": g["puskesmas"].to_numpy(),
             "Desa/Kel": g["kelurahan_name"].str.upper().to_numpy(),
@@ -430,8 +455,10 @@ def to_export(g: pd.DataFrame, *, messy: bool = False, seed: int = 7) -> pd.Data
         # alias spellings and noise in names
         i = pick()
         out.loc[i, "Desa/Kel"] = "  " + out.loc[i, "Desa/Kel"].str.title() + " "
-        alias_rows = np.flatnonzero(g["kelurahan_name"].to_numpy() == "Kalanganyar")[:k]
-        out.loc[alias_rows, "Desa/Kel"] = "Kalang Anyar"
+        example = _alias_example(wil)
+        if example is not None:
+            alias_rows = np.flatnonzero(g["kelurahan_name"].to_numpy() == example[0])[:k]
+            out.loc[alias_rows, "Desa/Kel"] = example[1]
         # other date formats
         i = pick()
         out.loc[i, "Tanggal Pengukuran"] = md.iloc[i].dt.strftime("%d/%m/%Y").to_numpy()
@@ -489,7 +516,7 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--xlsx", action="store_true")
     args = ap.parse_args(argv)
     if args.cmd == "aggregate":
-        out = args.out or config.data_dir() / "sample" / "gizi_contoh_agregat.csv"
+        out = args.out or config.load_city(check=False).nutrition_sample
         base = aggregate(scale=args.scale)
         base.to_csv(out, index=False)
         print(f"{out}: {len(base)} baris agregat (DATA CONTOH)", file=sys.stderr)

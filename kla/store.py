@@ -774,6 +774,13 @@ def _carry_imports(con: duckdb.DuckDBPyConnection, old_db: Path, ctx: BuildConte
         return 0
     con.execute("ATTACH ? AS old (READ_ONLY)", [str(old_db)])
     try:
+        old_city = con.execute("SELECT max(value) FROM old.meta WHERE key = 'city_code'").fetchone()[0]
+        if old_city and old_city != ctx.city.code:
+            # Another city's database at this path: its imports (boundaries, nutrition, scores) are not ours.
+            ctx.notes.append(
+                f"{old_db.name} lama milik kota {old_city}, bukan {ctx.city.code}; data impornya tidak dibawa."
+            )
+            return 0
         imported = con.execute(
             "SELECT source_id, path, sha256, rows, kind, table_name, note, built_at FROM old.provenance "  # noqa: S608
             f"WHERE {RECORD_SOURCES} ORDER BY source_id"

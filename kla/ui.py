@@ -107,7 +107,7 @@ def database_fingerprint() -> Fingerprint:
     """Fingerprint of a usable database; builds it on first start, or stops with a message."""
     path = config.db_path()
     if not path.exists() and _auto_build_enabled():
-        st.info("Basis data belum ada; sedang dibangun dari berkas di folder data/ (sekali saja).")
+        st.info(f"Basis data belum ada; sedang dibangun dari berkas kota di {config.city_dir()} (sekali saja).")
         bar = st.progress(0.0, text="Membangun basis data…")
         try:
             store.build(path, progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
