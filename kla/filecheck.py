@@ -36,6 +36,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -325,3 +326,82 @@ def check_xlsx(
                     "sharedStrings terlalu besar",
                 )
     return checked
+
+
+# ----------------------------------------------------------------------------- personal data by content
+#: First two digits of a NIK: the province codes of Kemendagri (Papua's 2022 provinces included).
+PROVINCE_CODES = frozenset(
+    [11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 31, 32, 33, 34, 35, 36, 51, 52, 53]
+    + [61, 62, 63, 64, 65, 71, 72, 73, 74, 75, 76, 81, 82, 91, 92, 93, 94, 95, 96, 97]
+)
+#: Puskesmas of Kota Serang (Dinkes), so a bare "Singandaru" is known without a "Puskesmas" prefix.
+KNOWN_PUSKESMAS = (
+    "Banjar Agung", "Cipocok Jaya", "Ciracas", "Curug", "Kalodran", "Kasemen", "Kilasah", "Pancur", "Rau",
+    "Sawah Luhur", "Serang Kota", "Singandaru", "Taktakan", "Unyur", "Walantaka", "Banten Girang",
+)  # fmt: skip
+_SEPARATORS = re.compile(r"[\s.\-'’/]")
+_FACILITY = re.compile(
+    r"^\s*(?:puskesmas|pukesmas|pkm|pusk|upt|uptd|posyandu|pos|psy|klinik|rs|rsud|pustu|poskesdes)\b", re.IGNORECASE
+)
+_NUMBER_TOKEN = re.compile(r"(?:^|\s)(?:\d{1,3}|[ivxlIVXL]{1,5})(?:\s|$)")
+
+
+def _digits(text: object) -> str:
+    return _SEPARATORS.sub("", str(text))
+
+
+def looks_like_nik(text: object) -> bool:
+    """16 digits (spaces, dots, dashes and a leading apostrophe ignored) starting with a province code."""
+    d = _digits(text)
+    return len(d) == 16 and d.isdigit() and int(d[:2]) in PROVINCE_CODES
+
+
+def long_number(text: object) -> bool:
+    """Ten or more digits and nothing else: a NIK, KK or phone number, never an area or facility name."""
+    d = _digits(text)
+    return len(d) >= 10 and d.isdigit()
+
+
+def name_words(names: Iterable[str]) -> frozenset[str]:
+    """The words (3+ letters, lower case) of known area and puskesmas names."""
+    words = set()
+    for n in names:
+        words.update(w for w in re.findall(r"[a-z]{3,}", str(n).lower()) if w not in {"kota", "kel", "kec", "desa"})
+    return frozenset(words)
+
+
+def facility_like(text: object, words: frozenset[str]) -> bool:
+    """Whether a puskesmas or posyandu cell reads like a facility rather than a person.
+
+    The rule (conservative, documented in README "Gizi anak: definisi dan privasi"): the text is a
+    facility name when it starts with a facility word (Puskesmas, PKM, UPT, UPTD, Pusk., Posyandu,
+    Pos, Pustu …), contains a word of a known kecamatan, kelurahan or Kota Serang puskesmas name,
+    or has a stand-alone number or Roman numeral (``Mawar 3``, ``Melati II``). Anything else, e.g.
+    ``Siti Aminah``, is treated as possibly a person's name. Limits: a posyandu called only by a
+    flower name (``Dahlia``) fails the rule unless its cells repeat (the readers also accept a
+    value seen on many rows, as a child's name is not); a person called like a kelurahan passes.
+    """
+    t = str(text).strip()
+    if not t or long_number(t):
+        return False
+    if _FACILITY.match(t) or _NUMBER_TOKEN.search(t):
+        return True
+    return any(w in words for w in re.findall(r"[a-z]{3,}", t.lower()))
+
+
+def area_echo(text: object, known: Iterable[str]) -> str | None:
+    """An unmatched area cell, escaped, when it is close to a known area name (a misspelling worth
+    showing); None otherwise, so a name or NIK typed into an area column is never echoed."""
+    import difflib
+
+    from kla.wilayah import normalise_name
+
+    t = str(text or "").strip()
+    if not t or long_number(t) or len(t) > 60:
+        return None
+    key = normalise_name(t)
+    if not key:
+        return None
+    if difflib.get_close_matches(key, [normalise_name(k) for k in known], n=1, cutoff=0.75):
+        return fmt.plain(t, 40)
+    return None
