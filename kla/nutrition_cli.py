@@ -80,13 +80,14 @@ def _print_report(report, as_json: bool) -> None:
         return
     if report.status == "already-imported":
         print(
-            f"{report.file} sudah pernah diimpor (sha256 sama, sumber #{report.source_id}); tidak ada perubahan.",
+            f"{fmt.plain(report.file, 80)} sudah pernah diimpor (sha256 sama, sumber #{report.source_id}); "
+            "tidak ada perubahan.",
             file=sys.stderr,
         )
         return
     label = " sebagai DATA CONTOH (dari kla/sample_nutrition.py)" if report.kind == "sample" else ""
     print(
-        f"Diimpor{label} {report.rows_imported:,} dari {report.rows_total:,} baris {report.file} "
+        f"Diimpor{label} {report.rows_imported:,} dari {report.rows_total:,} baris {fmt.plain(report.file, 80)} "
         f"({report.rows_rejected:,} ditolak) dalam {report.seconds:.1f} s; sumber #{report.source_id}.",
         file=sys.stderr,
     )

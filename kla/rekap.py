@@ -185,7 +185,10 @@ def parse_period(text: object) -> dt.date | None:
 
 
 MAX_COUNT = 10_000_000  # children in one area and month: far above any real recap
-_PERIOD_SHAPE = re.compile(r"(?=.*\d)[0-9A-Za-z /.:-]{1,20}")
+#: what a period may look like to be quoted: digits with separators, or a month word and a year
+_PERIOD_SHAPE = re.compile(
+    r"\d{1,4}([ /.:-]\d{1,4}){0,3}|[A-Za-z]{3,9}[ /.-]?\d{2,4}|\d{1,2}[ /.-][A-Za-z]{3,9}[ /.-]\d{2,4}"
+)
 _NUMBER_SHAPE = re.compile(r"[0-9.,+ eE-]{1,15}|-?inf(inity)?|nan", re.IGNORECASE)
 
 

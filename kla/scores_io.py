@@ -42,7 +42,7 @@ COLUMN_ALIASES = {
 
 
 _NIK_IN_TEXT = re.compile(r"(?<!\d)\d{16}(?!\d)")
-_SHORT_VALUE = re.compile(r"[0-9A-Za-z .,@#_+-]{1,30}")
+_SHORT_VALUE = re.compile(r"[0-9A-Za-z.,_+-]{1,20}")  # a code, number or status: no spaces
 
 
 def _show(value: object, limit: int = 30) -> str:
