@@ -366,7 +366,9 @@ def _scan_csv(buf: memoryview, name: str) -> _CsvScan:
             cells = line.split(";")
             j = max(range(len(cells)), key=lambda k: len(cells[k]))
             if len(cells[j]) > filecheck.MAX_CELL_CHARS:
-                col = headers[j] if j < len(headers) else filecheck.column_letter(j + 1)
+                # a header is named only when it is a known e-PPGBM column: row 1 may be merged with data
+                known = j < len(headers) and _LOOKUP.get(_norm(headers[j])) is not None
+                col = headers[j] if known else filecheck.column_letter(j + 1)
                 raise filecheck.cell_too_long(name, lines_before + int(i) + 1, col, len(cells[j]))
         is_open = np.zeros(idx.size, dtype=bool)
         if isq.any():
@@ -584,8 +586,10 @@ def _require(name: str, found: dict[str, int], headers: list[str]) -> None:
         missing.append("tgl_lahir")
     if missing:
         names = ", ".join(LABELS.get(c, c) for c in missing)
-        if len(found) >= 3:
-            have = f"Kolom yang ada: {fmt.plain(', '.join(h for h in headers if h), 300)}."
+        if len(found) >= 3:  # only recognised headers are named: a merged data row must not be echoed
+            known = [LABELS.get(c, c) for c in sorted(found, key=found.get)]
+            others = sum(1 for h in headers if h) - len(found)
+            have = f"Kolom yang dikenali: {', '.join(known)}" + (f"; {others} kolom lain." if others else ".")
         else:  # probably not a header at all but a data row: its cells are never shown
             have = "Baris 1 tampaknya bukan judul kolom e-PPGBM (isinya tidak ditampilkan)."
         raise ValidationError(

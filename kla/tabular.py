@@ -121,9 +121,9 @@ def read_table(
         raise ValidationError(f"Berkas {name} kosong; tidak ada yang diubah.")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        rows = _xlsx_grid(path, name, max_bytes)
+        rows = _xlsx_grid(path, name, max_bytes, set(expected))
     elif suffix in (".csv", ".txt"):
-        rows = _csv_grid(path.read_bytes(), name, multiline_cells)
+        rows = _csv_grid(path.read_bytes(), name, multiline_cells, set(expected))
     else:
         raise ValidationError(
             f"Jenis berkas {fmt.plain(suffix, 20) or '(tanpa ekstensi)'} tidak didukung; gunakan .csv atau .xlsx."
@@ -140,6 +140,14 @@ def read_table(
                     "Hapus baris di atasnya lalu coba lagi; tidak ada yang diubah.",
                     [Problem(name, r + 1, None, "baris judul kolom tidak di baris 1")],
                 )
+    seen: set[str] = set()
+    twice = sorted({h for h in header if h and (h in seen or seen.add(h))})
+    if twice:
+        raise ValidationError(
+            f"Berkas {name}: judul kolom ganda ({', '.join(fmt.plain(h, 30) for h in twice[:5])}); tidak jelas kolom "
+            "mana yang dibaca. Beri setiap kolom judul yang berbeda; tidak ada yang diubah.",
+            [Problem(name, 1, fmt.plain(h, 30), "judul kolom ganda") for h in twice[:20]],
+        )
     width = len(header)
     while width and header[width - 1] == "":
         width -= 1
@@ -159,7 +167,18 @@ def read_table(
     return body.map(lambda v: v.strip() if isinstance(v, str) else v)
 
 
-def _csv_grid(raw: bytes, name: str, multiline_cells: bool) -> list[list[str]]:
+def _label(header: list[str], j: int | None, known: set[str]) -> str | None:
+    """How a message names column ``j``: its header when the importer knows that header, else its
+    spreadsheet letter; row 1 may be a data row (no header, or a lost line break) and is not echoed."""
+    if j is None:
+        return None
+    from kla import filecheck
+
+    h = header[j] if j < len(header) else ""
+    return h if h and norm_col(h) in known else filecheck.column_letter(j + 1)
+
+
+def _csv_grid(raw: bytes, name: str, multiline_cells: bool, known: set[str]) -> list[list[str]]:
     """The records of a CSV as lists of text, after the structural checks of :func:`read_table`."""
     from kla import filecheck
 
@@ -171,8 +190,8 @@ def _csv_grid(raw: bytes, name: str, multiline_cells: bool) -> list[list[str]]:
             raise filecheck.utf16_refusal(name, encoding) from None
     else:
         text, _ = decode_text(raw, name)
-    if "\r" in text and "\n" not in text:  # Excel "CSV (Macintosh)": CR alone ends a line
-        text = text.replace("\r", "\n")
+    if "\r" in text:  # CRLF, and CR alone (Excel "CSV (Macintosh)"), even mixed, all end a line
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise ValidationError(
@@ -195,12 +214,15 @@ def _csv_grid(raw: bytes, name: str, multiline_cells: bool) -> list[list[str]]:
         n = line.count(delimiter) + 1
         if n > filecheck.MAX_COLUMNS:
             raise filecheck.too_many_columns(name, i + 1, n)
-    header = next(csv.reader([first], delimiter=delimiter)) if len(first) <= 100_000 else []
+    try:
+        header = next(csv.reader([first], delimiter=delimiter), []) if len(first) <= 100_000 else []
+    except csv.Error:
+        header = []
     for i, line in enumerate(lines):
         if len(line) > filecheck.MAX_CELL_CHARS:
             for j, cell in enumerate(line.split(delimiter)):
                 if len(cell) > filecheck.MAX_CELL_CHARS:
-                    col = header[j] if j < len(header) and i else filecheck.column_letter(j + 1)
+                    col = _label(header, j, known if i else set())
                     raise filecheck.cell_too_long(name, i + 1, col, len(cell))
     reader = csv.reader(io.StringIO("\n".join(lines) + "\n", newline=""), delimiter=delimiter)
     records: list[list[str]] = []
@@ -222,13 +244,20 @@ def _csv_grid(raw: bytes, name: str, multiline_cells: bool) -> list[list[str]]:
         if multiline_cells and closed and len(rec) == width and k:
             continue
         col = _open_quote_column(lines[start - 1], delimiter)
-        label = header[col] if col is not None and col < len(header) else None
+        label = _label(header, col, known)
         where = f"kolom '{fmt.plain(label, 40)}'" if label else "sebuah sel"
         raise ValidationError(
             f'Berkas {name}: tanda kutip (") di baris {start}, {where}, tidak ditutup di baris yang sama, '
             f"sehingga baris {start}-{end} ({fmt.integer(end - start + 1)} baris) terbaca sebagai satu baris. "
             "Hapus tanda kutip itu atau tutup, lalu simpan ulang; tidak ada yang diubah.",
-            [Problem(name, start, label, f"tanda kutip tidak ditutup; menelan {fmt.integer(end - start)} baris")],
+            [
+                Problem(
+                    name,
+                    start,
+                    fmt.plain(label, 40) if label else None,
+                    f"tanda kutip tidak ditutup; menelan {fmt.integer(end - start)} baris",
+                )
+            ],
         )
     accounted = sum(e - s + 1 for s, e in spans)
     if accounted != len(lines):  # cannot happen with the checks above; never a silent loss if it does
@@ -240,7 +269,7 @@ def _csv_grid(raw: bytes, name: str, multiline_cells: bool) -> list[list[str]]:
     for r, rec in enumerate(records):
         for j, cell in enumerate(rec):
             if len(cell) > filecheck.MAX_CELL_CHARS:
-                col = header[j] if j < len(header) else filecheck.column_letter(j + 1)
+                col = _label(header, j, known)
                 raise filecheck.cell_too_long(name, spans[r][0], col, len(cell))
     return records
 
@@ -262,7 +291,7 @@ def _open_quote_column(line: str, delimiter: str) -> int | None:
     return len(cells) - 1 if cells else None
 
 
-def _xlsx_grid(path: Path, name: str, max_bytes: int) -> list[list[str]]:
+def _xlsx_grid(path: Path, name: str, max_bytes: int, known: set[str]) -> list[list[str]]:
     """The single sheet of an XLSX as lists of text, read with openpyxl in read-only mode after
     :func:`kla.filecheck.check_xlsx`; the rows are bounded even when the sheet's ``dimension``
     record is absent or understates the range."""
@@ -300,7 +329,7 @@ def _xlsx_grid(path: Path, name: str, max_bytes: int) -> list[list[str]]:
                 raise filecheck.too_many_columns(name, r, len(cells))
             for j, cell in enumerate(cells):
                 if len(cell) > filecheck.MAX_CELL_CHARS:
-                    col = header[j] if j < len(header) and r > 1 else filecheck.column_letter(j + 1)
+                    col = _label(header, j, known if r > 1 else set())
                     raise filecheck.cell_too_long(name, r, col, len(cell))
             if r == 1:
                 header = cells

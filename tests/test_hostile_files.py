@@ -298,6 +298,14 @@ def leaked(text: str) -> list[str]:
     return [p for p in PERSONAL if p in text]
 
 
+def nik_leaks(text: str) -> list[str]:
+    return [nik(i) for i in range(60) if nik(i) in text]
+
+
+def long_digits(text: str) -> bool:
+    return re.search(r"\d{16}", text) is not None
+
+
 FAST = {"dim_huge.xlsx", "dim_last_row.xlsx", "header_1e6_separators.csv", "row_1e6_separators.csv"}
 
 
@@ -322,7 +330,10 @@ def test_hostile_files_through_the_api(kind: str, context, tmp_path: Path) -> No
             failures.append((name, message))
         if outcome == "refused" and len(message.strip()) < 20:
             failures.append((name, f"refusal without a named problem: {message!r}"))
-        bad = leaked(message) + [s for s in stored if leaked(s) or any(len(s) >= 16 and s.isdigit() for _ in [0])]
+        # a score file's free-text catatan is stored as typed: a name there cannot be told from other
+        # words (README: limits), so only NIKs are checked in it; puskesmas/posyandu are checked fully
+        stored_leaks = [s for s in stored if (nik_leaks(s) if kind == "scores" else leaked(s)) or long_digits(s)]
+        bad = leaked(message) + stored_leaks
         if bad:
             tally["personal_echoed"] += 1
             failures.append((name, f"personal data: {bad[:3]}"))
