@@ -497,6 +497,9 @@ def _check_structure(scan: _CsvScan, name: str) -> tuple[np.ndarray, list[Proble
             "ekspor ulang; tidak ada yang diubah.",
             [Problem(name, int(r), None, "tanda kutip tidak ditutup") for r in rows[:200]],
         )
+    wide = np.flatnonzero(scan.fields > filecheck.MAX_COLUMNS)
+    if wide.size:  # e.g. a line of 10^6 separators: refused, not skipped as blank
+        raise filecheck.too_many_columns(name, int(scan.line_no[wide[0]]), int(scan.fields[wide[0]]))
     width = len(scan.headers)
     data = ~scan.blank
     n_data = int(data.sum())

@@ -371,6 +371,7 @@ def test_the_fast_refusals_are_fast(context, tmp_path: Path) -> None:
         "row.xlsx": xlsx(FAR_ROW, dimension="A1:B1048576"),
         "sep.csv": _join([b";" * 1_000_000, *_lines(eppgbm_csv())[1:]]),
         "rowsep.csv": _join([*_lines(rekap_csv()), b";" * 1_000_000]),
+        "eppgbm_rowsep.csv": _join([*_lines(eppgbm_csv()), b";" * 1_000_000]),
     }
     for kind in ("eppgbm", "rekap"):
         for name, data in cases.items():
