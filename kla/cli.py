@@ -131,10 +131,12 @@ def cmd_score(args: argparse.Namespace) -> int:
 def cmd_import_scores(args: argparse.Namespace) -> int:
     from kla import repository, store
     from kla.scores_io import parse_scores
+    from kla.tabular import readable_file
 
     db = Path(args.db) if args.db else config.db_path()
     path = Path(args.file)
-    sha = store.file_sha256(path) if path.exists() else ""
+    readable_file(path, expect="berkas nilai .csv atau .xlsx")  # a folder: a message, not a traceback
+    sha = store.file_sha256(path)
     with store.staged(db) as con:
         rb = repository.rulebook(con)
         city = repository.meta(con)["city_code"]

@@ -53,7 +53,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kla import anthro, fmt, privacy
+from kla import anthro, filecheck, fmt, privacy
 from kla.db import connect_scratch
 from kla.errors import Problem, ValidationError
 from kla.tabular import readable_file
@@ -180,6 +180,15 @@ class SourceInfo:
     size: int
     path: Path | None = None
     data: bytes | bytearray | memoryview | None = None
+    #: lines end with CR alone (Excel "CSV (Macintosh)"); the parser reads a copy with LF
+    cr_only: bool = False
+
+    def head(self, n: int = 65536) -> bytes:
+        """The first ``n`` bytes, for sniffing the encoding and line endings."""
+        if self.data is not None:
+            return bytes(self.data[:n])
+        with open(self.path, "rb") as fh:
+            return fh.read(n)
 
     def sha256(self) -> str:
         if self.data is not None:
@@ -209,9 +218,11 @@ class SourceInfo:
                 mm.close()
 
 
-def check_source(source: Source, name: str | None = None) -> SourceInfo:
+def check_source(source: Source, name: str | None = None, sheet: str | None = None) -> SourceInfo:
     """File-level checks before anything is hashed or parsed: exists, is a readable file,
-    size within :func:`max_file_bytes`, not empty, a supported type.
+    size within :func:`max_file_bytes`, not empty, a supported type; for a CSV its encoding
+    (UTF-16 and binary content refused, CR-only line endings noted), for an XLSX the zip
+    directory, XML and the sheets' used range (:func:`kla.filecheck.check_xlsx`).
 
     ``source`` is a path or the export's bytes; with bytes, ``name`` (the original file name,
     e.g. of an upload) gives the type and is used in messages.
@@ -225,18 +236,49 @@ def check_source(source: Source, name: str | None = None) -> SourceInfo:
         name = name or path.name or str(path)
         size = readable_file(path, expect="berkas ekspor .csv atau .xlsx")
         info = SourceInfo(name=name, suffix=path.suffix.lower(), size=size, path=path)
+    shown = fmt.plain(info.name, 80)
     if info.size > limit:
         raise ValidationError(
-            f"Berkas {info.name} terlalu besar ({_gb(info.size)}; batas {_gb(limit)}). "
+            f"Berkas {shown} terlalu besar ({_gb(info.size)}; batas {_gb(limit)}). "
             "Ekspor per bulan atau per puskesmas lalu impor satu per satu; tidak ada yang diubah."
         )
     if info.size == 0:
-        raise ValidationError(f"Berkas {info.name} kosong (0 byte); tidak ada yang diubah.")
+        raise ValidationError(f"Berkas {shown} kosong (0 byte); tidak ada yang diubah.")
     if info.suffix not in (".csv", ".txt", ".xlsx", ".xlsm"):
         raise ValidationError(
-            f"Jenis berkas {info.suffix or '(tanpa ekstensi)'} tidak didukung; gunakan ekspor e-PPGBM .csv atau .xlsx."
+            f"Jenis berkas {fmt.plain(info.suffix, 20) or '(tanpa ekstensi)'} tidak didukung; "
+            "gunakan ekspor e-PPGBM .csv atau .xlsx."
+        )
+    if info.suffix in (".csv", ".txt"):
+        head = info.head()
+        encoding = filecheck.sniff_text(head, info.name)
+        if encoding:
+            raise filecheck.utf16_refusal(info.name, encoding)
+        info.cr_only = filecheck.cr_only(head)
+        if info.cr_only and info.size > MAX_CR_ONLY_BYTES:
+            raise ValidationError(
+                f"Berkas {shown} memakai akhir baris CR saja (Excel 'CSV (Macintosh)') dan lebih dari "
+                f"{_gb(MAX_CR_ONLY_BYTES)}; simpan ulang sebagai 'CSV UTF-8'. Tidak ada yang diubah.",
+                [Problem(shown, None, None, "akhir baris CR saja")],
+            )
+    else:
+        filecheck.check_xlsx(
+            info.data if info.data is not None else info.path,
+            info.name,
+            max_rows=XLSX_MAX_ROWS,
+            max_expanded=4 * limit,
+            sheet=sheet,
         )
     return info
+
+
+#: A CR-only CSV is converted in memory (a copy), so only up to this size.
+MAX_CR_ONLY_BYTES = 512 * 1024**2
+#: Excel's own row limit.
+XLSX_MAX_ROWS = 1_048_576
+#: A puskesmas/posyandu text seen on at least this many rows is a facility, not one child
+#: (a child is measured at most monthly).
+FACILITY_REPEAT_OK = 25
 
 
 def _gb(n: int) -> str:
@@ -277,6 +319,9 @@ def _scan_csv(buf: memoryview, name: str) -> _CsvScan:
     off = 3 if n >= 3 and bytes(arr[:3]) == b"\xef\xbb\xbf" else 0
     _check_utf8(buf, arr, name)
     first_end = _next_newline(arr, off)
+    head_fields = int(np.count_nonzero(arr[off:first_end] == _SEMI)) + 1
+    if head_fields > filecheck.MAX_COLUMNS:  # a header of 10^6 separators: refused before it is split
+        raise filecheck.too_many_columns(name, 1, head_fields)
     first = bytes(arr[off:first_end]).decode("utf-8").rstrip("\r")
     if not first.strip():
         raise ValidationError(f"Berkas {name} tidak punya baris judul kolom; tidak ada yang diubah.")
@@ -289,11 +334,16 @@ def _scan_csv(buf: memoryview, name: str) -> _CsvScan:
             "dari Excel sebagai CSV dengan pemisah ';', atau impor XLSX-nya; tidak ada yang diubah.",
             [Problem(name, 1, None, "pemisah kolom bukan ';'")],
         )
+    if len(first) > filecheck.MAX_CELL_CHARS:
+        cells = first.split(";")
+        j = max(range(len(cells)), key=lambda k: len(cells[k]))
+        raise filecheck.cell_too_long(name, 1, filecheck.column_letter(j + 1), len(cells[j]))
     headers = [h.strip() for h in next(csv.reader([first], delimiter=";"))]
     short = 4 * len(headers) + 16  # a line with this few other bytes may be all empty cells: look closer
 
     fields, odd, blank = [], [], []
     pos = off
+    lines_before = 0
     while pos < n:
         end = min(pos + SCAN_CHUNK, n)
         if end < n:  # end the chunk after its last newline (or the next one, for a huge line)
@@ -311,6 +361,15 @@ def _scan_csv(buf: memoryview, name: str) -> _CsvScan:
         isq = c == _QUOTE
         quotes = np.zeros(idx.size, dtype=np.int64)
         seglen = np.diff(np.append(idx, c.size))
+        for i in np.flatnonzero(seglen > filecheck.MAX_CELL_CHARS):  # rare: look at the cells of a long line
+            line = bytes(c[idx[i] : idx[i] + seglen[i]]).decode("utf-8").rstrip("\r\n")
+            cells = line.split(";")
+            j = max(range(len(cells)), key=lambda k: len(cells[k]))
+            if len(cells[j]) > filecheck.MAX_CELL_CHARS:
+                # a header is named only when it is a known e-PPGBM column: row 1 may be merged with data
+                known = j < len(headers) and _LOOKUP.get(_norm(headers[j])) is not None
+                col = headers[j] if known else filecheck.column_letter(j + 1)
+                raise filecheck.cell_too_long(name, lines_before + int(i) + 1, col, len(cells[j]))
         is_open = np.zeros(idx.size, dtype=bool)
         if isq.any():
             quotes = _per_line(isq, idx)
@@ -320,7 +379,10 @@ def _scan_csv(buf: memoryview, name: str) -> _CsvScan:
             # only at its start, and an open quote at the end of the line is the problem.
             for i in np.flatnonzero(irregular):
                 line = bytes(c[idx[i] : idx[i] + seglen[i]]).decode("utf-8").rstrip("\r\n")
-                records = list(csv.reader([line, "-"], delimiter=";"))  # an open quote swallows "-"
+                try:
+                    records = list(csv.reader([line, "-"], delimiter=";"))  # an open quote swallows "-"
+                except csv.Error:
+                    records = []
                 if len(records) == 2:
                     f[i] = len(records[0])
                 else:
@@ -331,6 +393,7 @@ def _scan_csv(buf: memoryview, name: str) -> _CsvScan:
         fields.append(f)
         odd.append(is_open)
         blank.append(b)
+        lines_before += idx.size
         pos = end
     fields_all = np.concatenate(fields)
     return _CsvScan(
@@ -434,6 +497,9 @@ def _check_structure(scan: _CsvScan, name: str) -> tuple[np.ndarray, list[Proble
             "ekspor ulang; tidak ada yang diubah.",
             [Problem(name, int(r), None, "tanda kutip tidak ditutup") for r in rows[:200]],
         )
+    wide = np.flatnonzero(scan.fields > filecheck.MAX_COLUMNS)
+    if wide.size:  # e.g. a line of 10^6 separators: refused, not skipped as blank
+        raise filecheck.too_many_columns(name, int(scan.line_no[wide[0]]), int(scan.fields[wide[0]]))
     width = len(scan.headers)
     data = ~scan.blank
     n_data = int(data.sum())
@@ -523,8 +589,10 @@ def _require(name: str, found: dict[str, int], headers: list[str]) -> None:
         missing.append("tgl_lahir")
     if missing:
         names = ", ".join(LABELS.get(c, c) for c in missing)
-        if len(found) >= 3:
-            have = f"Kolom yang ada: {', '.join(h for h in headers if h)[:300]}."
+        if len(found) >= 3:  # only recognised headers are named: a merged data row must not be echoed
+            known = [LABELS.get(c, c) for c in sorted(found, key=found.get)]
+            others = sum(1 for h in headers if h) - len(found)
+            have = f"Kolom yang dikenali: {', '.join(known)}" + (f"; {others} kolom lain." if others else ".")
         else:  # probably not a header at all but a data row: its cells are never shown
             have = "Baris 1 tampaknya bukan judul kolom e-PPGBM (isinya tidak ditampilkan)."
         raise ValidationError(
@@ -694,27 +762,31 @@ def _xlsx_rows(src: SourceInfo, sheet: str | None) -> tuple[list[str], pd.DataFr
     are skipped and counted."""
     import openpyxl  # local: only XLSX imports need it
 
-    name = src.name
+    name = fmt.plain(src.name, 80)
     try:
         wb = openpyxl.load_workbook(
             io.BytesIO(src.data) if src.data is not None else src.path, read_only=True, data_only=True
         )
     except Exception as exc:  # openpyxl raises many types for a broken file
-        raise ValidationError(f"Berkas {name} tidak bisa dibaca sebagai XLSX ({type(exc).__name__}).") from exc
+        raise ValidationError(f"Berkas {name} tidak bisa dibaca sebagai XLSX ({type(exc).__name__}).") from None
     try:
         names = wb.sheetnames
+        listed = ", ".join(fmt.plain(n, 30) for n in names[:10])
         if sheet is None and len(names) > 1:
             raise ValidationError(
-                f"Berkas {name} punya {len(names)} sheet ({', '.join(names)}). Pilih satu dengan "
+                f"Berkas {name} punya {len(names)} sheet ({listed}). Pilih satu dengan "
                 "--sheet NAMA, atau simpan data pengukuran di satu sheet saja; tidak ada yang diubah."
             )
         if sheet is not None and sheet not in names:
-            raise ValidationError(f"Sheet '{sheet}' tidak ada di {name} (ada: {', '.join(names)}).")
+            raise ValidationError(f"Sheet '{fmt.plain(sheet, 30)}' tidak ada di {name} (ada: {listed}).")
         ws = wb[sheet or names[0]]
+        ws.reset_dimensions()  # no padding to a used range that the dimension record understates
         it = ws.iter_rows(values_only=True)
         header = next(it, None)
         if header is None or all(_empty_cell(v) for v in header):
             raise ValidationError(f"Berkas {name} tidak punya baris judul kolom di baris 1; tidak ada yang diubah.")
+        if sum(1 for h in header if not _empty_cell(h)) and len(header) > filecheck.MAX_COLUMNS:
+            raise filecheck.too_many_columns(name, 1, len(header))
         headers = [str(h).strip() if h is not None else "" for h in header]
         found = map_columns(headers)
         keep = sorted(i for c, i in found.items() if c not in PII or c == "nik")  # names/address never read
@@ -725,10 +797,19 @@ def _xlsx_rows(src: SourceInfo, sheet: str | None) -> tuple[list[str], pd.DataFr
             if all(_empty_cell(v) for v in row):
                 blank += 1
                 continue
+            if len(row) > filecheck.MAX_COLUMNS and any(not _empty_cell(v) for v in row[filecheck.MAX_COLUMNS :]):
+                raise filecheck.too_many_columns(name, r, len(row))
             row_no.append(r)
             for i in keep:
                 v = row[i] if i < len(row) else None
-                cols[i].append(_cell_text(v))
+                text = _cell_text(v)
+                if text is not None and len(text) > filecheck.MAX_CELL_CHARS:
+                    raise filecheck.cell_too_long(name, r, headers[i], len(text))
+                cols[i].append(text)
+    except (ValidationError, KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as exc:  # a sheet part that is not what it claims (malformed XML, bad cell types)
+        raise ValidationError(f"Berkas {name} tidak bisa dibaca sebagai XLSX ({type(exc).__name__}).") from None
     finally:
         wb.close()
     frame = pd.DataFrame({f"c{i}": pd.array(v, dtype="string") for i, v in cols.items()})
@@ -775,8 +856,11 @@ def parse_export(
     """
     progress = progress or (lambda f, m: None)
     t0 = time.perf_counter()
-    src = source if isinstance(source, SourceInfo) else check_source(source, name)
-    name = src.name
+    src = source if isinstance(source, SourceInfo) else check_source(source, name, sheet)
+    name = fmt.plain(src.name, 80)  # for messages; src.name (provenance) stays as given
+    if src.cr_only:  # Excel "CSV (Macintosh)": read a copy with LF line endings, in memory only
+        with src.buffer() as buf:
+            src = replace(src, data=bytes(buf).replace(b"\r", b"\n"), path=None, cr_only=False)
     is_csv = src.suffix in (".csv", ".txt")
     progress(0.02, f"Memeriksa {name}")
     pre_problems: list[Problem] = []
@@ -838,7 +922,9 @@ def parse_export(
         con.close()
     t_read = time.perf_counter() - t0
     progress(0.5, "Memeriksa baris")
+    content_notes = _private_by_content(df, name, headers, found, matcher)
     result = _validate_rows(df, name, matcher, today or dt.date.today(), pre_problems)
+    result.problems[:0] = content_notes
     result.stats.update(
         rows_total=int(n_rows) + len(pre_problems),
         rows_blank_ignored=blank_rows,
@@ -850,6 +936,67 @@ def parse_export(
     result.stats["seconds_parse"] = round(time.perf_counter() - t0, 3)
     progress(0.7, "Z-score dihitung")
     return result
+
+
+def _private_by_content(
+    df: pd.DataFrame, name: str, headers: list[str], found: dict[str, int], matcher: WilayahMatcher
+) -> list[Problem]:
+    """Privacy by content, whatever the headers say, for the text columns that are stored and
+    shown (Puskesmas, Posyandu).
+
+    A cell holding a long number (a NIK, KK or phone number) or text that does not read like a
+    facility (:func:`kla.filecheck.facility_like`, unless the same text is on at least
+    :data:`FACILITY_REPEAT_OK` rows, which one child's name is not) is set to empty in ``df``, so it
+    is never stored, shown or exported; the rows are named in a file-level note, never the text.
+    When more than half of a column's filled cells are such values, and they are many different
+    ones (a person column: almost every row differs) or NIK-like, the file is refused naming the
+    column: its header is probably swapped with NIK or Nama. Area columns need no rule here: a
+    kecamatan or kelurahan is stored as the code of a known area or the row is rejected, and
+    unmatched names are echoed only when close to a known one (:func:`kla.filecheck.area_echo`).
+    """
+    words = filecheck.name_words([*matcher.names.values(), *filecheck.KNOWN_PUSKESMAS])
+    notes: list[Problem] = []
+    for col in ("puskesmas", "posyandu"):
+        if col not in found or col not in df.columns:
+            continue
+        label = fmt.plain(headers[found[col]], 40) or col
+        values = df[col]
+        filled = values.notna()
+        n_filled = int(filled.sum())
+        if not n_filled:
+            continue
+        counts = values[filled].value_counts()
+        nik = {v for v in counts.index if filecheck.long_number(v)}
+        person = {
+            v
+            for v, k in counts.items()
+            if v not in nik and k < FACILITY_REPEAT_OK and not filecheck.facility_like(v, words)
+        }
+        bad = values.isin(nik | person).to_numpy(dtype=bool)
+        n_bad, n_nik = int(bad.sum()), int(values.isin(nik).sum())
+        if n_bad * 2 > n_filled and (len(person) + len(nik) >= 5 or n_nik * 2 > n_filled):
+            what = "angka panjang seperti NIK" if n_nik * 2 > n_bad else "teks yang tampak seperti nama orang"
+            raise ValidationError(
+                f"Berkas {name}: kolom '{label}' sebagian besar berisi {what} ({fmt.integer(n_bad)} dari "
+                f"{fmt.integer(n_filled)} baris terisi), bukan nama {col}. Mungkin judul kolom tertukar "
+                "(mis. dengan NIK atau Nama). Isinya tidak ditampilkan dan tidak disimpan; periksa judul kolom "
+                "lalu impor ulang. Tidak ada yang diubah.",
+                [Problem(name, 1, label, f"isi kolom tampak seperti {'NIK' if 'NIK' in what else 'nama orang'}")],
+            )
+        if n_bad:
+            rows = df["row_no"].to_numpy()[bad]
+            notes.append(
+                Problem(
+                    name,
+                    None,
+                    label,
+                    f"{fmt.integer(n_bad)} sel (mis. baris {_rows_text(rows)}) berisi angka seperti NIK atau teks yang "
+                    f"tidak tampak seperti nama {col}; sel itu dikosongkan, tidak disimpan dan tidak ditampilkan "
+                    "(barisnya tetap diimpor)",
+                )
+            )
+            df.loc[bad, col] = None
+    return notes
 
 
 def _sample_marked(con, found: dict[str, int], n_rows: int, name: str) -> bool:
@@ -877,8 +1024,19 @@ def _sample_marked(con, found: dict[str, int], n_rows: int, name: str) -> bool:
 
 
 def _id(x: float) -> str:
-    """Number as Indonesians write it: decimal comma."""
+    """Number as Indonesians write it: decimal comma; an absurd one (``1e308``) in short form."""
+    if np.isfinite(x) and abs(x) >= 1e9:
+        return f"{x:.3g}".replace(".", ",")
     return fmt.number(x)
+
+
+HIDDEN = "(tidak ditampilkan)"
+
+
+def _area(value: object, known: list[str]) -> str:
+    """An unmatched area cell in a message: quoted when close to a known name, otherwise hidden."""
+    shown = filecheck.area_echo(value, known)
+    return f"'{shown}'" if shown else "(isinya tidak ditampilkan: tidak mirip nama wilayah mana pun)"
 
 
 _SHORT_CODE = re.compile(r"[A-Za-z0-9.]{1,3}")
@@ -962,19 +1120,23 @@ def _validate_rows(
     unknown_kec = kec_code.isna().to_numpy()
     unknown_kel = ~unknown_kec & kel_code.isna().to_numpy()
     miss = unknown_kec | unknown_kel
+    known = list(matcher.names.values())
+    shown = {v: filecheck.area_echo(v, known) or HIDDEN for v in {*df["kec"][miss], *df["kel"][miss]}}
     unmatched = (
-        pd.DataFrame({"kecamatan": df["kec"][miss], "kelurahan": df["kel"][miss], "row": row_no[miss]})
+        pd.DataFrame(
+            {"kecamatan": df["kec"][miss].map(shown), "kelurahan": df["kel"][miss].map(shown), "row": row_no[miss]}
+        )
         .groupby(["kecamatan", "kelurahan"], sort=False)["row"]
         .agg(rows="count", first_rows=lambda r: [int(x) for x in r.head(5)])
         .reset_index()
         .sort_values("rows", ascending=False, kind="stable")
     )
-    report(unknown_kec, "Kec", lambda i: f"kecamatan '{str(df['kec'].iloc[i])[:40]}' tidak dikenal")
+    report(unknown_kec, "Kec", lambda i: f"kecamatan {_area(df['kec'].iloc[i], known)} tidak dikenal")
     report(
         unknown_kel,
         "Desa/Kel",
         lambda i: (
-            f"kelurahan '{str(df['kel'].iloc[i])[:40]}' tidak ada di Kecamatan "
+            f"kelurahan {_area(df['kel'].iloc[i], known)} tidak ada di Kecamatan "
             f"{matcher.names.get(kec_code.iloc[i], kec_code.iloc[i])}"
         ),
     )

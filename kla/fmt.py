@@ -32,6 +32,7 @@ Standard library only; no :mod:`locale` (its output depends on the OS having ``i
 from __future__ import annotations
 
 import decimal
+import re
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -174,3 +175,37 @@ def month_label(when: object) -> str:
 
     ts = pd.Timestamp(when)
     return f"{BULAN_SINGKAT[ts.month - 1]} {ts.year}"
+
+
+# ----------------------------------------------------------------------------- text from files
+#: Characters that Markdown (Streamlit's ``st.error``/``st.markdown``, GitHub-flavoured, with
+#: ``$`` for maths) or HTML treat as syntax; :func:`plain` puts a backslash in front of each.
+_MARKUP = frozenset("\\`*_[]<>#!|~$")
+_WWW = re.compile(r"(?i)\bwww\.")
+_CONTROL = {c: " " for c in range(32)} | {127: " ", 0x2028: " ", 0x2029: " "}
+
+
+def plain(text: object, limit: int | None = 60) -> str:
+    """Text from a file or a user, made safe to put in a message that may be rendered as Markdown.
+
+    * line breaks, tabs and other control characters become spaces (no new Markdown block);
+    * ``\\ ` * _ [ ] < > # ! | ~ $`` get a backslash, so no emphasis, code, link, image, raw HTML,
+      table or maths can form: ``![x](http://evil/)`` is shown as those characters and fetches nothing;
+    * ``://``, ``www.`` and ``@`` are broken with a backslash too, so no bare URL or e-mail address
+      becomes a link (GitHub-flavoured autolinks);
+    * longer than ``limit`` characters: cut, with ``…``.
+
+    On a terminal the backslashes show; that is the price of one message for both places.
+    ``plain("Kagungan")`` is ``"Kagungan"``: ordinary names are unchanged.
+    """
+    s = str(text).translate(_CONTROL)
+    if limit is not None and len(s) > limit:
+        s = s[:limit] + "…"
+    out = []
+    for i, ch in enumerate(s):
+        # "_" between letters or digits (eppgbm_2024.csv) makes no emphasis in CommonMark: left as is
+        inner = ch == "_" and 0 < i < len(s) - 1 and s[i - 1].isalnum() and s[i + 1].isalnum()
+        out.append("\\" + ch if ch in _MARKUP and not inner else ch)
+    s = "".join(out)
+    s = s.replace("://", ":\\/\\/").replace("@", "\\@")
+    return _WWW.sub(lambda m: m.group(0)[:-1] + "\\.", s)

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kla import fmt
 from kla.errors import KlaError, ValidationError
 
 if TYPE_CHECKING:  # pandas is imported lazily so the CLI starts fast
@@ -79,13 +80,14 @@ def _print_report(report, as_json: bool) -> None:
         return
     if report.status == "already-imported":
         print(
-            f"{report.file} sudah pernah diimpor (sha256 sama, sumber #{report.source_id}); tidak ada perubahan.",
+            f"{fmt.plain(report.file, 80)} sudah pernah diimpor (sha256 sama, sumber #{report.source_id}); "
+            "tidak ada perubahan.",
             file=sys.stderr,
         )
         return
     label = " sebagai DATA CONTOH (dari kla/sample_nutrition.py)" if report.kind == "sample" else ""
     print(
-        f"Diimpor{label} {report.rows_imported:,} dari {report.rows_total:,} baris {report.file} "
+        f"Diimpor{label} {report.rows_imported:,} dari {report.rows_total:,} baris {fmt.plain(report.file, 80)} "
         f"({report.rows_rejected:,} ditolak) dalam {report.seconds:.1f} s; sumber #{report.source_id}.",
         file=sys.stderr,
     )
@@ -137,17 +139,26 @@ def _run_import(args: argparse.Namespace, run) -> int:
         report = run(path, Path(args.db) if args.db else None, bar)
     except KlaError as exc:
         bar.close()
-        _print_refusal(exc, path.name or str(path), args.json)
+        _print_refusal(exc, fmt.plain(path.name or str(path), 80), args.json)
         return 2
     except KeyboardInterrupt:
         bar.close()
         raise
+    except MemoryError:
+        bar.close()
+        err = ValidationError(
+            f"Berkas {fmt.plain(path.name, 80)} terlalu besar untuk memori komputer ini; pecah berkasnya. "
+            "Tidak ada yang diubah."
+        )
+        _print_refusal(err, fmt.plain(path.name, 80), args.json)
+        return 2
     except OSError as exc:  # e.g. the file vanished or became unreadable while being read
         bar.close()
         err = ValidationError(
-            f"Berkas {path.name} tidak bisa dibaca ({exc.strerror or type(exc).__name__}); tidak ada yang diubah."
+            f"Berkas {fmt.plain(path.name, 80)} tidak bisa dibaca ({exc.strerror or type(exc).__name__}); "
+            "tidak ada yang diubah."
         )
-        _print_refusal(err, path.name or str(path), args.json)
+        _print_refusal(err, fmt.plain(path.name or str(path), 80), args.json)
         return 2
     bar.close()
     _print_report(report, args.json)

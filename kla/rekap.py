@@ -50,7 +50,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kla import tabular
+from kla import filecheck, fmt, tabular
 from kla.eppgbm import _MONTHS, puskesmas_key, puskesmas_label
 from kla.errors import Problem, ValidationError
 from kla.fmt import BULAN
@@ -181,6 +181,64 @@ def parse_period(text: object) -> dt.date | None:
     return read_period(text)[0]
 
 
+MAX_COUNT = 10_000_000  # children in one area and month: far above any real recap
+#: what a period may look like to be quoted: digits with separators, or a month word and a year
+_PERIOD_SHAPE = re.compile(
+    r"\d{1,4}([ /.:-]\d{1,4}){0,3}|[A-Za-z]{3,9}[ /.-]?\d{2,4}|\d{1,2}[ /.-][A-Za-z]{3,9}[ /.-]\d{2,4}"
+)
+_NUMBER_SHAPE = re.compile(r"[0-9.,+ eE-]{1,15}|-?inf(inity)?|nan", re.IGNORECASE)
+
+
+def _shown(value: object, shape: re.Pattern) -> str:
+    """A cell quoted in a message only when it has the shape the column expects (a period, a
+    number); anything else may be a name from a shifted column and is not shown."""
+    t = "" if value is None else str(value).strip()
+    if not t:
+        return "(kosong)"
+    if shape.fullmatch(t) and not filecheck.long_number(t):
+        return f"'{fmt.plain(t, 20)}'"
+    return "(isinya tidak ditampilkan)"
+
+
+def _area(value: object, known: list[str]) -> str:
+    shown = filecheck.area_echo(value, known)
+    return f"'{shown}'" if shown else "(isinya tidak ditampilkan: tidak mirip nama wilayah mana pun)"
+
+
+def _check_puskesmas(values: list, name: str, known: list[str], report) -> None:
+    """Privacy by content for the Puskesmas column, whatever its header: a NIK-like number or a
+    text that does not read like a facility (:func:`kla.filecheck.facility_like`) rejects the row
+    without showing it; when most rows fail, the file is refused naming the column."""
+    words = filecheck.name_words([*known, *filecheck.KNOWN_PUSKESMAS])
+    nik, person = [], []
+    filled = 0
+    for i, v in enumerate(values):
+        t = "" if v is None else str(v).strip()
+        if not t:
+            continue
+        filled += 1
+        if filecheck.long_number(t):
+            nik.append(i)
+        elif not filecheck.facility_like(t, words):
+            person.append(i)
+    if filled and (len(nik) + len(person)) / filled > 0.5:
+        what = "angka seperti NIK" if len(nik) >= len(person) else "teks yang tidak tampak seperti nama puskesmas"
+        raise ValidationError(
+            f"Berkas {name}: kolom 'Puskesmas' sebagian besar berisi {what} ({len(nik) + len(person)} dari "
+            f"{filled} baris); mungkin judul kolom tertukar. Isinya tidak ditampilkan dan tidak disimpan. "
+            "Periksa judul kolom; tidak ada yang diubah.",
+            [Problem(name, None, "Puskesmas", f"kolom berisi {what}")],
+        )
+    for i in nik:
+        report(i, "Puskesmas", "berisi angka panjang seperti NIK (isinya tidak ditampilkan)")
+    for i in person:
+        report(
+            i,
+            "Puskesmas",
+            "tidak tampak seperti nama puskesmas; tulis 'Puskesmas X' atau 'PKM X' (isinya tidak ditampilkan)",
+        )
+
+
 def _label_date(d: dt.date) -> str:
     return f"{d.day} {BULAN[d.month - 1]} {d.year}"
 
@@ -188,8 +246,8 @@ def _label_date(d: dt.date) -> str:
 def parse_rekap(path: Path, *, matcher: WilayahMatcher) -> ParsedRekap:
     path = Path(path)
     check_file(path)
-    name = path.name
-    raw = tabular.read_table(path, expected=_EXPECTED, max_bytes=MAX_BYTES)
+    name = fmt.plain(path.name, 80)
+    raw = tabular.read_table(path, expected=_EXPECTED, max_bytes=MAX_BYTES, multiline_cells=False)
     cols = list(raw.columns)
     found = {k: _find(cols, v) for k, v in {**COUNT_COLUMNS, **OTHER_COLUMNS}.items()}
     missing = [LABEL[k] for k in (*REQUIRED_COUNTS, "kecamatan") if not found[k]]
@@ -255,7 +313,7 @@ def parse_rekap(path: Path, *, matcher: WilayahMatcher) -> ParsedRekap:
         p, full = read_period(text)
         periods.append(p)
         if p is None:
-            report(i, "Periode", f"periode '{str(text)[:20]}' bukan bulan yang nyata (contoh: 2024-06)")
+            report(i, "Periode", f"periode {_shown(text, _PERIOD_SHAPE)} bukan bulan yang nyata (contoh: 2024-06)")
         elif full is not None and full.day != 1:
             note(
                 i,
@@ -286,8 +344,11 @@ def parse_rekap(path: Path, *, matcher: WilayahMatcher) -> ParsedRekap:
                     continue
                 thousands = re.fullmatch(r"\d{1,3}(\.\d{3})+", t)  # "1.234" is one thousand two hundred…
                 v = tabular.parse_number(t.replace(".", "") if thousands else t)
-                if v is None or v < 0 or v != int(v):
-                    report(i, LABEL[k], f"'{t[:15]}' bukan bilangan bulat tidak negatif")
+                if v is None or not np.isfinite(v) or v < 0 or v != int(v):
+                    report(i, LABEL[k], f"{_shown(t, _NUMBER_SHAPE)} bukan bilangan bulat tidak negatif")
+                    continue
+                if v > MAX_COUNT:
+                    report(i, LABEL[k], f"{fmt.number(MAX_COUNT)}+ di luar rentang wajar sebuah rekap")
                     continue
                 vals[i] = v
         counts[k] = vals
@@ -312,11 +373,14 @@ def parse_rekap(path: Path, *, matcher: WilayahMatcher) -> ParsedRekap:
     kec_code: list[str | None] = []
     kel_code: list[str | None] = []
     pkm: list[str | None] = []
+    known = list(matcher.names.values())
+    if found["puskesmas"]:
+        _check_puskesmas(raw[found["puskesmas"]].tolist(), name, known, report)
     for i in range(n):
         kc = matcher.match_kecamatan(raw.at[i, found["kecamatan"]])
         kec_code.append(kc)
         if kc is None:
-            report(i, "Kecamatan", f"kecamatan '{str(raw.at[i, found['kecamatan']])[:40]}' tidak dikenal")
+            report(i, "Kecamatan", f"kecamatan {_area(raw.at[i, found['kecamatan']], known)} tidak dikenal")
         if level == "kelurahan":
             kl = matcher.match_kelurahan(raw.at[i, found["kelurahan"]], kc) if kc else None
             kel_code.append(kl)
@@ -325,7 +389,7 @@ def parse_rekap(path: Path, *, matcher: WilayahMatcher) -> ParsedRekap:
                 report(
                     i,
                     "Kelurahan",
-                    f"kelurahan '{str(raw.at[i, found['kelurahan']])[:40]}' tidak ada di "
+                    f"kelurahan {_area(raw.at[i, found['kelurahan']], known)} tidak ada di "
                     f"Kecamatan {matcher.names.get(kc, kc)}",
                 )
         else:

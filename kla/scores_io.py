@@ -16,11 +16,13 @@ Kecamatan Layak Anak scores.
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 
 import pandas as pd
 
-from kla import fmt
+from kla import filecheck, fmt
 from kla.errors import Problem, ValidationError
 from kla.rulebook import Rulebook
 from kla.tabular import parse_number, read_table
@@ -37,6 +39,34 @@ COLUMN_ALIASES = {
     "note": "catatan",
     "area_code": "kode_wilayah",
 }
+
+
+_NIK_IN_TEXT = re.compile(r"(?<!\d)\d{16}(?!\d)")
+_SHORT_VALUE = re.compile(r"[0-9A-Za-z.,_+-]{1,20}")  # a code, number or status: no spaces
+
+
+def _show(value: object, limit: int = 30) -> str:
+    """A cell quoted in a message: escaped (:func:`kla.fmt.plain`), and only when short and
+    shaped like a code, number or status; a long or NIK-like text is not shown."""
+    t = "" if value is None else str(value).strip()
+    if not t:
+        return "(kosong)"
+    if len(t) > limit or filecheck.long_number(t) or not _SHORT_VALUE.fullmatch(t):
+        return "(isinya tidak ditampilkan)"
+    return f"'{fmt.plain(t, limit)}'"
+
+
+_RULEBOOK_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,59}@[A-Za-z0-9._-]{1,30}")
+
+
+def _rulebook_key(value: str) -> str:
+    """A rulebook key named by the file (``id@versi``) is shown as is when it has that shape, as
+    the active key is (at worst a Markdown page makes it a mail link); anything else is hidden."""
+    return value if _RULEBOOK_KEY.fullmatch(value) else "(isinya tidak ditampilkan)"
+
+
+def _number(x: float) -> str:
+    return f"{x:.3g}".replace(".", ",") if abs(x) >= 1e9 else fmt.number(x)
 
 
 def template_frame(rulebook: Rulebook) -> pd.DataFrame:
@@ -85,7 +115,7 @@ def parse_scores(path: Path, rulebook: Rulebook, *, year: int, city_code: str, k
     """
     return parse_score_table(
         read_table(path, expected=REQUIRED),
-        path.name,
+        fmt.plain(path.name, 80),
         rulebook,
         year=year,
         city_code=city_code,
@@ -113,7 +143,7 @@ def parse_score_table(
             [Problem(name, 1, c, "kolom wajib tidak ada") for c in missing],
         )
     named = sorted({str(v).strip() for v in table["rulebook"] if str(v).strip()})
-    foreign = [k for k in named if k != rulebook.key]
+    foreign = [_rulebook_key(k) for k in named if k != rulebook.key][:10]
     if foreign:
         raise ValidationError(
             f"Berkas {name} dibuat untuk rulebook {', '.join(foreign)}, sedangkan rulebook aktif {rulebook.key}. "
@@ -133,24 +163,24 @@ def parse_score_table(
             problems.append(Problem(name, line, "rulebook", f"kosong; isi dengan {rulebook.key}"))
         area = str(rec.get("kode_wilayah", "") or "").strip() or city_code
         if code not in rulebook.codes:
-            problems.append(Problem(name, line, "kode_indikator", f"kode indikator '{code}' tidak dikenal"))
+            problems.append(Problem(name, line, "kode_indikator", f"kode indikator {_show(code)} tidak dikenal"))
             continue
         if area not in known_areas:
-            problems.append(Problem(name, line, "kode_wilayah", f"kode wilayah '{area}' tidak dikenal"))
+            problems.append(Problem(name, line, "kode_wilayah", f"kode wilayah {_show(area)} tidak dikenal"))
             continue
         ind = rulebook.indicator(code)
         points = parse_number(rec.get("poin", ""))
-        if points is None:
-            problems.append(Problem(name, line, "poin", f"poin '{rec.get('poin', '')}' bukan angka"))
+        if points is None or not math.isfinite(points):
+            problems.append(Problem(name, line, "poin", f"poin {_show(rec.get('poin', ''))} bukan angka"))
         elif points < 0:
-            problems.append(Problem(name, line, "poin", f"poin {fmt.number(points)} negatif"))
+            problems.append(Problem(name, line, "poin", f"poin {_number(points)} negatif"))
         elif points > ind.max_points + 1e-9:
             problems.append(
                 Problem(
                     name,
                     line,
                     "poin",
-                    f"poin {fmt.number(points)} melebihi maksimum {fmt.number(ind.max_points)} untuk {code}",
+                    f"poin {_number(points)} melebihi maksimum {fmt.number(ind.max_points)} untuk {code}",
                 )
             )
         status = str(rec.get("status_bukti", "")).strip().lower()
@@ -160,7 +190,18 @@ def parse_score_table(
                     name,
                     line,
                     "status_bukti",
-                    f"status '{status}' harus salah satu dari {', '.join(EVIDENCE_STATUSES)}",
+                    f"status {_show(status)} harus salah satu dari {', '.join(EVIDENCE_STATUSES)}",
+                )
+            )
+        note = str(rec.get("catatan", "") or "")
+        if _NIK_IN_TEXT.search(note) and any(filecheck.looks_like_nik(m) for m in _NIK_IN_TEXT.findall(note)):
+            problems.append(
+                Problem(
+                    name,
+                    line,
+                    "catatan",
+                    "berisi angka 16 digit seperti NIK; catatan tidak boleh memuat data pribadi (isinya tidak "
+                    "ditampilkan)",
                 )
             )
         key = (area, code)
