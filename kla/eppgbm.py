@@ -954,7 +954,7 @@ def _private_by_content(
     kecamatan or kelurahan is stored as the code of a known area or the row is rejected, and
     unmatched names are echoed only when close to a known one (:func:`kla.filecheck.area_echo`).
     """
-    words = filecheck.name_words([*matcher.names.values(), *filecheck.KNOWN_PUSKESMAS])
+    words = filecheck.name_words([*matcher.names.values(), *filecheck.known_puskesmas()])
     notes: list[Problem] = []
     for col in ("puskesmas", "posyandu"):
         if col not in found or col not in df.columns:

@@ -334,11 +334,22 @@ PROVINCE_CODES = frozenset(
     [11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 31, 32, 33, 34, 35, 36, 51, 52, 53]
     + [61, 62, 63, 64, 65, 71, 72, 73, 74, 75, 76, 81, 82, 91, 92, 93, 94, 95, 96, 97]
 )
-#: Puskesmas of Kota Serang (Dinkes), so a bare "Singandaru" is known without a "Puskesmas" prefix.
-KNOWN_PUSKESMAS = (
-    "Banjar Agung", "Cipocok Jaya", "Ciracas", "Curug", "Kalodran", "Kasemen", "Kilasah", "Pancur", "Rau",
-    "Sawah Luhur", "Serang Kota", "Singandaru", "Taktakan", "Unyur", "Walantaka", "Banten Girang",
-)  # fmt: skip
+#: Optional city file listing its puskesmas, one name per line, so a bare name (no "Puskesmas"
+#: prefix) is known as a facility. A city is data: the list lives in the city folder, not here.
+PUSKESMAS_FILE = "puskesmas.txt"
+
+
+def known_puskesmas() -> tuple[str, ...]:
+    """The selected city's puskesmas names (``<city folder>/puskesmas.txt``), or none."""
+    from kla import config  # lazy: filecheck is imported by readers that need no config
+
+    path = config.city_dir() / PUSKESMAS_FILE
+    if not path.is_file():
+        return ()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return tuple(line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#"))
+
+
 _SEPARATORS = re.compile(r"[\s.\-'’/]")
 _FACILITY = re.compile(
     r"^\s*(?:puskesmas|pukesmas|pkm|pusk|upt|uptd|posyandu|pos|psy|klinik|rs|rsud|pustu|poskesdes)\b", re.IGNORECASE

@@ -209,7 +209,7 @@ def _check_puskesmas(values: list, name: str, known: list[str], report) -> None:
     """Privacy by content for the Puskesmas column, whatever its header: a NIK-like number or a
     text that does not read like a facility (:func:`kla.filecheck.facility_like`) rejects the row
     without showing it; when most rows fail, the file is refused naming the column."""
-    words = filecheck.name_words([*known, *filecheck.KNOWN_PUSKESMAS])
+    words = filecheck.name_words([*known, *filecheck.known_puskesmas()])
     nik, person = [], []
     filled = 0
     for i, v in enumerate(values):
