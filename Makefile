@@ -13,7 +13,8 @@ ifneq ($(CITY),)
 export KLA_CITY := $(CITY)
 endif
 
-.PHONY: run test install install-dev db geo chromium lint clean
+
+.PHONY: run test test-fast install install-dev db geo chromium lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +49,10 @@ chromium:
 
 test: install-dev chromium
 	$(BIN)/python -m pytest
+
+# Everything except the browser tests and the long CLI/build runs (marked `slow`): for the edit-test loop.
+test-fast: install-dev
+	$(BIN)/python -m pytest -m "not slow and not browser"
 
 lint: install-dev
 	$(BIN)/ruff check kla geo pages app.py tests

@@ -20,6 +20,9 @@ from kla.config import PROJECT_ROOT, load_city
 from kla.errors import KlaError
 from kla.rulebook import load_rulebook
 
+# Long CLI and build runs: outside `make test-fast`, inside `make test`.
+pytestmark = pytest.mark.slow
+
 PY = sys.executable
 TEST_CITY = PROJECT_ROOT / "tests/fixtures/city_bobot_beragam/city.toml"
 TEST_RULEBOOK = PROJECT_ROOT / "tests/fixtures/rulebook/uji-bobot-beragam.toml"

@@ -36,6 +36,9 @@ from tests.fixtures.nutrition import (
     write_xlsx,
 )
 
+# Long CLI and build runs: outside `make test-fast`, inside `make test`.
+pytestmark = pytest.mark.slow
+
 
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()

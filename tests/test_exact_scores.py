@@ -22,6 +22,9 @@ from kla import planner, scoring
 from kla.config import PROJECT_ROOT, load_city
 from kla.rulebook import Rulebook, load_rulebook
 
+# Long CLI and build runs: outside `make test-fast`, inside `make test`.
+pytestmark = pytest.mark.slow
+
 RB = load_rulebook(load_city().rulebook)
 YEAR = 2031  # a year of its own, after every shipped one, so the pages open on it
 

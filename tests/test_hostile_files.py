@@ -46,6 +46,9 @@ from kla.rekap import parse_rekap
 from kla.scores_io import parse_scores
 from tests.fixtures.nutrition import HEADER, address, child_name, good_rows, nik, parent_name
 
+# Long CLI and build runs: outside `make test-fast`, inside `make test`.
+pytestmark = pytest.mark.slow
+
 N_RANDOM = int(os.environ.get("KLA_HOSTILE_N", "120"))
 KEY = b"hostile-test-key-not-secret-0123456789abcdef"
 SEED = 13

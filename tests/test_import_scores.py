@@ -15,6 +15,9 @@ from kla.config import PROJECT_ROOT, load_city
 from kla.rulebook import load_rulebook
 from kla.scores_io import write_template
 
+# Long CLI and build runs: outside `make test-fast`, inside `make test`.
+pytestmark = pytest.mark.slow
+
 RB = load_rulebook(load_city().rulebook)
 SHIPPED_CITY = PROJECT_ROOT / "data/city.toml"
 SHIPPED_RB = load_rulebook(load_city(SHIPPED_CITY).rulebook)

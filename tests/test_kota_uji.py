@@ -25,6 +25,9 @@ from streamlit.testing.v1 import AppTest
 
 from kla.config import PROJECT_ROOT
 
+# Long CLI and build runs: outside `make test-fast`, inside `make test`.
+pytestmark = pytest.mark.slow
+
 FIXTURE = PROJECT_ROOT / "tests" / "fixtures" / "kota_uji"
 PAGES = ["app.py", *sorted(str(p.relative_to(PROJECT_ROOT)) for p in (PROJECT_ROOT / "pages").glob("*.py"))]
 KECAMATAN = ["99.01.01", "99.01.02", "99.01.03"]

@@ -29,6 +29,9 @@ from tests.test_build import score_csv
 from tests.test_rekap import GOOD as REKAP_ROWS
 from tests.test_rekap import write as write_rekap
 
+# Long CLI and build runs: outside `make test-fast`, inside `make test`.
+pytestmark = pytest.mark.slow
+
 MIRROR = Path(os.environ.get("KLA_GEO_MIRROR", PROJECT_ROOT.parent / "shared" / "geo"))
 # every imported row, without source_id (renumbered by each build), with its provenance
 SNAPSHOT = {

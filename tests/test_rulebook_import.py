@@ -26,6 +26,9 @@ from kla.errors import KlaError
 from kla.rulebook import Rulebook, load_rulebook
 from kla.rulebook_import import cluster_code, parse_levels, repoint_crosswalk, to_toml
 
+# Long CLI and build runs: outside `make test-fast`, inside `make test`.
+pytestmark = pytest.mark.slow
+
 FIXTURE_RULEBOOK = PROJECT_ROOT / "tests/fixtures/rulebook/uji-bobot-beragam.toml"
 SHIPPED_RULEBOOK = PROJECT_ROOT / "data/rulebook/kla-kemenpppa-24-ilustratif.toml"
 BASE = load_rulebook(FIXTURE_RULEBOOK)

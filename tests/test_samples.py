@@ -7,8 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from kla.config import PROJECT_ROOT
 from kla.rulebook import load_rulebook
+
+# Long CLI and build runs: outside `make test-fast`, inside `make test`.
+pytestmark = pytest.mark.slow
 
 # These tests check the SHIPPED data, so the generators run with the shipped city config, not the
 # suite's test rulebook (tests/conftest.py). The score samples are regenerated with the rulebook they
