@@ -386,7 +386,7 @@ def facility_like(text: object, words: frozenset[str]) -> bool:
 
     The rule (conservative, documented in README "Gizi anak: definisi dan privasi"): the text is a
     facility name when it starts with a facility word (Puskesmas, PKM, UPT, UPTD, Pusk., Posyandu,
-    Pos, Pustu …), contains a word of a known kecamatan, kelurahan or Kota Serang puskesmas name,
+    Pos, Pustu …), contains a word of a known kecamatan, kelurahan or puskesmas name (the city's puskesmas.txt),
     or has a stand-alone number or Roman numeral (``Mawar 3``, ``Melati II``). Anything else, e.g.
     ``Siti Aminah``, is treated as possibly a person's name. Limits: a posyandu called only by a
     flower name (``Dahlia``) fails the rule unless its cells repeat (the readers also accept a
