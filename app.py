@@ -2,7 +2,10 @@
 
 import streamlit as st
 
-from kla import analysis, charts, fmt, overview, ui
+from kla import ui
+from kla.core import fmt
+from kla.figures import charts
+from kla.views import analysis, overview
 
 ui.page_setup("Ringkasan", "🏙️")
 fp = ui.database_fingerprint()

@@ -23,5 +23,5 @@ cli
     ``python -m kla geo fetch`` / ``python -m kla geo import``.
 
 Nothing here imports streamlit. Importing ``geo`` itself is cheap (no geopandas), so
-``python -m kla --help`` stays fast; import :mod:`geo.boundaries` for the public API.
+``python -m kla --help`` stays fast; import :mod:`kla.ingest.boundaries` for the public API.
 """

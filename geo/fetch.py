@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from geo.manifest import ManifestEntry, read_manifest
-from kla.errors import KlaError
+from kla.core.errors import KlaError
 
 DEFAULT_TIMEOUT = 20.0  # seconds per socket operation; GitHub raw answers well within this
 _CHUNK = 64 * 1024

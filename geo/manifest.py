@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from kla.errors import Problem, ValidationError
+from kla.core.errors import Problem, ValidationError
 
 #: Kota Serang's manifest (the default city, ``data/``)
 MANIFEST_PATH = Path(__file__).resolve().parents[1] / "data" / "geo" / "manifest.csv"
@@ -52,13 +52,13 @@ class ManifestEntry:
 def manifest_path() -> Path:
     """The city's manifest: ``[sources] boundary_manifest`` in its city.toml (``KLA_GEO_MANIFEST`` overrides).
 
-    Raises :class:`kla.config.CityConfigError` (naming the file and the setting) when the city's
+    Raises :class:`kla.core.config.CityConfigError` (naming the file and the setting) when the city's
     manifest is missing.
     """
     env = os.environ.get("KLA_GEO_MANIFEST")
     if env:
         return Path(env)
-    from kla import config
+    from kla.core import config
 
     city = config.load_city()
     return city.require(city.boundary_manifest, "boundary_manifest")

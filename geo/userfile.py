@@ -16,7 +16,7 @@ Refused with a clear message, before anything is stored:
   far from the city's known extent.
 
 Matching (:func:`match_features`) uses a code column when one matches (``36.73.01`` or
-``367301``), else names through :class:`kla.wilayah.WilayahMatcher` (normalised, aliases).
+``367301``), else names through :class:`kla.core.wilayah.WilayahMatcher` (normalised, aliases).
 Kelurahan names are matched *within* their kecamatan, found from a kecamatan column (name or
 code) or, failing that, from stored kecamatan boundaries containing the feature, because
 "Sukawana" exists in two kecamatan.
@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from kla.errors import Problem, ValidationError
-from kla.wilayah import WilayahMatcher, normalise_name
+from kla.core.errors import Problem, ValidationError
+from kla.core.wilayah import WilayahMatcher, normalise_name
 
 MAX_BYTES = 200 * 1024 * 1024
 FAR_KM = 25.0  # a file whose extent is this far from the city's extent is for another place

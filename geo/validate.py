@@ -30,7 +30,7 @@ import pandas as pd
 import shapely
 from shapely.strtree import STRtree
 
-from kla.errors import Problem, ValidationError
+from kla.core.errors import Problem, ValidationError
 
 REPAIR_MAX_CHANGE_M2 = 1_000.0  # make_valid may fix a digitising loop, not redraw an area
 OVERLAP_MAX_M2 = 1_000.0  # larger overlaps between two areas are a data error, not a sliver

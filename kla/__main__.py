@@ -1,7 +1,7 @@
-"""``python -m kla``: see :mod:`kla.cli`."""
+"""``python -m kla``: see :mod:`kla.cli.main`."""
 
 import sys
 
-from kla.cli import main
+from kla.cli.main import main
 
 sys.exit(main())

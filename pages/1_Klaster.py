@@ -2,7 +2,11 @@
 
 import streamlit as st
 
-from kla import analysis, analysis_charts, charts, fmt, overview, ui
+from kla import ui
+from kla.core import fmt
+from kla.figures import analysis as analysis_charts
+from kla.figures import charts
+from kla.views import analysis, overview
 
 ui.page_setup("Klaster", "🧭")
 fp = ui.database_fingerprint()

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from kla import maps, ui
-from kla.charts import Stamp
+from kla import ui
+from kla.figures.charts import Stamp
 from kla.ui import Keys, MapKeys
+from kla.views import maps
 
 LEVEL_LABEL = {"kecamatan": "Kecamatan", "kelurahan": "Kelurahan"}
 MODE_LABEL = {"nilai": "Nilai satu periode", "perubahan": "Perubahan antar-periode"}

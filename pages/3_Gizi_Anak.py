@@ -6,8 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kla import catalog, fmt, ui
-from kla import nutrition_view as nu
+from kla import ui
+from kla.core import catalog, fmt
+from kla.views import nutrition as nu
 
 ui.page_setup("Gizi Anak", "🥗")
 st.title("Gizi Anak")

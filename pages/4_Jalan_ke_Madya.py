@@ -8,9 +8,12 @@ import json
 
 import streamlit as st
 
-from kla import analysis, charts, fmt, overview, planner, ui, whatif
-from kla.errors import KlaError
-from kla.repository import points_by_code
+from kla import ui
+from kla.core import fmt, planner, whatif
+from kla.core.errors import KlaError
+from kla.figures import charts
+from kla.read.repository import points_by_code
+from kla.views import analysis, overview
 
 ui.page_setup("Jalan ke kategori berikut", "🛣️")
 fp = ui.database_fingerprint()

@@ -2,10 +2,14 @@
 
 import streamlit as st
 
-from kla import analysis, analysis_data, charts, crosswalk, fmt, overview, ui, whatif
-from kla.catalog import CROSSWALK
-from kla.errors import KlaError
-from kla.repository import points_by_code
+from kla import ui
+from kla.core import crosswalk, fmt, whatif
+from kla.core.catalog import CROSSWALK
+from kla.core.errors import KlaError
+from kla.figures import charts
+from kla.read import analysis as analysis_data
+from kla.read.repository import points_by_code
+from kla.views import analysis, overview
 
 ui.page_setup("Simulasi", "🎛️")
 fp = ui.database_fingerprint()

@@ -2,8 +2,12 @@
 
 import streamlit as st
 
-from kla import analysis, analysis_charts, catalog, charts, fmt, ui
-from kla.catalog import CROSSWALK
+from kla import ui
+from kla.core import catalog, fmt
+from kla.core.catalog import CROSSWALK
+from kla.figures import analysis as analysis_charts
+from kla.figures import charts
+from kla.views import analysis
 
 ui.page_setup("Kecamatan", "🏘️")
 fp = ui.database_fingerprint()
@@ -74,7 +78,7 @@ xw_area = a.selectbox("Wilayah", xw_areas, key=ui.Keys.XWALK_AREA, format_func=l
 measure = b.selectbox("Ukuran", measures, key=ui.Keys.XWALK_MEASURE, format_func=lambda m: CROSSWALK[m].label)
 latest = analysis.latest_measures(ui.load_measure_values(fp))
 now = analysis.current_value(latest, xw_area, measure)
-if ui.Keys.XWALK_VALUE not in st.session_state:  # start from the measure's published target (kla.catalog)
+if ui.Keys.XWALK_VALUE not in st.session_state:  # start from the measure's published target (kla.core.catalog)
     st.session_state[ui.Keys.XWALK_VALUE] = catalog.latest_target(measure) or 0.0
 value = c.number_input(
     f"Jika {CROSSWALK[measure].label.lower()} menjadi ({CROSSWALK[measure].unit})",

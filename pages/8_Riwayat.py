@@ -2,7 +2,11 @@
 
 import streamlit as st
 
-from kla import analysis, analysis_charts, charts, fmt, ui
+from kla import ui
+from kla.core import fmt
+from kla.figures import analysis as analysis_charts
+from kla.figures import charts
+from kla.views import analysis
 
 ui.page_setup("Riwayat", "📜")
 fp = ui.database_fingerprint()

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from kla import charts, sources, ui
+from kla import ui
+from kla.figures import charts
+from kla.views import sources
 
 ui.page_setup("Sumber Data", "🧾")
 fp = ui.database_fingerprint()

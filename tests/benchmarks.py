@@ -24,7 +24,7 @@ def median_ms(samples: list[float]) -> str:
 
 
 def bench_build(runs: int = 5) -> Path:
-    from kla import store
+    from kla.ingest import store
 
     tmp = Path(tempfile.mkdtemp()) / "kla.duckdb"
     samples = []
@@ -139,7 +139,7 @@ def bench_import_rulebook(runs: int = 5) -> None:
     """`python -m kla import rulebook` of a 24-row XLSX as a whole process (target < 2 s), private city folder."""
     import shutil
 
-    from kla import store
+    from kla.ingest import store
     from tests import test_rulebook_import as t
 
     folder = Path(tempfile.mkdtemp())

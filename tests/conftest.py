@@ -14,7 +14,7 @@ import plotly
 import pytest
 import streamlit as st
 
-from kla import store
+from kla.ingest import store
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("KLA_SHARED", ROOT.parent / "shared"))

@@ -11,11 +11,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kla import analysis, analysis_data, overview, repository
-from kla.catalog import CROSSWALK
-from kla.config import load_city
-from kla.db import connect_readonly
-from kla.rulebook import load_rulebook
+from kla.core.catalog import CROSSWALK
+from kla.core.config import load_city
+from kla.core.rulebook import load_rulebook
+from kla.read import analysis as analysis_data
+from kla.read import repository
+from kla.read.db import connect_readonly
+from kla.views import analysis, overview
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -108,7 +110,7 @@ def test_measures_keep_survey_and_routine_apart(con) -> None:
 
 
 def test_nutrition_query_uses_the_catalogue_columns() -> None:
-    sql = (ROOT / "kla/sql/analysis_measures_nutrition.sql").read_text()
+    sql = (ROOT / "kla/read/sql/analysis_measures_nutrition.sql").read_text()
     for code, m in CROSSWALK.items():
         if m.nutrition:
             num, den = m.nutrition
@@ -184,7 +186,7 @@ def test_plan_cli_bad_difficulty_file(built_db: Path, tmp_path: Path) -> None:
 def test_yearly_totals_and_monthly_snapshots_are_never_one_line() -> None:
     import pandas as pd
 
-    from kla.analysis import nutrition_series
+    from kla.views.analysis import nutrition_series
 
     published = pd.DataFrame(
         {

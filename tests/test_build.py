@@ -15,10 +15,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from kla import store
-from kla.config import PROJECT_ROOT, load_city
-from kla.errors import KlaError
-from kla.rulebook import load_rulebook
+from kla.core.config import PROJECT_ROOT, load_city
+from kla.core.errors import KlaError
+from kla.core.rulebook import load_rulebook
+from kla.ingest import store
 
 # Long CLI and build runs: outside `make test-fast`, inside `make test`.
 pytestmark = pytest.mark.slow
@@ -206,7 +206,7 @@ def test_temp_file_of_a_killed_writer_is_cleaned_up_by_the_next_write(data_copy:
 SLOW_WRITER = """
 import sys, time
 from pathlib import Path
-from kla import store
+from kla.ingest import store
 db, tag, hold, wait_for, announce = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3]), sys.argv[4], sys.argv[5]
 if announce != "-":
     Path(announce).touch()  # "I am about to ask for the write"
@@ -334,13 +334,13 @@ def test_writer_gives_up_on_a_held_lock_with_a_clear_message(
     assert sha(db_copy) == before
     assert not list(db_copy.parent.glob("kla.duckdb.tmp*"))
     # once the lock is free the same import goes through
-    from kla.nutrition import import_eppgbm
+    from kla.ingest.nutrition import import_eppgbm
 
     assert import_eppgbm(path, db_copy).rows_imported == 10
 
 
 def test_readers_do_not_take_the_writer_lock(db_copy: Path) -> None:
-    from kla.db import connect_readonly
+    from kla.read.db import connect_readonly
 
     with store.write_lock(db_copy, timeout=0):
         start = time.perf_counter()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from kla import charts
+from kla.figures import charts
 
 
 def test_stamp_puts_title_source_date_and_sample_label_inside_the_figure() -> None:
@@ -32,13 +32,13 @@ def test_numbers_use_indonesian_separators() -> None:
 
 
 def test_text_labels_built_in_python_are_indonesian() -> None:
-    """Text labels and annotations do not go through plotly's `separators`: kla.fmt writes them."""
-    from kla.scoring import LostPoints
+    """Text labels and annotations do not go through plotly's `separators`: kla.core.fmt writes them."""
+    from kla.core.scoring import LostPoints
 
     lost = [LostPoints("I11", 11, "Prevalensi gizi", "K3", "Dinkes", 10.5, 42.0)]
     bar = charts.lost_points_bar(lost, stamp=charts.Stamp("Judul", "BPS", "2024"))
     assert list(bar.data[0].text) == ["\u221231,5"]
-    from kla.catalog import STUNTING_TARGETS
+    from kla.core.catalog import STUNTING_TARGETS
 
     line = charts.survey_prevalence_line(
         ["2022", "2023"],
@@ -48,7 +48,7 @@ def test_text_labels_built_in_python_are_indonesian() -> None:
         stamp=charts.Stamp("Judul", "BPS", "2024"),
     )
     assert list(line.data[0].text) == ["22,3%", "21,0%"]
-    # the one target series (kla.catalog), its labels with decimal commas, drawn at its own years
+    # the one target series (kla.core.catalog), its labels with decimal commas, drawn at its own years
     targets = [(t.name, list(t.x), list(t.y)) for t in line.data[1:]]
     assert targets == [
         ("Target RPJMN 2020–2024 (14%)", [2024], [14.0]),
@@ -57,7 +57,7 @@ def test_text_labels_built_in_python_are_indonesian() -> None:
 
 
 def test_analysis_chart_labels_are_indonesian() -> None:
-    from kla import analysis_charts
+    from kla.figures import analysis as analysis_charts
 
     stamp = charts.Stamp("Judul", "BPS", "2024")
     fall = analysis_charts.waterfall(

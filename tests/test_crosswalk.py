@@ -11,10 +11,10 @@ import tomllib
 
 import pytest
 
-from kla import crosswalk
-from kla.config import load_city
-from kla.errors import ValidationError
-from kla.rulebook import parse_rulebook
+from kla.core import crosswalk
+from kla.core.config import load_city
+from kla.core.errors import ValidationError
+from kla.core.rulebook import parse_rulebook
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +147,8 @@ def test_scenario_verb_follows_the_direction_of_the_change(rules) -> None:
 
 
 def test_chart_and_sentence_come_from_one_computation(rules) -> None:
-    from kla import analysis_charts, charts
+    from kla.figures import analysis as analysis_charts
+    from kla.figures import charts
 
     sc = _scenario(rules, 14.0, {"stunting_prevalence": SURVEY_2023, "wasting_prevalence": ROUTINE_WASTING})
     rule = next(r for r in rules if r.measure == "stunting_prevalence")

@@ -18,10 +18,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kla import privacy, records, store
-from kla.config import PROJECT_ROOT
-from kla.errors import ValidationError
-from kla.nutrition import import_eppgbm
+from kla.core import privacy
+from kla.core.config import PROJECT_ROOT
+from kla.core.errors import ValidationError
+from kla.ingest import records, store
+from kla.ingest.nutrition import import_eppgbm
 from tests.fixtures.nutrition import (
     HEADER,
     address,
@@ -316,7 +317,7 @@ def test_same_file_landing_meanwhile_is_caught_under_the_lock(
 ) -> None:
     """Two imports of one file at once both pass the early check; the writer checks again
     under the lock, so the second changes nothing and says "already imported"."""
-    from kla import nutrition
+    from kla.ingest import nutrition
 
     path = write_csv(tmp_path / "dua_kali.csv", good_rows(25))
     first = import_eppgbm(path, db_copy)
@@ -346,7 +347,7 @@ def test_kill_9_during_import_leaves_db_identical(db_copy: Path, tmp_path: Path)
     code = textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
-        from kla.nutrition import import_eppgbm
+        from kla.ingest.nutrition import import_eppgbm
         def pause():
             print("WRITTEN", flush=True)
             time.sleep(120)
@@ -438,7 +439,7 @@ def test_unterminated_quote_is_refused_naming_the_line(db_copy: Path, tmp_path: 
 def test_parsed_record_count_must_match_the_scan(tmp_path: Path) -> None:
     """The safety net behind every structural check: if the parser ever returned a different
     number of records than the line scan expects, the file is refused instead of losing rows."""
-    from kla import eppgbm
+    from kla.ingest import eppgbm
 
     data = write_csv(tmp_path / "x.csv", good_rows(10)).read_bytes()
     scan = eppgbm._scan_csv(memoryview(data), "x.csv")
@@ -776,11 +777,11 @@ def _page_warnings(db: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_sample_export_carries_a_marker_and_imports_as_data_contoh(
     built_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kla.eppgbm import SAMPLE_MARKER, SAMPLE_MARKER_COLUMN
+    from kla.ingest.eppgbm import SAMPLE_MARKER, SAMPLE_MARKER_COLUMN
 
     csv = tmp_path / "contoh.csv"
     res = subprocess.run(
-        [sys.executable, "-m", "kla.sample_nutrition", "export", str(csv), "--rows", "1500", "--scale", "0.01"],
+        [sys.executable, "-m", "kla.ingest.sample_nutrition", "export", str(csv), "--rows", "1500", "--scale", "0.01"],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
@@ -880,7 +881,7 @@ def test_max_import_bytes_accepts_sizes_with_units(limit: str, ok: bool, db_copy
 
 
 def test_parse_size() -> None:
-    from kla.eppgbm import parse_size
+    from kla.ingest.eppgbm import parse_size
 
     assert parse_size("1GB") == parse_size("1 gb") == parse_size("1024MB") == 1024**3
     assert parse_size("500MB") == 500 * 1024**2 and parse_size("1,5 GB") == int(1.5 * 1024**3)
@@ -944,7 +945,7 @@ def test_cli_usage_errors_are_indonesian() -> None:
     ["Kilasah", "Puskesmas Kilasah", "UPT Puskesmas Kilasah", "Pusk. Kilasah", "PKM KILASAH", "UPTD PKM kilasah"],
 )
 def test_puskesmas_spellings_share_one_key_and_one_label(name: str) -> None:
-    from kla.eppgbm import puskesmas_key, puskesmas_label
+    from kla.ingest.eppgbm import puskesmas_key, puskesmas_label
 
     assert puskesmas_key(name) == "pkm:kilasah"
     assert puskesmas_label(name) == "Puskesmas Kilasah"
@@ -952,7 +953,7 @@ def test_puskesmas_spellings_share_one_key_and_one_label(name: str) -> None:
 
 def test_counts_in_messages_use_indonesian_thousands() -> None:
     """ "12,340 baris" would read as twelve point three rows to an Indonesian reader."""
-    from kla.eppgbm import EXAMPLE_ROWS, _rows_text
+    from kla.ingest.eppgbm import EXAMPLE_ROWS, _rows_text
 
     text = _rows_text(list(range(2, 2 + EXAMPLE_ROWS)), 12_340 + EXAMPLE_ROWS)
     assert text.endswith("(dan 12.340 baris lain)")

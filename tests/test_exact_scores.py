@@ -18,9 +18,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from kla import planner, scoring
-from kla.config import PROJECT_ROOT, load_city
-from kla.rulebook import Rulebook, load_rulebook
+from kla.core import planner, scoring
+from kla.core.config import PROJECT_ROOT, load_city
+from kla.core.rulebook import Rulebook, load_rulebook
 
 # Long CLI and build runs: outside `make test-fast`, inside `make test`.
 pytestmark = pytest.mark.slow

@@ -1,4 +1,4 @@
-"""kla.fmt: the one rule for numbers shown to people (decimal comma, thousands dot from 10.000)."""
+"""kla.core.fmt: the one rule for numbers shown to people (decimal comma, thousands dot from 10.000)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kla import fmt
+from kla.core import fmt
 
 
 @pytest.mark.parametrize(

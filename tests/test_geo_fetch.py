@@ -21,7 +21,7 @@ import pytest
 
 from geo.fetch import FetchError, fetch, origin_for
 from geo.manifest import MANIFEST_PATH, read_manifest
-from kla.errors import ValidationError
+from kla.core.errors import ValidationError
 
 MIRROR = Path(os.environ.get("KLA_GEO_MIRROR", Path(__file__).resolve().parents[1].parent / "shared" / "geo"))
 pytestmark = pytest.mark.skipif(not (MIRROR / "raw").is_dir(), reason=f"boundary mirror {MIRROR} not available")

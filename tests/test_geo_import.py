@@ -21,13 +21,13 @@ import pytest
 import shapely
 from shapely.geometry import mapping, shape
 
-from geo import store as geostore
-from geo.boundaries import fetch_into, import_into
 from geo.fetch import FetchError
 from geo.userfile import check_location, import_user_file, match_features, read_user_file
 from geo.validate import prepare, simplify, validate
-from kla import config
-from kla.errors import KlaError, ValidationError
+from kla.core import config
+from kla.core.errors import KlaError, ValidationError
+from kla.ingest.boundaries import fetch_into, import_into
+from kla.read import boundaries as geostore
 
 MIRROR = Path(os.environ.get("KLA_GEO_MIRROR", Path(__file__).resolve().parents[1].parent / "shared" / "geo"))
 pytestmark = pytest.mark.skipif(not (MIRROR / "raw").is_dir(), reason=f"boundary mirror {MIRROR} not available")
@@ -197,7 +197,7 @@ def test_swapped_lat_lon_detected_against_the_city_extent() -> None:
 
 
 def test_fetch_into_stores_both_levels_and_a_rebuild_keeps_them(db_copy: Path) -> None:
-    from kla import store
+    from kla.ingest import store
 
     summary = fetch_into(db_copy, source=str(MIRROR))
     assert [len(p.rows) for p in summary.levels] == [6, 67]

@@ -167,7 +167,7 @@ def test_page_key_numbers_match_golden(app_env: Path, page: str) -> None:
 def geo_db(built_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not (MIRROR / "raw").is_dir():
         pytest.skip("boundary mirror not available")
-    from geo.boundaries import fetch_into
+    from kla.ingest.boundaries import fetch_into
 
     db = tmp_path_factory.mktemp("golden_peta") / "kla.duckdb"
     shutil.copyfile(built_db, db)

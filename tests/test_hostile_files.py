@@ -8,7 +8,7 @@ byte flips, and hand-written XLSX files (a huge ``dimension``, a far cell withou
 sheet part, a zip bomb, an XML bomb). Every file goes through the Python API; a selection goes
 through the CLI as a subprocess. Asserted for each:
 
-* never a traceback: the outcome is a result or a :class:`~kla.errors.KlaError` (CLI: exit 0 or 2,
+* never a traceback: the outcome is a result or a :class:`~kla.core.errors.KlaError` (CLI: exit 0 or 2,
   no "Traceback" on stderr);
 * a refusal names a problem (a non-empty Indonesian message);
 * no NIK, child's name, parent's name or address from the input in any message, problem, or
@@ -36,14 +36,14 @@ from pathlib import Path
 
 import pytest
 
-from kla import repository
-from kla.config import PROJECT_ROOT
-from kla.db import connect_readonly
-from kla.eppgbm import parse_export
-from kla.errors import KlaError
-from kla.nutrition import wilayah_matcher
-from kla.rekap import parse_rekap
-from kla.scores_io import parse_scores
+from kla.core.config import PROJECT_ROOT
+from kla.core.errors import KlaError
+from kla.ingest.eppgbm import parse_export
+from kla.ingest.nutrition import wilayah_matcher
+from kla.ingest.rekap import parse_rekap
+from kla.ingest.scores_io import parse_scores
+from kla.read import repository
+from kla.read.db import connect_readonly
 from tests.fixtures.nutrition import HEADER, address, child_name, good_rows, nik, parent_name
 
 # Long CLI and build runs: outside `make test-fast`, inside `make test`.

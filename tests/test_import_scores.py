@@ -11,9 +11,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from kla.config import PROJECT_ROOT, load_city
-from kla.rulebook import load_rulebook
-from kla.scores_io import write_template
+from kla.core.config import PROJECT_ROOT, load_city
+from kla.core.rulebook import load_rulebook
+from kla.ingest.scores_io import write_template
 
 # Long CLI and build runs: outside `make test-fast`, inside `make test`.
 pytestmark = pytest.mark.slow

@@ -23,7 +23,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from kla.config import PROJECT_ROOT
+from kla.core.config import PROJECT_ROOT
 
 # Long CLI and build runs: outside `make test-fast`, inside `make test`.
 pytestmark = pytest.mark.slow
@@ -216,7 +216,7 @@ def test_fixture_samples_and_manifest_are_what_the_generators_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from geo.manifest import manifest_rows, write_manifest
-    from kla import sample_nutrition
+    from kla.ingest import sample_nutrition
 
     for name in OVERRIDES:
         monkeypatch.delenv(name, raising=False)
@@ -242,7 +242,7 @@ def test_fixture_samples_and_manifest_are_what_the_generators_write(
 
 
 def test_synthetic_export_uses_the_city_not_serang(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kla import sample_nutrition
+    from kla.ingest import sample_nutrition
 
     for name in OVERRIDES:
         monkeypatch.delenv(name, raising=False)

@@ -12,11 +12,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from geo import store as geostore
 from geo.fetch import fetch
 from geo.validate import prepare
-from kla import config, maps
-from kla.charts import Stamp
+from kla.core import config
+from kla.figures.charts import Stamp
+from kla.read import boundaries as geostore
+from kla.views import maps
 
 MIRROR = Path(os.environ.get("KLA_GEO_MIRROR", Path(__file__).resolve().parents[1].parent / "shared" / "geo"))
 needs_mirror = pytest.mark.skipif(not (MIRROR / "raw").is_dir(), reason=f"boundary mirror {MIRROR} not available")
@@ -104,15 +105,15 @@ def test_stepped_colorscale_has_one_flat_band_per_class() -> None:
 
 
 def test_fmt_num_indonesian() -> None:
-    assert maps.fmt_num(1234.5, 1) == "1234,5"  # kla.fmt: thousands dot only from five digits on
+    assert maps.fmt_num(1234.5, 1) == "1234,5"  # kla.core.fmt: thousands dot only from five digits on
     assert maps.fmt_num(12345.5, 1) == "12.345,5"
     assert maps.fmt_num(-3, 0) == "−3"
     assert maps.fmt_num(math.nan) == "–"
 
 
 def test_wilson_interval_kasemen_2021() -> None:
-    """The map's intervals are the one Wilson interval of kla.nutrition (z = 1.96)."""
-    from kla.nutrition import wilson_interval
+    """The map's intervals are the one Wilson interval of kla.ingest.nutrition (z = 1.96)."""
+    from kla.ingest.nutrition import wilson_interval
 
     assert maps.wilson_interval is wilson_interval
     lo, hi = maps.wilson_interval(792, 11108)
@@ -297,8 +298,8 @@ def test_rates_built_on_one_to_four_cases_are_hidden_with_their_interval() -> No
 
     import pandas as pd
 
-    from kla import maps
-    from kla.privacy import SUPPRESS_BELOW
+    from kla.core.privacy import SUPPRESS_BELOW
+    from kla.views import maps
 
     areas = pd.DataFrame(
         {"code": ["K1", "K2"], "name": ["Satu", "Dua"], "level": ["kecamatan"] * 2, "parent_code": ["C", "C"]}
@@ -336,7 +337,7 @@ def test_map_flag_judges_small_n_on_the_chosen_measure() -> None:
     """Stunting's n (n_haz) is large, wasting's (n_whz) is 12: only the wasting map says n < 30."""
     import pandas as pd
 
-    from kla import maps
+    from kla.views import maps
 
     areas = pd.DataFrame({"code": ["K1"], "name": ["Satu"], "level": ["kecamatan"], "parent_code": ["C"]})
     nutrition = pd.DataFrame(

@@ -13,7 +13,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from geo.boundaries import fetch_into
+from kla.ingest.boundaries import fetch_into
 from kla.ui import Keys, MapKeys
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,9 +21,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from kla import anthro, nutrition, nutrition_view
-from kla.db import connect_readonly
-from kla.nutrition import import_eppgbm, import_rekap, wilson
+from kla.core import anthro
+from kla.ingest import nutrition
+from kla.ingest.nutrition import import_eppgbm, import_rekap, wilson
+from kla.read.db import connect_readonly
+from kla.views import nutrition as nutrition_view
 from tests.fixtures.nutrition import row, write_csv
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "3_Gizi_Anak.py")
@@ -46,7 +48,7 @@ def test_wilson_interval(k: int, n: int, lo: float, hi: float) -> None:
 
 def test_one_wilson_z_of_1_96() -> None:
     """One interval, one z for the whole dashboard (issue 10): 1.96, as printed in reports."""
-    from kla import nutrition
+    from kla.ingest import nutrition
 
     assert nutrition.Z95 == 1.96
     assert wilson.__defaults__ == (1.96,)
@@ -206,7 +208,7 @@ def test_sample_is_labelled_and_counts_from_shipped_aggregate(built_db: Path) ->
 
 
 def test_rebuild_keeps_imported_measurements(db_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from kla import store
+    from kla.ingest import store
 
     rep = import_eppgbm(write_csv(tmp_path / "keep.csv", [row(i) for i in range(35)]), db_copy)
     store.build(db_copy)
@@ -252,7 +254,7 @@ def test_page_area_selection_filters(page: AppTest) -> None:
 
 
 def test_page_every_measure(page: AppTest) -> None:
-    from kla.catalog import RATES
+    from kla.core.catalog import RATES
 
     assert list(RATES) == ["stunting", "severe_stunting", "wasting", "severe_wasting", "underweight"]
     for m in RATES:
@@ -277,7 +279,7 @@ def test_page_warm_render_time(app_env: Path) -> None:
 
 # ----------------------------------------------------------------------------- the sample generator
 def test_sample_generator_is_deterministic_and_realistic() -> None:
-    from kla import sample_nutrition as sn
+    from kla.ingest import sample_nutrition as sn
 
     a = sn.generate(scale=0.02)
     b = sn.generate(scale=0.02)
@@ -299,7 +301,7 @@ def test_sample_generator_is_deterministic_and_realistic() -> None:
 
 
 def test_messy_sample_export_imports_with_problems_reported(db_copy: Path, tmp_path: Path) -> None:
-    from kla import sample_nutrition as sn
+    from kla.ingest import sample_nutrition as sn
 
     g = sn.generate(scale=0.01, max_rows=3000)
     ex = sn.to_export(g, messy=True)
@@ -396,7 +398,8 @@ def test_routine_trend_hides_months_with_one_to_four_cases() -> None:
     """A downloadable chart must not reveal counts under 5: neither the count nor its rate."""
     import pandas as pd
 
-    from kla import nutrition, nutrition_view
+    from kla.ingest import nutrition
+    from kla.views import nutrition as nutrition_view
 
     periods = pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01"])
     rows = pd.DataFrame(
@@ -428,7 +431,7 @@ def test_routine_trend_hides_months_with_one_to_four_cases() -> None:
     ("when", "label"), [("2025-12-01", "Des 2025"), ("2024-05-15", "Mei 2024"), ("2023-08-01", "Agu 2023")]
 )
 def test_month_labels_are_indonesian(when: str, label: str) -> None:
-    from kla.fmt import month_label
+    from kla.core.fmt import month_label
 
     assert month_label(when) == label
 
@@ -487,8 +490,8 @@ def test_indonesian_numbers_and_one_suppression_rule(call, expected: str) -> Non
 
 
 def test_suppression_follows_the_privacy_constant(monkeypatch: pytest.MonkeyPatch) -> None:
-    """One rule: the threshold is kla.privacy.SUPPRESS_BELOW, nothing hard-coded."""
-    from kla import privacy
+    """One rule: the threshold is kla.core.privacy.SUPPRESS_BELOW, nothing hard-coded."""
+    from kla.core import privacy
 
     assert nutrition_view.SUPPRESS_BELOW is privacy.SUPPRESS_BELOW
     monkeypatch.setattr(nutrition_view, "SUPPRESS_BELOW", 10)

@@ -10,8 +10,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from kla import analysis_data, store
-from kla.db import connect_readonly
+from kla.ingest import store
+from kla.read import analysis as analysis_data
+from kla.read.db import connect_readonly
 
 ROOT = Path(__file__).resolve().parents[1]
 KLA_PAGES = [
@@ -25,7 +26,7 @@ KLA_PAGES = [
 
 
 def _points(text: str) -> float:
-    """A KLA score as kla.fmt prints it (below 10.000: no thousands dot; decimal comma; U+2212 minus)."""
+    """A KLA score as kla.core.fmt prints it (below 10.000: no thousands dot; decimal comma; U+2212 minus)."""
     assert re.fullmatch(r"\u2212?\d{1,4}(,\d+)?", text), text
     return float(text.replace(",", ".").replace("\u2212", "-"))
 

@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-from kla.config import load_city
-from kla.rulebook import load_rulebook
+from kla.core.config import load_city
+from kla.core.rulebook import load_rulebook
 from tests.test_browser import ARTIFACTS, browser, open_page, server  # noqa: F401 - fixtures
 
 RB = load_rulebook(load_city().rulebook)

@@ -1,6 +1,6 @@
-"""The city among its peers (kla.peers, kla.analysis_charts): peers from the codes, award counts, figures.
+"""The city among its peers (kla.views.peers, kla.figures.analysis): peers from the codes, award counts, figures.
 
-Fixtures are small hand-written frames shaped like ``kla/sql/peer_figures.sql``; the expected
+Fixtures are small hand-written frames shaped like ``kla/read/sql/peer_figures.sql``; the expected
 answers are written out by hand, not recomputed with the code under test.
 """
 
@@ -11,7 +11,9 @@ import json
 import pandas as pd
 import pytest
 
-from kla import analysis_charts, charts, peers
+from kla.figures import analysis as analysis_charts
+from kla.figures import charts
+from kla.views import peers
 
 BANDS = ["Belum berpredikat", "Pratama", "Madya", "Nindya", "Utama", "KLA"]
 URL = "https://contoh.example/berita"

@@ -11,10 +11,10 @@ from fractions import Fraction
 
 import pytest
 
-from kla import planner
-from kla.config import load_city
-from kla.errors import KlaError, ValidationError
-from kla.rulebook import Band, Group, Indicator, Rulebook, load_rulebook
+from kla.core import planner
+from kla.core.config import load_city
+from kla.core.errors import KlaError, ValidationError
+from kla.core.rulebook import Band, Group, Indicator, Rulebook, load_rulebook
 
 
 @pytest.fixture(scope="module")

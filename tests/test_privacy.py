@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from kla import privacy
-from kla.config import PROJECT_ROOT
-from kla.errors import KlaError
+from kla.core import privacy
+from kla.core.config import PROJECT_ROOT
+from kla.core.errors import KlaError
 from tests.fixtures.nutrition import good_rows, write_csv
 
 EXAMPLE = PROJECT_ROOT / ".streamlit" / "secrets.toml.example"
@@ -137,7 +137,7 @@ def test_generated_keys_are_fresh_and_pass_the_rules(no_env_key: None, tmp_path:
 CONCURRENT = """
 import sys, time
 from pathlib import Path
-from kla import privacy
+from kla.core import privacy
 real_token_hex = privacy.secrets.token_hex
 def slow_token_hex(n):  # widen the read-generate-append window, as a slow disk would
     time.sleep(0.3)

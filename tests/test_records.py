@@ -19,11 +19,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from kla import analysis_data, records, store
-from kla.cli import main as cli_main
-from kla.config import PROJECT_ROOT, load_city
-from kla.nutrition import import_eppgbm, import_rekap
-from kla.rulebook import load_rulebook
+from kla.cli.main import main as cli_main
+from kla.core.config import PROJECT_ROOT, load_city
+from kla.core.rulebook import load_rulebook
+from kla.ingest import records, store
+from kla.ingest.nutrition import import_eppgbm, import_rekap
+from kla.read import analysis as analysis_data
 from tests.fixtures.nutrition import address, child_name, good_rows, nik, parent_name, write_csv
 from tests.test_build import score_csv
 from tests.test_rekap import GOOD as REKAP_ROWS
@@ -70,7 +71,7 @@ def fill(db: Path, tmp_path: Path, *, boundaries: bool = True) -> None:
     assert import_eppgbm(write_csv(tmp_path / "ekspor.csv", good_rows(40)), db).rows_imported == 40
     assert import_rekap(write_rekap(tmp_path, REKAP_ROWS), db).rows_imported == len(REKAP_ROWS)
     if boundaries and (MIRROR / "raw").is_dir():
-        from geo.boundaries import fetch_into
+        from kla.ingest.boundaries import fetch_into
 
         fetch_into(db, source=str(MIRROR))
     rb = load_rulebook(load_city().rulebook)
@@ -155,8 +156,8 @@ def test_failed_artifact_swap_puts_the_records_back(
 KILL_IN_RECORDS_WRITE = """
 import os, signal, sys
 from pathlib import Path
-from kla import store
-from kla.nutrition import import_eppgbm
+from kla.ingest import store
+from kla.ingest.nutrition import import_eppgbm
 real = os.replace
 def replace(src, dst):
     if Path(dst).name == "imports.duckdb":

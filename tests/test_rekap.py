@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kla import rekap
-from kla.cli import main as cli_main
-from kla.errors import ValidationError
-from kla.nutrition import add_rates, import_rekap, wilayah_matcher
-from kla.rekap import parse_period, parse_rekap
-from kla.repository import query
+from kla.cli.main import main as cli_main
+from kla.core.errors import ValidationError
+from kla.ingest import rekap
+from kla.ingest.nutrition import add_rates, import_rekap, wilayah_matcher
+from kla.ingest.rekap import parse_period, parse_rekap
+from kla.read.repository import query
 
 HEAD = (
     "Periode;Kecamatan;Kelurahan;Sasaran Balita;Balita Diukur;Pendek;Sangat Pendek;Gizi Kurang;Gizi Buruk;"
@@ -165,7 +165,7 @@ def test_recap_idempotent(db_copy: Path, tmp_path: Path) -> None:
 def test_recap_landing_meanwhile_is_caught_under_the_lock(
     db_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kla import nutrition
+    from kla.ingest import nutrition
 
     path = write(tmp_path, GOOD)
     import_rekap(path, db_copy)
@@ -193,7 +193,7 @@ def base_rows(db: Path) -> pd.DataFrame:
 
 
 def rekap_agg(db: Path) -> pd.DataFrame:
-    """What the Gizi Anak page and the map read: ``nutrition_agg`` with rates (kla.nutrition.add_rates)."""
+    """What the Gizi Anak page and the map read: ``nutrition_agg`` with rates (kla.ingest.nutrition.add_rates)."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         a = add_rates(query(con, "nutrition_agg"))
@@ -391,7 +391,7 @@ def test_unreported_stunting_is_no_conflict(db_copy: Path, tmp_path: Path) -> No
 
 
 def test_map_case_count_of_unreported_measure_is_missing(db_copy: Path, tmp_path: Path) -> None:
-    from kla import maps
+    from kla.views import maps
 
     path = tmp_path / "r.csv"
     path.write_text(ONLY_STUNTING + "2024-06;Serang;Kagungan;1200;1000;40;12\n", encoding="utf-8")

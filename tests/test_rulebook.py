@@ -7,9 +7,9 @@ import tomllib
 
 import pytest
 
-from kla.config import PROJECT_ROOT, load_city
-from kla.errors import ValidationError
-from kla.rulebook import load_rulebook, parse_rulebook
+from kla.core.config import PROJECT_ROOT, load_city
+from kla.core.errors import ValidationError
+from kla.core.rulebook import load_rulebook, parse_rulebook
 
 
 @pytest.fixture(scope="module")

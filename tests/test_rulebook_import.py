@@ -20,11 +20,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from kla import config, fmt, store
-from kla.config import PROJECT_ROOT
-from kla.errors import KlaError
-from kla.rulebook import Rulebook, load_rulebook
-from kla.rulebook_import import cluster_code, parse_levels, repoint_crosswalk, to_toml
+from kla.core import config, fmt
+from kla.core.config import PROJECT_ROOT
+from kla.core.errors import KlaError
+from kla.core.rulebook import Rulebook, load_rulebook
+from kla.ingest import store
+from kla.ingest.rulebook_import import cluster_code, parse_levels, repoint_crosswalk, to_toml
 
 # Long CLI and build runs: outside `make test-fast`, inside `make test`.
 pytestmark = pytest.mark.slow
@@ -335,7 +336,7 @@ def test_conflicting_imported_scores_refuse_the_import(city: Path, tmp_path: Pat
 
 
 def test_failed_swap_puts_the_records_file_back(city: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from kla import rulebook_import as ri
+    from kla.ingest import rulebook_import as ri
 
     sheet = write_xlsx(tmp_path / "lembar.xlsx", sheet_rows())
     meta = ri.ImportMeta("lembar.xlsx", sha(sheet), pd.Timestamp("2026-01-01").to_pydatetime(), "x", "1", "t")
@@ -418,7 +419,7 @@ def test_level_syntax(text: str, levels: list[float] | None) -> None:
 
 
 def _reweighted(changes: dict[int, tuple[float, list[float]]]) -> Rulebook:
-    from kla.rulebook import parse_rulebook
+    from kla.core.rulebook import parse_rulebook
 
     raw = _raw(BASE)
     raw["indicator"] = [
@@ -513,8 +514,9 @@ def test_pages_drop_the_illustrative_label_and_sumber_data_names_the_sheet(
 
 
 def test_rulebook_frame_for_a_shipped_rulebook(built_db: Path) -> None:
-    from kla import repository, sources
-    from kla.db import connect_readonly
+    from kla.read import repository
+    from kla.read.db import connect_readonly
+    from kla.views import sources
 
     con = connect_readonly(built_db)
     try:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from kla.config import PROJECT_ROOT
-from kla.rulebook import load_rulebook
+from kla.core.config import PROJECT_ROOT
+from kla.core.rulebook import load_rulebook
 
 # Long CLI and build runs: outside `make test-fast`, inside `make test`.
 pytestmark = pytest.mark.slow
@@ -55,7 +55,7 @@ def test_nutrition_sample_aggregate_is_reproducible_by_the_script(tmp_path: Path
     """The committed aggregate comes from the full synthetic city run through the real pipeline."""
     out = tmp_path / "gizi_contoh_agregat.csv"
     proc = subprocess.run(
-        [sys.executable, "-m", "kla.sample_nutrition", "aggregate", "--out", str(out)],
+        [sys.executable, "-m", "kla.ingest.sample_nutrition", "aggregate", "--out", str(out)],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,

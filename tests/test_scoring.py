@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kla import scoring
-from kla.config import load_city
-from kla.rulebook import load_rulebook
+from kla.core import scoring
+from kla.core.config import load_city
+from kla.core.rulebook import load_rulebook
 
 RB = load_rulebook(load_city().rulebook)
 

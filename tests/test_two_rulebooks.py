@@ -14,8 +14,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from kla import planner, repository, scoring, store, whatif
-from kla.config import PROJECT_ROOT
+from kla.core import planner, scoring, whatif
+from kla.core.config import PROJECT_ROOT
+from kla.ingest import store
+from kla.read import repository
 
 TEST_CITY = PROJECT_ROOT / "tests" / "fixtures" / "city_bobot_beragam" / "city.toml"  # as in conftest.py
 SHIPPED_CITY = PROJECT_ROOT / "data" / "city.toml"

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from kla import analysis_data, crosswalk, records, store, whatif
-from kla.config import load_city
-from kla.errors import ValidationError
-from kla.rulebook import Rulebook, load_rulebook
+from kla.core import crosswalk, whatif
+from kla.core.config import load_city
+from kla.core.errors import ValidationError
+from kla.core.rulebook import Rulebook, load_rulebook
+from kla.ingest import records, store
+from kla.read import analysis as analysis_data
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from kla.config import load_city
-from kla.wilayah import WilayahMatcher, normalise_name
+from kla.core.config import load_city
+from kla.core.wilayah import WilayahMatcher, normalise_name
 
 CITY = load_city()
 MATCHER = WilayahMatcher(pd.read_csv(CITY.wilayah, dtype=str), pd.read_csv(CITY.wilayah_alias, dtype=str))

@@ -1,0 +1,1 @@
+"""``python -m kla``: commands, registered explicitly in :mod:`kla.cli.main.main`."""

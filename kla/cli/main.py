@@ -1,0 +1,356 @@
+"""Command line: ``python -m kla <command>``. Messages in Indonesian; exit 0 ok, 1 usage, 2 rejected input.
+
+Other modules add commands through ``register_cli(sub, groups)``; list them in
+:data:`CLI_MODULES`. ``groups["import"]`` is the sub-parser set of ``kla import``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import re
+import sys
+import time
+from pathlib import Path
+from typing import NoReturn
+
+from kla.core import config
+from kla.core.errors import KlaError
+
+CLI_MODULES: list[str] = ["kla.cli.geo"]
+#: commands whose module alone is imported to parse them, so that they start without pandas or
+#: DuckDB (``python -m kla zscore`` is timed as a whole process, interpreter start included)
+LIGHT_COMMANDS: dict[str, str] = {"zscore": "kla.cli.nutrition"}
+
+#: argparse's own error texts, in Indonesian (the parser itself is English-only)
+_ARGPARSE_ID = (
+    (r"^the following arguments are required: (.*)$", r"argumen wajib belum diisi: \1"),
+    (r"^unrecognized arguments: (.*)$", r"argumen tidak dikenal: \1"),
+    (
+        r"^argument (\S+): invalid choice: (.*) \(choose from (.*)\)$",
+        r"argumen \1: pilihan \2 tidak ada (pilih dari \3)",
+    ),
+    (r"^argument (\S+): expected one argument$", r"argumen \1: perlu satu nilai"),
+    (r"^argument (\S+): invalid (\w+) value: (.*)$", r"argumen \1: \3 bukan nilai \2 yang sah"),
+)
+
+
+# argparse's own words in ``-h`` output
+_HELP_ID = (
+    ("positional arguments:", "argumen posisi:"),
+    ("\noptions:", "\nopsi:"),
+    ("show this help message and exit", "tampilkan bantuan ini lalu keluar"),
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose usage errors are in Indonesian (exit status 2, as argparse's)."""
+
+    def format_usage(self) -> str:
+        return super().format_usage().replace("usage:", "penggunaan:", 1)
+
+    def format_help(self) -> str:
+        text = super().format_help().replace("usage:", "penggunaan:", 1)
+        for english, indonesian in _HELP_ID:
+            text = text.replace(english, indonesian)
+        return text
+
+    def error(self, message: str) -> NoReturn:
+        for pattern, repl in _ARGPARSE_ID:
+            message = re.sub(pattern, repl, message)
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: galat: {message}\n")
+
+
+def _progress(fraction: float, message: str) -> None:
+    bar = "#" * int(fraction * 20)
+    print(f"\r[{bar:<20}] {fraction:4.0%} {message:<60}", end="" if fraction < 1 else "\n", file=sys.stderr)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from kla.ingest import store
+
+    db = Path(args.db) if args.db else config.db_path()
+    if args.if_stale and not store.needs_build(db):
+        print(f"{db} sudah mutakhir.", file=sys.stderr)
+        return 0
+    start = time.perf_counter()
+    report = store.build(db, progress=_progress if not args.quiet else store._quiet)
+    for note in report.notes:
+        print(f"Catatan: {note}", file=sys.stderr)
+    summary = ", ".join(f"{t}={n}" for t, n in report.tables.items())
+    print(
+        f"Basis data dibangun: {db} ({time.perf_counter() - start:.2f} s; {summary}; "
+        f"sumber impor dibawa: {report.carried_sources}; catatan kota: {config.load_city().records_dir})",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_records_backup(args: argparse.Namespace) -> int:
+    from kla.ingest import records
+
+    files = records.backup(Path(args.dest))
+    folder = files[0].parent if files else Path(args.dest)
+    print(f"Catatan kota dicadangkan ke {folder}: {', '.join(f.name for f in files) or '(kosong)'}.", file=sys.stderr)
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from kla.core import scoring
+    from kla.read import repository
+    from kla.read.db import connect_readonly
+
+    db = Path(args.db) if args.db else config.db_path()
+    con = connect_readonly(db)
+    try:
+        rb = repository.rulebook(con)
+        area = args.area or repository.meta(con)["city_code"]
+        frame = repository.kla_scores(con, year=args.year, area=area)
+    finally:
+        con.close()
+    points = repository.points_by_code(frame)
+    if not points:
+        raise KlaError(f"Belum ada nilai KLA untuk tahun {args.year}, wilayah {area}.")
+    summary = scoring.summarise(points, rb, year=args.year, area=area)
+    kinds = sorted(set(frame["source_kind"].dropna()))
+    if args.json:
+        print(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        label = " (DATA CONTOH)" if "sample" in kinds else ""
+        print(f"{area} {args.year}{label}: {summary.total:g} poin, {summary.category}")
+        if summary.next_category:
+            print(f"Kurang {summary.points_to_next:g} poin ke {summary.next_category}")
+        for g in summary.groups:
+            print(f"  {g.label:<12} {g.points:6.1f}/{g.max:5.0f}  {g.pct:5.1f}%")
+        if rb.weights_note:
+            print(f"Bobot: {rb.weights_note}")
+    return 0
+
+
+def cmd_import_scores(args: argparse.Namespace) -> int:
+    from kla.ingest import store
+    from kla.ingest.scores_io import parse_scores
+    from kla.ingest.tabular import readable_file
+    from kla.read import repository
+
+    db = Path(args.db) if args.db else config.db_path()
+    path = Path(args.file)
+    readable_file(path, expect="berkas nilai .csv atau .xlsx")  # a folder: a message, not a traceback
+    sha = store.file_sha256(path)
+    with store.staged(db) as con:
+        rb = repository.rulebook(con)
+        city = repository.meta(con)["city_code"]
+        areas = {r[0] for r in con.execute("SELECT code FROM wilayah").fetchall()}
+        rows = parse_scores(path, rb, year=args.year, city_code=city, known_areas=areas)
+        dup = con.execute(
+            "SELECT count(*) FROM provenance WHERE sha256 = ? AND table_name = 'kla_score' AND note = ?",
+            [sha, f"tahun {args.year}"],
+        ).fetchone()[0]
+        if dup:
+            print(f"{path.name} sudah pernah diimpor untuk tahun {args.year}; tidak ada perubahan.", file=sys.stderr)
+            return 0
+        sid = store.add_provenance(
+            con,
+            path=path.name,
+            sha256=sha,
+            rows=len(rows),
+            kind="imported",
+            table_name="kla_score",
+            note=f"tahun {args.year}",
+        )
+        store.insert_scores(con, rows, sid)
+    print(f"Diimpor {len(rows)} nilai indikator dari {path.name} untuk tahun {args.year}.", file=sys.stderr)
+    return 0
+
+
+def cmd_import_rulebook(args: argparse.Namespace) -> int:
+    """Make the city's official evaluation sheet the active rulebook (records file + atomic rebuild)."""
+    from datetime import UTC, datetime
+
+    from kla.core import fmt
+    from kla.core.errors import ValidationError
+    from kla.core.rulebook import load_rulebook
+    from kla.ingest import rulebook_import as ri
+    from kla.ingest import store
+
+    db = Path(args.db) if args.db else config.db_path()
+    path = Path(args.file)
+
+    city = config.load_city()
+    try:
+        active = load_rulebook(city.rulebook)
+    except ValidationError as exc:
+        if city.rulebook == city.shipped_rulebook:
+            raise
+        # a broken records file must not block the import that replaces it
+        print(
+            f"Catatan: {city.rulebook} tidak valid ({exc.summary}); klaster, kategori dan crosswalk diambil dari "
+            f"{city.shipped_rulebook.name}.",
+            file=sys.stderr,
+        )
+        active = load_rulebook(city.shipped_rulebook)
+    sha = store.file_sha256(path) if path.is_file() else ""
+    meta = ri.ImportMeta(
+        source_name=path.name,
+        sha256=sha,
+        imported_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0),
+        id=args.id or ri.default_id(city.code),
+        version=args.version or ri.default_version(sha),
+        title=args.title or f"Lembar evaluasi KLA {city.name} ({path.name})",
+        weights_official=not args.bobot_ilustratif,
+    )
+    result = ri.import_rulebook_file(
+        path,
+        active=active,
+        meta=meta,
+        sheet=args.sheet,
+        id_given=bool(args.id),
+        version_given=bool(args.version),
+    )
+    rb = result.rulebook
+    same = (
+        city.rulebook == city.records_rulebook
+        and active.key == rb.key
+        and active.raw.get("rulebook", {}).get("imported_sha256") == sha
+        and active.weights_official == rb.weights_official
+        and db.exists()
+    )
+    if same:
+        print(f"{path.name} sudah menjadi rulebook aktif ({rb.key}); tidak ada perubahan.", file=sys.stderr)
+        return 0
+    pending = store.PendingRulebook(rb, result.text, city.records_rulebook)
+    report = store.build(db, progress=_progress if not args.quiet else store._quiet, rulebook=pending)
+    for note in [*result.notes, *report.notes]:
+        print(f"Catatan: {note}", file=sys.stderr)
+    groups = ", ".join(
+        f"{g.label} {fmt.number(sum(i.max_points for i in rb.indicators if i.group == g.code))}" for g in rb.groups
+    )
+    print(
+        f"Rulebook aktif sekarang {rb.key}: {len(rb.indicators)} indikator, "
+        f"{'bobot resmi' if rb.weights_official else rb.weights_label} ({groups}); "
+        f"dari {path.name} (sha256 {sha[:12]}…), disimpan di {city.records_rulebook}. "
+        f"Basis data dibangun ulang: {db} (sumber impor dibawa: {report.carried_sources}).",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from kla.core.rulebook import load_rulebook
+    from kla.ingest.scores_io import write_template
+
+    rb = load_rulebook(config.load_city().rulebook)
+    out = write_template(rb, Path(args.out))
+    print(f"Templat ditulis: {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_sample_scores(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from kla.core.rulebook import load_rulebook
+    from kla.ingest.sample_kla import write_kecamatan_sample, write_samples
+
+    city = config.load_city(check=False)  # the score files are what this command writes
+    rb = load_rulebook(Path(args.rulebook) if args.rulebook else city.require(city.rulebook, "rulebook"))
+    wilayah = pd.read_csv(city.require(city.wilayah, "wilayah"), dtype=str)
+    kecamatan = wilayah.loc[wilayah["level"] == "kecamatan", "code"].tolist()
+    out_dir = Path(args.out_dir)
+    for p in [*write_samples(rb, out_dir), write_kecamatan_sample(rb, out_dir, kecamatan)]:
+        print(f"DATA CONTOH ditulis: {p}", file=sys.stderr)
+    return 0
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command; for a command of :data:`LIGHT_COMMANDS`, only its module's."""
+    parser = _Parser(prog="python -m kla", description="Dasbor KLA: basis data dan analisis.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    if command in LIGHT_COMMANDS:
+        unused = {"import": argparse.ArgumentParser().add_subparsers()}  # its import commands are not parsed here
+        importlib.import_module(LIGHT_COMMANDS[command]).register_cli(sub, unused)
+        return parser
+
+    p = sub.add_parser("build", help="bangun basis data DuckDB dari sumber teks folder kota (KLA_CITY, bawaan data/)")
+    p.add_argument("--db", help="berkas keluaran (bawaan: KLA_DB atau kla.duckdb di folder kota)")
+    p.add_argument("--if-stale", action="store_true", help="hanya jika belum ada atau lebih tua dari sumbernya")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("score", help="nilai total, kategori dan poin hilang untuk satu tahun")
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--area", help="kode wilayah (bawaan: kota)")
+    p.add_argument("--db", help="basis data (bawaan: KLA_DB atau kla.duckdb di folder kota)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_score)
+
+    imp = sub.add_parser("import", help="impor berkas (nilai KLA, e-PPGBM, rekap, …)")
+    imp_sub = imp.add_subparsers(dest="what", required=True)
+    p = imp_sub.add_parser("kla-scores", help="nilai penilaian mandiri KLA (CSV/XLSX dari templat)")
+    p.add_argument("file", help="berkas CSV atau XLSX")
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--db", help="basis data (bawaan: KLA_DB atau kla.duckdb di folder kota)")
+    p.set_defaults(func=cmd_import_scores)
+
+    p = imp_sub.add_parser(
+        "rulebook",
+        help="lembar evaluasi KLA resmi (XLSX, CSV atau TOML) menjadi rulebook aktif",
+        description="Baca lembar evaluasi KLA resmi kota (kolom nomor, indikator, klaster, poin maksimal; "
+        "opsional tingkat poin, OPD, sumber), periksa, simpan sebagai catatan kota (records/rulebook.toml) "
+        "lalu bangun ulang basis data dengan rulebook itu.",
+    )
+    p.add_argument("file", help="berkas .xlsx, .csv atau .toml")
+    p.add_argument("--db", help="basis data (bawaan: KLA_DB atau kla.duckdb di folder kota)")
+    p.add_argument("--id", help="id rulebook (bawaan: kla-resmi-<kode kota>)")
+    p.add_argument("--version", help="versi rulebook (bawaan: 12 digit awal sha256 berkas)")
+    p.add_argument("--title", help="judul rulebook")
+    p.add_argument("--sheet", help="nama sheet XLSX (bila ada beberapa tabel indikator)")
+    p.add_argument(
+        "--bobot-ilustratif",
+        action="store_true",
+        help="bobotnya belum resmi: label 'bobot ilustratif' tetap tampil",
+    )
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_import_rulebook)
+
+    rec = sub.add_parser("records", help="catatan kota (impor, skenario, rulebook resmi) di luar basis data")
+    rec_sub = rec.add_subparsers(dest="what", required=True)
+    p = rec_sub.add_parser(
+        "backup",
+        help="salin folder catatan kota ke DEST/records-<waktu UTC> (aman saat aplikasi berjalan)",
+    )
+    p.add_argument("dest", help="folder tujuan cadangan")
+    p.set_defaults(func=cmd_records_backup)
+
+    p = sub.add_parser("template", help="tulis templat penilaian mandiri (.csv atau .xlsx)")
+    p.add_argument("out")
+    p.set_defaults(func=cmd_template)
+
+    p = sub.add_parser("sample", help="buat ulang DATA CONTOH nilai KLA")
+    p.add_argument("--out-dir", default=str(config.data_dir() / "sample"))
+    p.add_argument("--rulebook", help="berkas rulebook TOML (bawaan: rulebook kota)")
+    p.set_defaults(func=cmd_sample_scores)
+
+    groups = {"import": imp_sub}
+    for module in CLI_MODULES:
+        importlib.import_module(module).register_cli(sub, groups)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv[0] if argv else None)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KlaError as exc:
+        print(f"GAGAL: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Dibatalkan; basis data lama tidak diubah.", file=sys.stderr)
+        return 130
+
+
+CLI_MODULES.append("kla.cli.plan")  # python -m kla plan (KLA analysis, issue 5)
+CLI_MODULES.append("kla.cli.nutrition")  # python -m kla import eppgbm|rekap, zscore, bench (issue 3)

@@ -1,0 +1,1 @@
+"""The pure domain: rulebook, scoring, planner, what-if, crosswalk, anthropometry, wilayah, formats."""

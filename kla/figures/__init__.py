@@ -1,0 +1,1 @@
+"""Every plotly figure builder."""

@@ -1,0 +1,1 @@
+"""Reading the artifact: the one read-only connection and every named query (``sql/*.sql``)."""
