@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from kla.core import fmt
 from kla.core.catalog import CROSSWALK, Measure
-from kla.core.scoring import exact
+from kla.core.exact import exact
 
 EPS = 1e-9
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from kla.core import crosswalk, fmt, scoring
 from kla.core.errors import KlaError, Problem, ValidationError
+from kla.core.exact import exact
 from kla.core.rulebook import Band, Rulebook
 
 DIFFICULTY_MIN, DIFFICULTY_MAX, DEFAULT_DIFFICULTY = 1, 5, 1
@@ -39,12 +40,6 @@ _INF = np.int64(2**62)
 
 class PlanError(KlaError):
     """The plan request itself is invalid (target band, locked codes)."""
-
-
-# --------------------------------------------------------------------------- exact arithmetic
-
-
-exact = scoring.exact  # one rule for what a typed score means, shared with scoring (re-exported for callers)
 
 
 # --------------------------------------------------------------------------- solver

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kla.core import fmt
+from kla.core.crosswalk import parse_crosswalk
 from kla.core.errors import Problem, ValidationError
 
 TOTAL_POINTS = 1000
@@ -210,8 +211,6 @@ def parse_rulebook(raw: dict, source: str = "rulebook") -> Rulebook:
             if b.max < b.min:
                 bad(f"kategori '{b.name}': batas atas {b.max} lebih kecil dari batas bawah {b.min}")
         bands = tuple(ordered)
-
-    from kla.core.crosswalk import parse_crosswalk  # local import: crosswalk is pure and imports no rulebook
 
     crosswalk = parse_crosswalk(raw.get("crosswalk", []), {i.code: i for i in indicators}, bad)
 
