@@ -1,4 +1,4 @@
-"""The admin gate (kla.admin) and the audit log (kla.audit): pure code, no Streamlit.
+"""The admin gate (kla.core.password, kla.ingest.admin, kla.cli.admin) and the audit log (kla.ingest.audit).
 
 Each test has its own records folder (conftest's ``private_records`` sets KLA_RECORDS_DIR), so
 the audit log and with it the rate limit start empty.
@@ -15,9 +15,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from kla.core.errors import KlaError
 
-from kla import admin, audit
-from kla.errors import KlaError
+from kla.cli import admin as admin_cli
+from kla.core import password
+from kla.ingest import admin as admin_gate
+from kla.ingest import audit
 
 GOOD = "kuda-biru-makan-sate-77"
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
@@ -25,12 +28,12 @@ T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def encoded() -> str:
-    return admin.hash_password(GOOD)
+    return password.hash_password(GOOD)
 
 
 @pytest.fixture(autouse=True)
 def no_env_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(admin.ENV_VAR, raising=False)
+    monkeypatch.delenv(password.ENV_VAR, raising=False)
 
 
 @pytest.fixture
@@ -42,31 +45,31 @@ def log(private_records: Path) -> Path:
 
 
 def test_round_trip(encoded: str) -> None:
-    assert encoded.startswith(f"scrypt${admin.SCRYPT_N}$8$1$")
+    assert encoded.startswith(f"scrypt${password.SCRYPT_N}$8$1$")
     assert len(encoded.split("$")) == 6
-    assert admin.verify_password(GOOD, encoded)
+    assert password.verify_password(GOOD, encoded)
     assert GOOD not in encoded
 
 
 def test_wrong_password_is_false(encoded: str) -> None:
-    assert not admin.verify_password(GOOD + "x", encoded)
-    assert not admin.verify_password(GOOD.upper(), encoded)
-    assert not admin.verify_password("", encoded)
-    assert not admin.verify_password("a" * (admin.MAX_LENGTH + 1), encoded)
+    assert not password.verify_password(GOOD + "x", encoded)
+    assert not password.verify_password(GOOD.upper(), encoded)
+    assert not password.verify_password("", encoded)
+    assert not password.verify_password("a" * (password.MAX_LENGTH + 1), encoded)
 
 
 def test_salt_differs_between_hashes(encoded: str) -> None:
-    again = admin.hash_password(GOOD)
+    again = password.hash_password(GOOD)
     assert again != encoded
     assert again.split("$")[4] != encoded.split("$")[4]
-    assert admin.verify_password(GOOD, again)
+    assert password.verify_password(GOOD, again)
 
 
 def test_unicode_normalised() -> None:
     # "é" as one code point or as "e" + combining accent: the same password
     composed = "kopi-hangat-café-pagi-9"
-    h = admin.hash_password(composed)
-    assert admin.verify_password(composed.replace("é", "e\u0301"), h)
+    h = password.hash_password(composed)
+    assert password.verify_password(composed.replace("é", "e\u0301"), h)
 
 
 @pytest.mark.parametrize(
@@ -88,16 +91,16 @@ def test_unicode_normalised() -> None:
 )
 def test_malformed_hash_message(bad: str, words: str) -> None:
     with pytest.raises(KlaError) as err:
-        admin.verify_password(GOOD, bad)
+        password.verify_password(GOOD, bad)
     msg = str(err.value)
     assert "tidak sah" in msg and words in msg
-    assert admin.HASH_COMMAND in msg  # says how to make a good one
+    assert password.HASH_COMMAND in msg  # says how to make a good one
     assert "tanda kutip tunggal" in msg  # the usual cause: `$` eaten by the shell
 
 
 def test_truncated_hash_refused(encoded: str) -> None:
     with pytest.raises(KlaError, match="tidak sah"):
-        admin.verify_password(GOOD, encoded[:-10])
+        password.verify_password(GOOD, encoded[:-10])
 
 
 @pytest.mark.parametrize(
@@ -118,9 +121,9 @@ def test_truncated_hash_refused(encoded: str) -> None:
     ],
 )
 def test_weak_password_refused(weak: str, words: str) -> None:
-    assert words in (admin.password_weakness(weak) or "")
+    assert words in (password.password_weakness(weak) or "")
     with pytest.raises(KlaError, match="Kata sandi admin ditolak") as err:
-        admin.hash_password(weak)
+        password.hash_password(weak)
     assert weak.strip() not in str(err.value)  # never echoed
 
 
@@ -128,16 +131,16 @@ def test_weak_password_refused(weak: str, words: str) -> None:
     "strong", [GOOD, "Tr0ub4dor&3x-kla", "correct horse battery staple", "kelurahan-Kaligandu#2024"]
 )
 def test_strong_passwords_accepted(strong: str) -> None:
-    assert admin.password_weakness(strong) is None
+    assert password.password_weakness(strong) is None
 
 
 # ----------------------------------------------------------------------------- settings
 
 
 def test_unset_is_none() -> None:
-    assert admin.admin_hash_from_env_or_secrets(None) is None
-    assert admin.admin_hash_from_env_or_secrets({}) is None
-    assert admin.admin_hash_from_env_or_secrets({admin.SECRETS_KEY: "  "}) is None
+    assert password.admin_hash_from_env_or_secrets(None) is None
+    assert password.admin_hash_from_env_or_secrets({}) is None
+    assert password.admin_hash_from_env_or_secrets({password.SECRETS_KEY: "  "}) is None
 
 
 def test_missing_secrets_file_is_none() -> None:
@@ -145,71 +148,71 @@ def test_missing_secrets_file_is_none() -> None:
         def get(self, key, default=None):  # st.secrets without a secrets.toml
             raise FileNotFoundError("No secrets found")
 
-    assert admin.admin_hash_from_env_or_secrets(NoFile()) is None
+    assert password.admin_hash_from_env_or_secrets(NoFile()) is None
 
 
 def test_secrets_used(encoded: str) -> None:
-    assert admin.admin_hash_from_env_or_secrets({admin.SECRETS_KEY: encoded}) == encoded
+    assert password.admin_hash_from_env_or_secrets({password.SECRETS_KEY: encoded}) == encoded
 
 
 def test_env_beats_secrets(encoded: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    other = admin.hash_password("lampu-hijau-di-jalan-9")
-    monkeypatch.setenv(admin.ENV_VAR, f" {other}\n")
-    assert admin.admin_hash_from_env_or_secrets({admin.SECRETS_KEY: encoded}) == other
-    monkeypatch.setenv(admin.ENV_VAR, "   ")  # blank counts as unset
-    assert admin.admin_hash_from_env_or_secrets({admin.SECRETS_KEY: encoded}) == encoded
+    other = password.hash_password("lampu-hijau-di-jalan-9")
+    monkeypatch.setenv(password.ENV_VAR, f" {other}\n")
+    assert password.admin_hash_from_env_or_secrets({password.SECRETS_KEY: encoded}) == other
+    monkeypatch.setenv(password.ENV_VAR, "   ")  # blank counts as unset
+    assert password.admin_hash_from_env_or_secrets({password.SECRETS_KEY: encoded}) == encoded
 
 
 def test_plaintext_in_env_refused(monkeypatch: pytest.MonkeyPatch, encoded: str) -> None:
-    monkeypatch.setenv(admin.ENV_VAR, GOOD)
+    monkeypatch.setenv(password.ENV_VAR, GOOD)
     with pytest.raises(KlaError) as err:
-        admin.admin_hash_from_env_or_secrets({admin.SECRETS_KEY: encoded})
+        password.admin_hash_from_env_or_secrets({password.SECRETS_KEY: encoded})
     msg = str(err.value)
-    assert admin.ENV_VAR in msg and "kata sandi biasa" in msg and admin.HASH_COMMAND in msg
+    assert password.ENV_VAR in msg and "kata sandi biasa" in msg and password.HASH_COMMAND in msg
     assert GOOD not in msg
 
 
 def test_plaintext_in_secrets_refused() -> None:
     with pytest.raises(KlaError, match="kata sandi biasa") as err:
-        admin.admin_hash_from_env_or_secrets({admin.SECRETS_KEY: GOOD})
-    assert admin.SECRETS_KEY in str(err.value) and GOOD not in str(err.value)
+        password.admin_hash_from_env_or_secrets({password.SECRETS_KEY: GOOD})
+    assert password.SECRETS_KEY in str(err.value) and GOOD not in str(err.value)
 
 
 def test_shell_mangled_env_refused(monkeypatch: pytest.MonkeyPatch, encoded: str) -> None:
     # export KLA_ADMIN_HASH="scrypt$32768$8$1$…" in double quotes: the shell eats "$3…" and "$8" etc.
-    monkeypatch.setenv(admin.ENV_VAR, "scrypt2768$" + encoded.split("$", 4)[4])
+    monkeypatch.setenv(password.ENV_VAR, "scrypt2768$" + encoded.split("$", 4)[4])
     with pytest.raises(KlaError, match="tanda kutip tunggal"):
-        admin.admin_hash_from_env_or_secrets(None)
-    monkeypatch.setenv(admin.ENV_VAR, "scrypt$$$" + encoded.split("$", 4)[4])
+        password.admin_hash_from_env_or_secrets(None)
+    monkeypatch.setenv(password.ENV_VAR, "scrypt$$$" + encoded.split("$", 4)[4])
     with pytest.raises(KlaError, match="tanda kutip tunggal"):
-        admin.admin_hash_from_env_or_secrets(None)
+        password.admin_hash_from_env_or_secrets(None)
 
 
 def test_non_string_secret_refused() -> None:
     with pytest.raises(KlaError, match="bukan teks"):
-        admin.admin_hash_from_env_or_secrets({admin.SECRETS_KEY: 12345})
+        password.admin_hash_from_env_or_secrets({password.SECRETS_KEY: 12345})
 
 
 # ----------------------------------------------------------------------------- the gate
 
 
 def test_disabled_gate() -> None:
-    gate = admin.AdminGate.from_settings({})
+    gate = admin_gate.AdminGate.from_settings({})
     assert not gate.enabled
-    with pytest.raises(admin.AdminDisabled) as err:
+    with pytest.raises(password.AdminDisabled) as err:
         gate.check(GOOD, who="x", now=T0)
-    assert str(err.value) == admin.DISABLED_MESSAGE
-    assert admin.HASH_COMMAND in admin.DISABLED_MESSAGE
-    assert admin.SECRETS_KEY in admin.DISABLED_MESSAGE and admin.ENV_VAR in admin.DISABLED_MESSAGE
+    assert str(err.value) == password.DISABLED_MESSAGE
+    assert password.HASH_COMMAND in password.DISABLED_MESSAGE
+    assert password.SECRETS_KEY in password.DISABLED_MESSAGE and password.ENV_VAR in password.DISABLED_MESSAGE
 
 
 def test_gate_refuses_malformed_hash() -> None:
     with pytest.raises(KlaError, match="tidak sah"):
-        admin.AdminGate("scrypt$1$2$3$4$5")
+        admin_gate.AdminGate("scrypt$1$2$3$4$5")
 
 
 def test_check_records_outcome(encoded: str, log: Path) -> None:
-    gate = admin.AdminGate(encoded)
+    gate = admin_gate.AdminGate(encoded)
     assert gate.audit_file == log
     assert gate.check(GOOD, who="operator", now=T0)
     assert not gate.check("salah-sekali-ini-99", who="operator", now=T0 + timedelta(seconds=1))
@@ -222,44 +225,46 @@ def test_check_records_outcome(encoded: str, log: Path) -> None:
     assert GOOD not in text and "salah-sekali-ini-99" not in text
 
 
-def fail(gate: admin.AdminGate, n: int, *, who: str, start: datetime, step: timedelta = timedelta(minutes=1)) -> None:
+def fail(
+    gate: admin_gate.AdminGate, n: int, *, who: str, start: datetime, step: timedelta = timedelta(minutes=1)
+) -> None:
     for i in range(n):
         assert not gate.check(f"tebakan-salah-ke-{i}", who=who, now=start + i * step)
 
 
 def test_rate_limit_blocks_sixth_and_releases(encoded: str) -> None:
-    gate = admin.AdminGate(encoded)
+    gate = admin_gate.AdminGate(encoded)
     fail(gate, 5, who="penyerang", start=T0)  # T0 … T0+4 min
     sixth = T0 + timedelta(minutes=5)
-    with pytest.raises(admin.RateLimited) as err:
+    with pytest.raises(password.RateLimited) as err:
         gate.check(GOOD, who="penyerang", now=sixth)  # even the right password is not tried
-    assert err.value.retry_at == T0 + admin.WINDOW
+    assert err.value.retry_at == T0 + password.WINDOW
     msg = str(err.value)
     assert "Coba lagi pukul" in msg and "10 menit lagi" in msg
-    assert gate.blocked_until("penyerang", sixth) == T0 + admin.WINDOW
+    assert gate.blocked_until("penyerang", sixth) == T0 + password.WINDOW
     # one second before the first failure leaves the window: still blocked
-    with pytest.raises(admin.RateLimited):
-        gate.check(GOOD, who="penyerang", now=T0 + admin.WINDOW - timedelta(seconds=1))
+    with pytest.raises(password.RateLimited):
+        gate.check(GOOD, who="penyerang", now=T0 + password.WINDOW - timedelta(seconds=1))
     # blocked attempts are not recorded, so they do not extend the block
     assert [e["action"] for e in audit.read()].count("login_failed") == 5
     # the window has passed for the first failure: one more attempt allowed
-    assert gate.blocked_until("penyerang", T0 + admin.WINDOW) is None
-    assert gate.check(GOOD, who="penyerang", now=T0 + admin.WINDOW)
+    assert gate.blocked_until("penyerang", T0 + password.WINDOW) is None
+    assert gate.check(GOOD, who="penyerang", now=T0 + password.WINDOW)
 
 
 def test_blocked_again_right_after_release(encoded: str) -> None:
-    gate = admin.AdminGate(encoded)
+    gate = admin_gate.AdminGate(encoded)
     fail(gate, 5, who="a", start=T0)
-    release = T0 + admin.WINDOW
+    release = T0 + password.WINDOW
     assert not gate.check("masih-salah-lagi-1", who="a", now=release)
     # the 5 failures within the window are now T0+1 … T0+4 and `release`: blocked until T0+1+15
-    with pytest.raises(admin.RateLimited) as err:
+    with pytest.raises(password.RateLimited) as err:
         gate.check(GOOD, who="a", now=release + timedelta(seconds=5))
-    assert err.value.retry_at == T0 + timedelta(minutes=1) + admin.WINDOW
+    assert err.value.retry_at == T0 + timedelta(minutes=1) + password.WINDOW
 
 
 def test_success_clears_the_count(encoded: str) -> None:
-    gate = admin.AdminGate(encoded)
+    gate = admin_gate.AdminGate(encoded)
     fail(gate, 4, who="admin", start=T0)
     assert gate.check(GOOD, who="admin", now=T0 + timedelta(minutes=5))
     fail(gate, 4, who="admin", start=T0 + timedelta(minutes=6))
@@ -267,36 +272,36 @@ def test_success_clears_the_count(encoded: str) -> None:
 
 
 def test_global_limit_across_names(encoded: str) -> None:
-    gate = admin.AdminGate(encoded)
+    gate = admin_gate.AdminGate(encoded)
     for i in range(5):  # a caller can give any name
         assert not gate.check("tebakan-salah-lagi", who=f"nama-{i}", now=T0 + timedelta(seconds=i))
-    with pytest.raises(admin.RateLimited):
+    with pytest.raises(password.RateLimited):
         gate.check(GOOD, who="nama-baru", now=T0 + timedelta(minutes=1))
 
 
 def test_per_caller_limit_below_global(encoded: str) -> None:
-    gate = admin.AdminGate(encoded, max_failures=3, max_failures_global=10)
+    gate = admin_gate.AdminGate(encoded, max_failures=3, max_failures_global=10)
     fail(gate, 3, who="satu", start=T0)
-    with pytest.raises(admin.RateLimited):
+    with pytest.raises(password.RateLimited):
         gate.check(GOOD, who="satu", now=T0 + timedelta(minutes=4))
     assert gate.check(GOOD, who="dua", now=T0 + timedelta(minutes=4))
 
 
 def test_state_survives_a_new_gate(encoded: str) -> None:
-    fail(admin.AdminGate(encoded), 5, who="penyerang", start=T0)
-    restarted = admin.AdminGate(encoded)  # a new process reads the same log
-    with pytest.raises(admin.RateLimited):
+    fail(admin_gate.AdminGate(encoded), 5, who="penyerang", start=T0)
+    restarted = admin_gate.AdminGate(encoded)  # a new process reads the same log
+    with pytest.raises(password.RateLimited):
         restarted.check(GOOD, who="penyerang", now=T0 + timedelta(minutes=6))
 
 
 def test_concurrent_attempts_do_not_slip_past_the_limit(encoded: str) -> None:
-    gate = admin.AdminGate(encoded)
+    gate = admin_gate.AdminGate(encoded)
     results: list[object] = []
 
     def attempt(i: int) -> None:
         try:
             results.append(gate.check(f"tebakan-bersamaan-{i}", who="x", now=T0))
-        except admin.RateLimited as exc:
+        except password.RateLimited as exc:
             results.append(exc)
 
     threads = [threading.Thread(target=attempt, args=(i,)) for i in range(8)]
@@ -305,12 +310,12 @@ def test_concurrent_attempts_do_not_slip_past_the_limit(encoded: str) -> None:
     for t in threads:
         t.join()
     assert results.count(False) == 5
-    assert sum(isinstance(r, admin.RateLimited) for r in results) == 3
+    assert sum(isinstance(r, password.RateLimited) for r in results) == 3
     assert len(audit.read()) == 5
 
 
 def test_gate_records_actions(encoded: str, log: Path) -> None:
-    gate = admin.AdminGate(encoded)
+    gate = admin_gate.AdminGate(encoded)
     sha = "ab" * 32
     gate.record("import", "e-PPGBM eppgbm_2024_05.csv (120 baris)", who="operator", sha256=sha.upper(), now=T0)
     (entry,) = audit.read(path=log)
@@ -436,14 +441,14 @@ def test_recent_failures_window_and_who() -> None:
 
 def test_cli_stdin_prints_hash_not_password() -> None:
     out, err = io.StringIO(), io.StringIO()
-    code = admin.main_set_password(["--stdin"], stdin=io.StringIO(GOOD + "\n"), stdout=out, stderr=err)
+    code = admin_cli.main_set_password(["--stdin"], stdin=io.StringIO(GOOD + "\n"), stdout=out, stderr=err)
     assert code == 0
     encoded = out.getvalue().strip()
-    assert admin.verify_password(GOOD, encoded)
+    assert password.verify_password(GOOD, encoded)
     assert GOOD not in out.getvalue() + err.getvalue()
-    assert f'{admin.SECRETS_KEY} = "{encoded}"' in err.getvalue()
-    assert f"export {admin.ENV_VAR}='{encoded}'" in err.getvalue()
-    assert admin.admin_hash_from_env_or_secrets({admin.SECRETS_KEY: encoded}) == encoded
+    assert f'{password.SECRETS_KEY} = "{encoded}"' in err.getvalue()
+    assert f"export {password.ENV_VAR}='{encoded}'" in err.getvalue()
+    assert password.admin_hash_from_env_or_secrets({password.SECRETS_KEY: encoded}) == encoded
 
 
 def test_cli_prompts_twice() -> None:
@@ -454,20 +459,20 @@ def test_cli_prompts_twice() -> None:
         return GOOD
 
     out, err = io.StringIO(), io.StringIO()
-    assert admin.main_set_password([], stdout=out, stderr=err, prompt=prompt) == 0
-    assert len(asked) == 2 and admin.verify_password(GOOD, out.getvalue().strip())
+    assert admin_cli.main_set_password([], stdout=out, stderr=err, prompt=prompt) == 0
+    assert len(asked) == 2 and password.verify_password(GOOD, out.getvalue().strip())
 
 
 def test_cli_mismatch_weak_and_empty() -> None:
     answers = iter([GOOD, GOOD + "?"])
     out, err = io.StringIO(), io.StringIO()
-    assert admin.main_set_password([], stdout=out, stderr=err, prompt=lambda _: next(answers)) == 2
+    assert admin_cli.main_set_password([], stdout=out, stderr=err, prompt=lambda _: next(answers)) == 2
     assert "tidak sama" in err.getvalue() and out.getvalue() == ""
     err = io.StringIO()
-    assert admin.main_set_password(["--stdin"], stdin=io.StringIO("zq9!xw\n"), stdout=out, stderr=err) == 2
+    assert admin_cli.main_set_password(["--stdin"], stdin=io.StringIO("zq9!xw\n"), stdout=out, stderr=err) == 2
     assert "terlalu pendek" in err.getvalue() and "zq9!xw" not in err.getvalue()
     err = io.StringIO()
-    assert admin.main_set_password(["--stdin"], stdin=io.StringIO(""), stdout=out, stderr=err) == 2
+    assert admin_cli.main_set_password(["--stdin"], stdin=io.StringIO(""), stdout=out, stderr=err) == 2
     assert "kosong" in err.getvalue() and out.getvalue() == ""
     assert GOOD not in err.getvalue()
 
@@ -477,6 +482,6 @@ def test_register_cli() -> None:
 
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
-    admin.register_cli(sub, {})
+    admin_cli.register_cli(sub, {})
     args = parser.parse_args(["admin", "hash", "--stdin"])
-    assert args.func is admin.cmd_hash and args.stdin
+    assert args.func is admin_cli.cmd_hash and args.stdin

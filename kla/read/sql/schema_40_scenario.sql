@@ -16,4 +16,4 @@ CREATE TABLE kla_crosswalk (
 -- Saved what-if scenarios are not in the database: they are the city's records
 -- (<records>/scenarios.json, kla/records.py), read by the app directly, so saving one never copies
 -- the database. A database built before that has a kla_scenario table; the first build or import
--- moves its rows into scenarios.json (kla.records.migrate_scenarios).
+-- moves its rows into scenarios.json (kla.ingest.records.migrate_scenarios).

@@ -11,34 +11,26 @@ Hash format: ``scrypt$<n>$<r>$<p>$<salt, base64>$<hash, base64>``, 16 random byt
 a hash accepts n from 2**14 to 2**20, r up to 32 and p up to 16, so a tampered or mistyped hash
 cannot make every check take minutes or gigabytes.
 
-:class:`AdminGate` checks an attempt: at most :data:`MAX_FAILURES` wrong passwords within
-:data:`WINDOW` per caller (``who``) and as many from everyone together (a caller can give any
-name); then attempts are refused until the window has passed, with the time to retry. A correct
-password clears the count. Every attempt is a line in the audit log (:mod:`kla.audit`), and the
-count is read back from it, so a restart does not reset it.
+The gate that checks attempts with a rate limit is :class:`kla.ingest.admin.AdminGate`; the command
+is :mod:`kla.cli.admin`.
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import binascii
-import getpass as _getpass
 import hashlib
 import hmac
 import math
 import os
 import re
-import sys
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from pathlib import Path
 from secrets import token_bytes
-from typing import Any, TextIO
+from typing import Any
 
-from kla import audit
-from kla.errors import KlaError
+from kla.core.errors import KlaError
 
 #: Environment variable holding the hash; beats ``admin_password_hash`` in ``.streamlit/secrets.toml``.
 ENV_VAR = "KLA_ADMIN_HASH"
@@ -302,186 +294,3 @@ def _checked(value: object, where: str, fix: str) -> str:
         )
     parse_hash(value, where=where)
     return str(value).strip()
-
-
-# ----------------------------------------------------------------------------- the gate
-
-
-def _clock(when: datetime, now: datetime) -> str:
-    minutes = max(1, math.ceil((when - now).total_seconds() / 60))
-    local = when.astimezone()
-    return f"pukul {local.strftime('%H.%M')} {local.tzname() or ''}".rstrip() + f" (sekitar {minutes} menit lagi)"
-
-
-class AdminGate:
-    """Checks admin password attempts against ``encoded_hash`` with a rate limit, and records them.
-
-    ``encoded_hash`` None: the gate is off (:attr:`enabled` False; :meth:`check` raises
-    :class:`AdminDisabled`). ``audit_file``: the log (default :func:`kla.audit.audit_path`).
-    The limit's state lives in the log only, so a new gate (after a restart) sees the same count.
-    """
-
-    def __init__(
-        self,
-        encoded_hash: str | None,
-        *,
-        audit_file: Path | None = None,
-        max_failures: int = MAX_FAILURES,
-        max_failures_global: int = MAX_FAILURES,
-        window: timedelta = WINDOW,
-    ) -> None:
-        if encoded_hash is not None:
-            parse_hash(encoded_hash)
-        self._hash = encoded_hash
-        self.audit_file = Path(audit_file) if audit_file else audit.audit_path()
-        self.max_failures = max_failures
-        self.max_failures_global = max_failures_global
-        self.window = window
-
-    @classmethod
-    def from_settings(cls, secrets: Mapping[str, Any] | None = None, **kwargs: Any) -> AdminGate:
-        """A gate for the hash of :func:`admin_hash_from_env_or_secrets` (``st.secrets`` in the app)."""
-        return cls(admin_hash_from_env_or_secrets(secrets), **kwargs)
-
-    @property
-    def enabled(self) -> bool:
-        """Whether an admin hash is set (otherwise every data-changing action is off)."""
-        return self._hash is not None
-
-    def blocked_until(self, who: str, now: datetime | None = None) -> datetime | None:
-        """When attempts by ``who`` are allowed again (UTC), or None when they are allowed now."""
-        now = audit.utc(now)
-        since = now - self.window
-        latest = None
-        for name, limit in ((who, self.max_failures), (None, self.max_failures_global)):
-            fails = audit.recent_failures(name, since, path=self.audit_file)
-            if len(fails) >= limit:
-                until = fails[-limit] + self.window  # when the oldest of the last `limit` leaves the window
-                if until > now:
-                    latest = until if latest is None else max(latest, until)
-        return latest
-
-    def check(self, password: str, *, who: str, now: datetime | None = None) -> bool:
-        """Whether ``password`` is the admin password; each attempt is recorded in the audit log.
-
-        Raises :class:`AdminDisabled` when no hash is set and :class:`RateLimited` (message with the
-        time to retry) after too many wrong passwords; neither is recorded as an attempt. An empty
-        password is False and not counted.
-        """
-        if self._hash is None:
-            raise AdminDisabled()
-        if not password:
-            return False
-        now = audit.utc(now)
-        with audit.locked(self.audit_file):  # count, check and record as one step
-            until = self.blocked_until(who, now)
-            if until is not None:
-                raise RateLimited(
-                    "Terlalu banyak percobaan kata sandi admin yang salah dalam "
-                    f"{int(self.window.total_seconds() // 60)} menit terakhir; percobaan ditolak sementara. "
-                    f"Coba lagi {_clock(until, now)}.",
-                    until,
-                )
-            ok = verify_password(password, self._hash)
-            audit.append(
-                "login_ok" if ok else "login_failed",
-                "kata sandi admin benar" if ok else "kata sandi admin salah",
-                who=who,
-                now=now,
-                path=self.audit_file,
-            )
-        return ok
-
-    def record(
-        self, action: str, what: object, *, who: str, sha256: str | None = None, now: datetime | None = None
-    ) -> dict:
-        """Record a data-changing action in this gate's audit log (:func:`kla.audit.append`)."""
-        return audit.append(action, what, who=who, sha256=sha256, now=now, path=self.audit_file)
-
-
-# ----------------------------------------------------------------------------- command line
-
-
-def _instructions(encoded: str) -> str:
-    return (
-        "Hash kata sandi admin dibuat (kata sandinya sendiri tidak disimpan di mana pun).\n"
-        "Simpan hash di atas dengan SALAH SATU cara berikut, lalu mulai ulang aplikasi:\n"
-        "  1. di .streamlit/secrets.toml (berkas ini di-gitignore; batasi dengan chmod 600):\n"
-        f'       {SECRETS_KEY} = "{encoded}"\n'
-        "  2. atau di variabel lingkungan (tanda kutip tunggal wajib, karena hash berisi '$'):\n"
-        f"       export {ENV_VAR}='{encoded}'\n"
-        f"Variabel {ENV_VAR} mengalahkan secrets.toml. Jangan commit hash ini ke git.\n"
-    )
-
-
-def set_password(
-    *,
-    from_stdin: bool = False,
-    stdin: TextIO | None = None,
-    stdout: TextIO | None = None,
-    stderr: TextIO | None = None,
-    prompt: Callable[[str], str] | None = None,
-) -> str:
-    """Read a new admin password (twice with ``getpass``, or one line of ``stdin``), print its hash.
-
-    The hash alone goes to ``stdout`` (so it can be redirected); the instructions go to ``stderr``.
-    Raises :class:`KlaError` for an empty, mismatched or weak password. Returns the hash.
-    """
-    stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
-    if from_stdin:
-        password = stdin.readline().rstrip("\r\n")
-    else:
-        ask = prompt or _getpass.getpass
-        password = ask("Kata sandi admin baru: ")
-        if password and ask("Ulangi kata sandi admin: ") != password:
-            raise KlaError("Kedua kata sandi tidak sama; tidak ada hash yang dibuat. Ulangi perintahnya.")
-    if not password:
-        raise KlaError("Kata sandi kosong; tidak ada hash yang dibuat.")
-    encoded = hash_password(password)
-    print(encoded, file=stdout)
-    print(_instructions(encoded), file=stderr, end="")
-    return encoded
-
-
-def cmd_hash(args: argparse.Namespace) -> int:
-    """``python -m kla admin hash [--stdin]`` (KlaError goes to :func:`kla.cli.main`)."""
-    set_password(from_stdin=args.stdin)
-    return 0
-
-
-def register_cli(sub: Any, groups: dict[str, Any] | None = None) -> None:
-    """Add ``admin hash`` to the ``python -m kla`` parser (list ``kla.admin`` in ``CLI_MODULES``)."""
-    admin = sub.add_parser("admin", help="gerbang admin: kata sandi untuk tindakan yang mengubah data")
-    admin_sub = admin.add_subparsers(dest="admin_command", required=True)
-    p = admin_sub.add_parser(
-        "hash",
-        help="buat hash kata sandi admin untuk .streamlit/secrets.toml atau KLA_ADMIN_HASH",
-        description="Minta kata sandi admin baru dua kali (tidak ditampilkan), lalu cetak hash scrypt-nya "
-        "dan cara menyimpannya. Kata sandinya sendiri tidak pernah dicetak atau disimpan.",
-    )
-    p.add_argument("--stdin", action="store_true", help="baca kata sandi dari satu baris masukan standar")
-    p.set_defaults(func=cmd_hash)
-
-
-def main_set_password(
-    argv: list[str] | None = None,
-    *,
-    stdin: TextIO | None = None,
-    stdout: TextIO | None = None,
-    stderr: TextIO | None = None,
-    prompt: Callable[[str], str] | None = None,
-) -> int:
-    """Stand-alone ``admin hash [--stdin]``: 0 with the hash printed, 2 with a message on ``stderr``."""
-    parser = argparse.ArgumentParser(prog="python -m kla admin hash", add_help=True)
-    parser.add_argument("--stdin", action="store_true")
-    args = parser.parse_args(list(argv or []))
-    stderr = stderr or sys.stderr
-    try:
-        set_password(from_stdin=args.stdin, stdin=stdin, stdout=stdout, stderr=stderr, prompt=prompt)
-    except KlaError as exc:
-        print(f"GAGAL: {exc}", file=stderr)
-        return 2
-    except (KeyboardInterrupt, EOFError):
-        print("Dibatalkan; tidak ada hash yang dibuat.", file=stderr)
-        return 130
-    return 0

@@ -8,7 +8,7 @@ one JSON object per line::
 
 ``action`` is one of :data:`ACTIONS`: the data-changing actions behind the admin gate and the
 outcome of each password attempt (``login_failed`` / ``login_ok``). The rate limit of
-:mod:`kla.admin` is derived from those lines (:func:`recent_failures`), so it survives a restart.
+:mod:`kla.ingest.admin` is derived from those lines (:func:`recent_failures`), so it survives a restart.
 
 Durability and privacy
 ----------------------
@@ -37,8 +37,8 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from kla import config
-from kla.errors import KlaError
+from kla.core import config
+from kla.core.errors import KlaError
 
 AUDIT_FILE = "audit.jsonl"
 #: Every action the log records.
@@ -136,7 +136,7 @@ def _make_folder(folder: Path) -> None:
 def locked(path: Path | None = None) -> Iterator[Path]:
     """Hold the log's writer lock for the block (reentrant within a thread); yields the log's path.
 
-    :class:`kla.admin.AdminGate` holds it from counting failures to recording an attempt, so two
+    :class:`kla.ingest.admin.AdminGate` holds it from counting failures to recording an attempt, so two
     attempts at once cannot both slip under the limit.
     """
     path = Path(path or audit_path())
