@@ -1,0 +1,1 @@
+"""Figures for people outside the dashboard: press-ready PNG images and media packs (``export``)."""
