@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from kla.core.errors import KlaError
 
 from kla.cli import admin as admin_cli
 from kla.core import password
+from kla.core.errors import KlaError
 from kla.ingest import admin as admin_gate
 from kla.ingest import audit
 

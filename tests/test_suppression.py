@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kla.suppression import (
+from kla.core.suppression import (
     DEFAULT_THRESHOLD,
     Suppression,
     primary_mask,
@@ -241,7 +241,7 @@ def test_the_exact_attacker_agrees_with_brute_force() -> None:
 
 
 def test_threshold_is_the_dashboards() -> None:
-    from kla.privacy import SUPPRESS_BELOW
+    from kla.core.privacy import SUPPRESS_BELOW
 
     assert DEFAULT_THRESHOLD == SUPPRESS_BELOW
 

@@ -55,7 +55,7 @@ suppression with protection ranges, as in tau-ARGUS) makes the same assumption. 
 between columns (cases ≤ children measured) are not used either: give each column that is shown
 as a count its own mask, and hide a rate whenever its count is hidden.
 
-The threshold defaults to :data:`DEFAULT_THRESHOLD`, which equals ``kla.privacy.SUPPRESS_BELOW``
+The threshold defaults to :data:`DEFAULT_THRESHOLD`, which equals ``kla.core.privacy.SUPPRESS_BELOW``
 (a test keeps them equal; this module imports nothing from kla).
 """
 
@@ -68,8 +68,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-#: Counts from 1 to DEFAULT_THRESHOLD - 1 are small (the same number as kla.privacy.SUPPRESS_BELOW).
-DEFAULT_THRESHOLD = 5
+from kla.core.privacy import SUPPRESS_BELOW
+
+#: Counts from 1 to DEFAULT_THRESHOLD - 1 are small (the same number as kla.core.privacy.SUPPRESS_BELOW).
+DEFAULT_THRESHOLD = SUPPRESS_BELOW
 
 _INF = math.inf
 
