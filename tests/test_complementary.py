@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kla.core.suppression import (
+from kla.core.complementary import (
     DEFAULT_THRESHOLD,
     Suppression,
     primary_mask,
