@@ -576,7 +576,9 @@ class PeerKeys:
 @st.cache_data(max_entries=4, show_spinner=False)
 def load_peer_figures(fp: Fingerprint) -> pd.DataFrame:
     """Published KLA categories, scores, survey stunting and award counts (:mod:`kla.views.peers` selects peers)."""
-    return repository.peer_figures(_connection(fp))
+    from kla.views.peers import INDICATORS
+
+    return repository.peer_figures(_connection(fp), INDICATORS)
 
 
 def _source_list(table: pd.DataFrame, key: str) -> None:
