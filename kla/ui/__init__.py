@@ -390,17 +390,17 @@ class GiziKeys:
 @st.cache_data(max_entries=4, show_spinner=False)
 def load_nutrition_agg(fp: Fingerprint) -> pd.DataFrame:
     """Routine nutrition figures per month and area with rates and Wilson CIs (small table)."""
-    from kla.views import nutrition as nutrition_view
+    from kla.read import nutrition as nutrition_read
 
-    return nutrition_view.agg_frame(_connection(fp))
+    return nutrition_read.agg_frame(_connection(fp))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def load_nutrition_published(fp: Fingerprint) -> pd.DataFrame:
     """Published child-nutrition figures (survey and routine, labelled) with source URLs."""
-    from kla.views import nutrition as nutrition_view
+    from kla.read import nutrition as nutrition_read
 
-    return nutrition_view.published_frame(_connection(fp))
+    return nutrition_read.published_frame(_connection(fp))
 
 
 def _xlsx_sheets(data: bytes) -> list[str]:
