@@ -605,8 +605,8 @@ def peer_section(fp: Fingerprint, *, category_order: list[str], compact: bool) -
     expander, one tab per figure; otherwise (Riwayat) a full section.
     """
     from kla.core import fmt
-    from kla.figures import analysis as analysis_charts
     from kla.figures import charts
+    from kla.figures import peers as peer_charts
     from kla.views import peers
 
     meta = load_meta(fp)
@@ -631,7 +631,7 @@ def peer_section(fp: Fingerprint, *, category_order: list[str], compact: bool) -
             st.info(f"Belum ada kategori KLA terbitan untuk kabupaten/kota di {province}.")
             return
         table = peers.source_table(peers.rows_for(published, city, [peers.CATEGORY, peers.SCORE]))
-        fig = analysis_charts.peer_category_matrix(
+        fig = peer_charts.peer_category_matrix(
             cells,
             areas,
             category_order=category_order,
@@ -651,7 +651,7 @@ def peer_section(fp: Fingerprint, *, category_order: list[str], compact: bool) -
             return
         prov = {y: (province, v) for y, v in peers.province_survey(published, city).items()}
         surveys = ", ".join(dict.fromkeys(survey.loc[survey["year"].isin(years), "survey"]))
-        fig = analysis_charts.peer_survey_bars(
+        fig = peer_charts.peer_survey_bars(
             survey,
             years=years,
             province=prov,
@@ -680,7 +680,7 @@ def peer_section(fp: Fingerprint, *, category_order: list[str], compact: bool) -
             extra += f"; jumlah kategori {fmt.integer(dist.total)} ≠ penyebut"
         if dist.status != peers.VERIFIED:
             extra += f"; {peers.STATUS_WORDS[dist.status]}"
-        fig = analysis_charts.award_distribution_bar(
+        fig = peer_charts.award_distribution_bar(
             dist.counts,
             denominator=dist.denominator,
             highlight=own,
