@@ -31,6 +31,7 @@ from kla.core.catalog import (  # noqa: F401 - ClassScale and the palettes are r
 )
 from kla.core.privacy import SUPPRESS_BELOW
 from kla.core.quality import flag_text
+from kla.core.suppression import HIDDEN_RATE_TEXT, SMALL_TEXT
 from kla.ingest.nutrition import wilson_interval
 
 MIN_DENOMINATOR = 30  # rates from fewer children than this swing wildly month to month
@@ -363,11 +364,11 @@ def _nutrition_values(inputs: MapInputs, choice: Choice, level: str, period: str
         }
     )
     if choice.kind == "count":
-        out["value_text"] = [f"< {SUPPRESS_BELOW}" if 0 < v < SUPPRESS_BELOW else "" for v in out["value"]]
+        out["value_text"] = [SMALL_TEXT if 0 < v < SUPPRESS_BELOW else "" for v in out["value"]]
     elif choice.kind == "rate" and m.numerator:
         cases = pd.to_numeric(rows[m.numerator], errors="coerce").to_numpy(dtype=float)
         small = (cases > 0) & (cases < SUPPRESS_BELOW)
-        out["value_text"] = [f"< {SUPPRESS_BELOW} kasus (disamarkan)" if h else "" for h in small]
+        out["value_text"] = [HIDDEN_RATE_TEXT if h else "" for h in small]
         out.loc[small, ["ci_low", "ci_high"]] = math.nan  # the interval would give the count away
     return complete_values(out, areas)
 
