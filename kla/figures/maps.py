@@ -124,8 +124,9 @@ def choropleth(
     Parameters
     ----------
     values:
-        :data:`VALUE_COLUMNS`, one row per area (use :func:`kla.views.maps.complete_values`); ``value`` NaN =
-        no data; non-empty ``flag`` = low coverage / small denominator.
+        :data:`kla.views.maps.VALUE_COLUMNS`, one row per area (use
+        :func:`kla.views.maps.complete_values`); ``value`` NaN = no data; non-empty ``flag`` = low
+        coverage / small denominator.
     boundaries:
         GeoJSON FeatureCollection, feature ``id`` = area code (``kla.read.boundaries.feature_collection``).
     measure:
