@@ -5,6 +5,7 @@ import streamlit as st
 from kla import ui
 from kla.core import fmt
 from kla.figures import charts
+from kla.figures import overview as overview_figures
 from kla.views import analysis, overview
 
 ui.page_setup("Ringkasan", "🏙️")
@@ -68,7 +69,7 @@ with st.expander("Angka stunting terbitan terbaru (survei dan rutin dipisah)"):
         value = fmt.percent(item.value, None) if item.unit == "%" else f"{fmt.number(item.value)} {item.unit}"
         st.markdown(f"- **{item.label}**: {value} ({item.period}) — {item.note}")
         st.caption(f"[sumber]({item.source_url})")
-    chart = overview.survey_chart(published, city_name)
+    chart = overview_figures.survey_chart(published, city_name)
     if chart is not None:
         ui.plot(chart, key="survei_stunting")
 

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from kla import ui
+from kla.figures import maps as map_figures
 from kla.figures.charts import Stamp
 from kla.ui import Keys, MapKeys
 from kla.views import maps
@@ -86,7 +87,7 @@ stamp = Stamp(
 if sample:
     st.warning("Angka di peta ini adalah **DATA CONTOH** (ilustratif), bukan data resmi Dinkes.")
 
-options = maps.MapOptions(
+options = map_figures.MapOptions(
     label_size=12 if level == "kecamatan" else 8,
     height=620 if level == "kecamatan" else 700,
     no_data_in_label=level == "kecamatan",
@@ -95,10 +96,10 @@ options = maps.MapOptions(
 left, right = st.columns([3, 2])
 with left:
     clicked = ui.plot_selectable(
-        maps.choropleth(values, fc, measure=measure, stamp=stamp, options=options), MapKeys.CHART
+        map_figures.choropleth(values, fc, measure=measure, stamp=stamp, options=options), MapKeys.CHART
     )
 with right:
-    ui.plot(maps.ranked_bar(values, measure=measure, stamp=stamp, height=options.height), MapKeys.BAR)
+    ui.plot(map_figures.ranked_bar(values, measure=measure, stamp=stamp, height=options.height), MapKeys.BAR)
 st.caption(f"**{measure.map_label}.** {measure.description}")
 
 # ---------------------------------------------------------------- chosen area (carried across pages)
@@ -137,7 +138,7 @@ if picked:
                 f"{trend['period'].iloc[0]} – {trend['period'].iloc[-1]}",
                 sample=any(maps.is_sample(inputs, key, level, p) for p in trend["period"]),
             )
-            ui.plot(maps.trend_figure(trend, measure=choice.measure, stamp=trend_stamp), "peta_tren")
+            ui.plot(map_figures.trend_figure(trend, measure=choice.measure, stamp=trend_stamp), "peta_tren")
         else:
             st.info("Belum ada deret waktu untuk wilayah ini.")
     with c2:

@@ -8,7 +8,9 @@ import streamlit as st
 
 from kla import ui
 from kla.core import catalog, fmt
+from kla.figures import nutrition as nu_figures
 from kla.views import nutrition as nu
+from kla.views import published
 
 ui.page_setup("Gizi Anak", "🥗")
 st.title("Gizi Anak")
@@ -24,7 +26,7 @@ pub = ui.load_nutrition_published(fp)
 
 st.subheader("Survei: prevalensi stunting dan target")
 ui.plot(
-    nu.survey_trend_figure(pub, city_code=meta.get("city_code", ""), city_name=meta.get("city_name", "Kota")),
+    nu_figures.survey_trend_figure(pub, city_code=meta.get("city_code", ""), city_name=meta.get("city_name", "Kota")),
     key="gizi_survei",
 )
 
@@ -72,13 +74,16 @@ month = fmt.month_label(period)
 left, right = st.columns([3, 2])
 with left:
     ui.plot(
-        nu.routine_trend_figure(rows, measure=measure, area_name=area_name, source_label=src_label, sample=sample),
+        nu_figures.routine_trend_figure(
+            rows, measure=measure, area_name=area_name, source_label=src_label, sample=sample
+        ),
         key="gizi_tren",
     )
 with right:
     if nu.has_sasaran(rows):
         ui.plot(
-            nu.coverage_figure(rows, area_name=area_name, source_label=src_label, sample=sample), key="gizi_cakupan"
+            nu_figures.coverage_figure(rows, area_name=area_name, source_label=src_label, sample=sample),
+            key="gizi_cakupan",
         )
     else:
         st.info(nu.NO_SASARAN_TEXT)
@@ -114,7 +119,7 @@ else:
     if scope.position:
         st.markdown(f"**{scope.position}**")
     ui.plot(
-        nu.ranking_figure(
+        nu_figures.ranking_figure(
             scope.rows,
             measure=measure,
             level_label=scope.title,
@@ -153,7 +158,7 @@ ui.nutrition_import_panel(fp)
 
 st.subheader("Angka terbitan dan sumbernya")
 st.dataframe(
-    nu.published_table(pub),
+    published.published_table(pub),
     hide_index=True,
     width="stretch",
     key="gizi_terbitan",

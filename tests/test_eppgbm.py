@@ -945,7 +945,7 @@ def test_cli_usage_errors_are_indonesian() -> None:
     ["Kilasah", "Puskesmas Kilasah", "UPT Puskesmas Kilasah", "Pusk. Kilasah", "PKM KILASAH", "UPTD PKM kilasah"],
 )
 def test_puskesmas_spellings_share_one_key_and_one_label(name: str) -> None:
-    from kla.ingest.eppgbm import puskesmas_key, puskesmas_label
+    from kla.core.puskesmas import puskesmas_key, puskesmas_label
 
     assert puskesmas_key(name) == "pkm:kilasah"
     assert puskesmas_label(name) == "Puskesmas Kilasah"

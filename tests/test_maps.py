@@ -15,6 +15,7 @@ import pytest
 from geo.fetch import fetch
 from geo.validate import prepare
 from kla.core import config
+from kla.figures import maps as map_figures
 from kla.figures.charts import Stamp
 from kla.read import boundaries as geostore
 from kla.views import maps
@@ -165,7 +166,7 @@ def test_change_values(figures: pd.DataFrame, wilayah: pd.DataFrame) -> None:
 def test_kecamatan_choropleth_structure(figures: pd.DataFrame, wilayah: pd.DataFrame, boundaries: dict) -> None:
     measure = maps.MEASURES["stunting_cases_routine"]
     v = maps.published_values(figures, _areas(wilayah, "kecamatan"), measure=measure.key, period="2025-04")
-    fig = maps.choropleth(v, boundaries["kecamatan"], measure=measure, stamp=STAMP)
+    fig = map_figures.choropleth(v, boundaries["kecamatan"], measure=measure, stamp=STAMP)
     types = [t.type for t in fig.data]
     assert types == ["scattergeo", "choropleth", "choropleth"]  # names, valued areas, no-data areas
     names, valued, empty = fig.data
@@ -176,7 +177,7 @@ def test_kecamatan_choropleth_structure(figures: pd.DataFrame, wilayah: pd.DataF
     assert (valued.zmin, valued.zmax) == (-0.5, measure.scale.n - 0.5)
     assert list(valued.z) == [measure.scale.classify(x) for x in v.dropna(subset=["value"])["value"]]
     assert valued.colorbar.ticktext[0] == "0 – 50 anak"
-    assert empty.colorscale[0][1] == maps.NO_DATA_COLOUR and empty.showlegend
+    assert empty.colorscale[0][1] == map_figures.NO_DATA_COLOUR and empty.showlegend
     geo = fig.layout.geo
     assert geo.visible is False and geo.fitbounds == "locations"
     assert not any(
@@ -194,7 +195,7 @@ def test_hover_carries_value_denominator_ci_and_source(
 ) -> None:
     measure = maps.MEASURES["stunting_rate_routine"]
     v = maps.published_values(figures, _areas(wilayah, "kecamatan"), measure=measure.key, period="2021-06")
-    fig = maps.choropleth(v, boundaries["kecamatan"], measure=measure, stamp=STAMP)
+    fig = map_figures.choropleth(v, boundaries["kecamatan"], measure=measure, stamp=STAMP)
     row = dict(zip(fig.data[1].locations, fig.data[1].customdata, strict=True))["36.73.02"]
     assert row[1] == "Kasemen" and row[2] == "7,1 %" and row[3] == "11.108"
     assert row[4].startswith("6,7–7,6") and "bantenintens.co.id" in row[5]
@@ -216,7 +217,7 @@ def test_flagged_areas_get_a_thick_outline_and_a_legend_entry(wilayah: pd.DataFr
         areas,
     )
     v["flag"] = [maps.flag_reason(d, None, rate=True) for d in v["denominator"]]
-    fig = maps.choropleth(v, boundaries["kecamatan"], measure=maps.MEASURES["stunting_prevalence"], stamp=STAMP)
+    fig = map_figures.choropleth(v, boundaries["kecamatan"], measure=maps.MEASURES["stunting_prevalence"], stamp=STAMP)
     outline = fig.data[-1]
     assert list(outline.locations) == ["36.73.02"] and outline.marker.line.width >= 3
     assert "cakupan rendah / penyebut kecil" in outline.name and outline.showlegend
@@ -229,7 +230,7 @@ def test_change_map_uses_the_diverging_scale(figures: pd.DataFrame, wilayah: pd.
     a = maps.published_values(figures, areas, measure="stunting_cases_routine", period="2024-07")
     b = maps.published_values(figures, areas, measure="stunting_cases_routine", period="2025-04")
     measure = maps.change_measure(maps.MEASURES["stunting_cases_routine"])
-    fig = maps.choropleth(maps.change_values(a, b), boundaries["kecamatan"], measure=measure, stamp=STAMP)
+    fig = map_figures.choropleth(maps.change_values(a, b), boundaries["kecamatan"], measure=measure, stamp=STAMP)
     colours = [c for _, c in fig.data[1].colorscale]
     assert set(colours) == set(maps.RDBU_REV) and measure.scale.kind == "diverging"
     z = dict(zip(fig.data[1].locations, fig.data[1].z, strict=True))
@@ -244,7 +245,9 @@ def test_figure_json_size_and_no_external_url(
 ) -> None:
     measure = maps.MEASURES["stunting_cases_routine"]
     v = maps.published_values(figures, _areas(wilayah, level), measure=measure.key, period="2024-07")
-    fig = maps.choropleth(v, boundaries[level], measure=measure, stamp=STAMP, options=maps.MapOptions(label_size=8))
+    fig = map_figures.choropleth(
+        v, boundaries[level], measure=measure, stamp=STAMP, options=map_figures.MapOptions(label_size=8)
+    )
     text = fig.to_json()
     assert len(text.encode()) < limit_kb * 1024
     assert re.findall(r"(?:https?:)?//[\w.-]+\.[a-z]{2,}", text) == []  # no URL a browser could fetch
@@ -257,12 +260,12 @@ def test_figure_json_size_and_no_external_url(
 def test_ranked_bar_orders_colours_and_lists_missing(figures: pd.DataFrame, wilayah: pd.DataFrame) -> None:
     measure = maps.MEASURES["stunting_cases_routine"]
     v = maps.published_values(figures, _areas(wilayah, "kecamatan"), measure=measure.key, period="2025-04")
-    fig = maps.ranked_bar(v, measure=measure, stamp=STAMP)
+    fig = map_figures.ranked_bar(v, measure=measure, stamp=STAMP)
     bar, labels = fig.data
     assert bar.type == "bar" and bar.orientation == "h"
     assert list(bar.y)[-1] == "Taktakan" and list(bar.y)[0] == "Cipocok Jaya"  # top = highest, bottom = no data
     assert list(labels.text)[0] == "tanpa data" and list(labels.text)[-1] == "374 anak"
-    assert bar.marker.color[0] == maps.NO_DATA_COLOUR
+    assert bar.marker.color[0] == map_figures.NO_DATA_COLOUR
     assert bar.marker.color[-1] == measure.scale.colours[measure.scale.classify(374)]
     assert re.findall(r"https?://", fig.to_json()) == []
 
@@ -270,7 +273,7 @@ def test_ranked_bar_orders_colours_and_lists_missing(figures: pd.DataFrame, wila
 def test_ranked_bar_with_ci_has_error_bars(figures: pd.DataFrame, wilayah: pd.DataFrame) -> None:
     measure = maps.MEASURES["stunting_rate_routine"]
     v = maps.published_values(figures, _areas(wilayah, "kecamatan"), measure=measure.key, period="2021-06")
-    fig = maps.ranked_bar(v, measure=measure, stamp=STAMP)
+    fig = map_figures.ranked_bar(v, measure=measure, stamp=STAMP)
     assert fig.data[0].error_x.array is not None
     assert "interval kepercayaan 95%" in fig.layout.annotations[0].text
 
@@ -279,16 +282,17 @@ def test_sample_stamp_is_visible_in_title() -> None:
     v = maps.complete_values(
         pd.DataFrame({"code": ["a"], "value": [1.0]}), pd.DataFrame({"code": ["a"], "name": ["A"]})
     )
-    fig = maps.ranked_bar(
+    fig = map_figures.ranked_bar(
         v, measure=maps.MEASURES["kla_achievement"], stamp=Stamp("Capaian", "contoh", "2025", sample=True)
     )
     assert "DATA CONTOH" in fig.layout.title.text and "DATA CONTOH" in fig.layout.annotations[0].text
 
 
 def test_maps_module_has_no_streamlit_or_network_imports() -> None:
-    source = Path(maps.__file__).read_text(encoding="utf-8")
-    for forbidden in ("import streamlit", "urllib", "requests", "http://", "https://"):
-        assert forbidden not in source
+    for module in (maps, map_figures):
+        source = Path(module.__file__).read_text(encoding="utf-8")
+        for forbidden in ("import streamlit", "urllib", "requests", "http://", "https://"):
+            assert forbidden not in source, module.__name__
     assert json.loads(json.dumps(maps.MEASURES["coverage"].scale.colours))  # plain data, serialisable
 
 
@@ -329,7 +333,7 @@ def test_rates_built_on_one_to_four_cases_are_hidden_with_their_interval() -> No
     assert values.at["K1", "value_text"] == f"< {SUPPRESS_BELOW} kasus (disamarkan)"
     assert math.isnan(values.at["K1", "ci_low"]) and math.isnan(values.at["K1", "ci_high"])
     assert values.at["K2", "value_text"] == "" and values.at["K2", "ci_low"] == 3.7
-    text = maps._value_text(values.at["K1", "value"], values.at["K1", "value_text"], choice.measure)
+    text = maps.display_value(values.at["K1", "value"], values.at["K1", "value_text"], choice.measure)
     assert "0,75" not in text and "0.75" not in text and text.endswith("(disamarkan)")
 
 

@@ -21,11 +21,14 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from kla.core import anthro
+from kla.core import anthro, puskesmas, quality, suppression
+from kla.figures import nutrition as nutrition_figures
 from kla.ingest import nutrition
 from kla.ingest.nutrition import import_eppgbm, import_rekap, wilson
+from kla.read import nutrition as nutrition_read
 from kla.read.db import connect_readonly
 from kla.views import nutrition as nutrition_view
+from kla.views import published as published_view
 from tests.fixtures.nutrition import row, write_csv
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "3_Gizi_Anak.py")
@@ -67,7 +70,7 @@ def test_suppress_small_counts() -> None:
 def agg(db: Path) -> pd.DataFrame:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return nutrition_view.agg_frame(con)
+        return nutrition_read.agg_frame(con)
     finally:
         con.close()
 
@@ -354,7 +357,7 @@ def _rank_rows(**over: list) -> pd.DataFrame:
 def test_ranking_outputs_hide_counts_under_five() -> None:
     """Chart, table and CSV download: 3 cases show neither the count, the rate, its CI nor a rank."""
     rows = _rank_rows()
-    fig = nutrition_view.ranking_figure(
+    fig = nutrition_figures.ranking_figure(
         rows, measure="stunting", level_label="kelurahan", month="Jun 2024", source_label="e-PPGBM", sample=False
     )
     bar = fig.data[0]
@@ -367,7 +370,7 @@ def test_ranking_outputs_hide_counts_under_five() -> None:
 
     table = nutrition_view.ranking_table(rows, measure="stunting")
     a = table[table["Wilayah"] == "A"].iloc[0]
-    assert a["Kasus"] == "< 5" and a["Prevalensi"] == nutrition_view.HIDDEN_RATE_TEXT and a["IK 95%"] == "–"
+    assert a["Kasus"] == "< 5" and a["Prevalensi"] == suppression.HIDDEN_RATE_TEXT and a["IK 95%"] == "–"
     assert "3,0" not in " ".join(a.astype(str))
     b = table[table["Wilayah"] == "B"].iloc[0]
     assert b["Prevalensi"] == "10,0%" and b["Kasus"] == "40" and b["Cakupan"] == "95%"
@@ -375,7 +378,7 @@ def test_ranking_outputs_hide_counts_under_five() -> None:
     csv = nutrition_view.ranking_csv(table, month="Jun 2024", source_label="e-PPGBM — DATA CONTOH")
     shared = pd.read_csv(io.BytesIO(csv), sep=";", dtype=str, encoding="utf-8-sig")
     a = shared[shared["Wilayah"] == "A"].iloc[0]
-    assert a["Kasus"] == "< 5" and a["Prevalensi"] == nutrition_view.HIDDEN_RATE_TEXT
+    assert a["Kasus"] == "< 5" and a["Prevalensi"] == suppression.HIDDEN_RATE_TEXT
     assert set(shared["Sumber"]) == {"e-PPGBM — DATA CONTOH"} and set(shared["Bulan"]) == {"Jun 2024"}
 
 
@@ -399,7 +402,6 @@ def test_routine_trend_hides_months_with_one_to_four_cases() -> None:
     import pandas as pd
 
     from kla.ingest import nutrition
-    from kla.views import nutrition as nutrition_view
 
     periods = pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01"])
     rows = pd.DataFrame(
@@ -414,9 +416,9 @@ def test_routine_trend_hides_months_with_one_to_four_cases() -> None:
             stunted=0, severe_stunted=0, wasted=0, underweight=0, n_haz=200, n_waz=200, measured=200, sasaran=220
         )
     )
-    for flag in nutrition_view.FLAG_LABELS:
+    for flag in quality.FLAG_LABELS:
         rows[flag] = False
-    fig = nutrition_view.routine_trend_figure(
+    fig = nutrition_figures.routine_trend_figure(
         rows, measure="severe_wasting", area_name="Kilasah", source_label="uji", sample=True
     )
     line = next(t for t in fig.data if t.type == "scatter" and t.mode == "lines+markers")
@@ -472,17 +474,17 @@ def _env(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
 @pytest.mark.parametrize(
     ("call", "expected"),
     [
-        (lambda: nutrition_view.fmt_pct(4.2), "4,2%"),
-        (lambda: nutrition_view.fmt_pct(95.03, 0), "95%"),
-        (lambda: nutrition_view.fmt_num(58623), "58.623"),
-        (lambda: nutrition_view.fmt_num(1234567.891, 2), "1.234.567,89"),
-        (lambda: nutrition_view.fmt_ci(4.0, 4.4), "IK 95%: 4,0–4,4%"),
-        (lambda: nutrition_view.fmt_count(4), "< 5"),
-        (lambda: nutrition_view.fmt_count(5), "5"),
-        (lambda: nutrition_view.fmt_count(0), "0"),
-        (lambda: nutrition_view.fmt_count(float("nan")), "–"),
-        (lambda: nutrition_view.fmt_rate(4, 0.58), "< 5 kasus (disamarkan)"),
-        (lambda: nutrition_view.fmt_rate(0, 0.0), "0,0%"),
+        (lambda: suppression.fmt_pct(4.2), "4,2%"),
+        (lambda: suppression.fmt_pct(95.03, 0), "95%"),
+        (lambda: suppression.fmt_num(58623), "58.623"),
+        (lambda: suppression.fmt_num(1234567.891, 2), "1.234.567,89"),
+        (lambda: suppression.fmt_ci(4.0, 4.4), "IK 95%: 4,0–4,4%"),
+        (lambda: suppression.fmt_count(4), "< 5"),
+        (lambda: suppression.fmt_count(5), "5"),
+        (lambda: suppression.fmt_count(0), "0"),
+        (lambda: suppression.fmt_count(float("nan")), "–"),
+        (lambda: suppression.fmt_rate(4, 0.58), "< 5 kasus (disamarkan)"),
+        (lambda: suppression.fmt_rate(0, 0.0), "0,0%"),
     ],
 )
 def test_indonesian_numbers_and_one_suppression_rule(call, expected: str) -> None:
@@ -493,9 +495,9 @@ def test_suppression_follows_the_privacy_constant(monkeypatch: pytest.MonkeyPatc
     """One rule: the threshold is kla.core.privacy.SUPPRESS_BELOW, nothing hard-coded."""
     from kla.core import privacy
 
-    assert nutrition_view.SUPPRESS_BELOW is privacy.SUPPRESS_BELOW
-    monkeypatch.setattr(nutrition_view, "SUPPRESS_BELOW", 10)
-    assert nutrition_view.is_small(7) and not nutrition_view.is_small(10)
+    assert suppression.SUPPRESS_BELOW is privacy.SUPPRESS_BELOW
+    monkeypatch.setattr(suppression, "SUPPRESS_BELOW", 10)
+    assert suppression.is_small(7) and not suppression.is_small(10)
 
 
 def test_headline_hides_rate_resting_on_four_cases(built_db: Path) -> None:
@@ -505,7 +507,7 @@ def test_headline_hides_rate_resting_on_four_cases(built_db: Path) -> None:
     assert r.severe_wasted == 4 and r.n_whz == 688  # the audited case, still in the shipped sample
     metrics = nutrition_view.headline(r, measure="severe_wasting", period=r.period)
     rate = metrics[0]
-    assert rate.value == nutrition_view.HIDDEN_RATE_TEXT
+    assert rate.value == suppression.HIDDEN_RATE_TEXT
     assert not re.search(r"\d[,.]\d", rate.help), "neither the rate nor its interval"
     assert metrics[1].value == "689"  # children measured: not small, shown
     stunting = nutrition_view.headline(r, measure="stunting", period=r.period)[0]
@@ -519,14 +521,14 @@ def test_page_unyur_severe_wasting_is_suppressed_everywhere(app_env: Path) -> No
     at.selectbox(key="gizi_wilayah").set_value("36.73.01.1007").run()
     assert not at.exception
     rate = at.metric[0]
-    assert rate.value == nutrition_view.HIDDEN_RATE_TEXT
+    assert rate.value == suppression.HIDDEN_RATE_TEXT
     metrics = " ".join(f"{m.value} {m.proto.help}" for m in at.metric)
     assert not re.search(r"\d[,.]\d", metrics), "no rate, no interval in any metric"
     assert any(m.value.startswith("**Unyur: < 5 kasus (disamarkan), tanpa peringkat") for m in at.markdown)
     table = at.dataframe[0].value
     unyur = table[table["Wilayah"] == "Unyur"].iloc[0]
     assert unyur["Kasus"] == "< 5" and unyur["Peringkat"] == "–" and unyur["IK 95%"] == "–"
-    assert unyur["Prevalensi"] == nutrition_view.HIDDEN_RATE_TEXT
+    assert unyur["Prevalensi"] == suppression.HIDDEN_RATE_TEXT
     trend = _chart(at, "Gizi buruk (BB/TB < −3 SD) per bulan: Unyur")
     line = next(t for t in trend.data if t.mode == "lines+markers")
     assert line.x[-1] is not None and math.isnan(line.y[-1]), "Dec 2025: the chart hides it too"
@@ -550,9 +552,9 @@ def test_page_numbers_are_formatted_the_indonesian_way(page: AppTest) -> None:
 # ----------------------------------------------------------------------------- survey chart and targets (gaps 5, 8)
 def test_survey_figure_targets_who_line_and_separate_ssgbi(built_db: Path) -> None:
     con = duckdb.connect(str(built_db), read_only=True)
-    pub = nutrition_view.published_frame(con)
+    pub = nutrition_read.published_frame(con)
     con.close()
-    fig = nutrition_view.survey_trend_figure(pub, city_code="36.73", city_name="Kota Serang")
+    fig = nutrition_figures.survey_trend_figure(pub, city_code="36.73", city_name="Kota Serang")
     by_name = {t.name: t for t in fig.data}
     t2024 = next(t for n, t in by_name.items() if n.startswith("Target RPJMN 2020–2024"))
     assert list(t2024.x) == [2024] and list(t2024.y) == [14.0]
@@ -580,7 +582,7 @@ def test_survey_figure_targets_who_line_and_separate_ssgbi(built_db: Path) -> No
 def test_routine_figures_carry_no_survey_series(built_db: Path) -> None:
     a = agg(built_db)
     rows = nutrition_view.series(a, "eppgbm", "36.73")
-    fig = nutrition_view.routine_trend_figure(
+    fig = nutrition_figures.routine_trend_figure(
         rows, measure="stunting", area_name="Kota Serang", source_label="e-PPGBM", sample=True
     )
     names = " ".join(str(t.name) for t in fig.data).lower()
@@ -598,9 +600,9 @@ def test_page_survey_chart_is_alone(page: AppTest) -> None:
 # ----------------------------------------------------------------------------- published table (gaps 4, 8)
 def test_published_table_is_indonesian_with_raw_fallback(built_db: Path) -> None:
     con = duckdb.connect(str(built_db), read_only=True)
-    pub = nutrition_view.published_frame(con)
+    pub = nutrition_read.published_frame(con)
     con.close()
-    t = nutrition_view.published_table(pub)
+    t = published_view.published_table(pub)
     visible = t.drop(columns=["Tautan", "Catatan (bahasa sumber)"], errors="ignore").astype(str)
     text = " ".join(visible.to_numpy().ravel())
     for english in ("percent", "children", "verified", "as quoted", "survey ", "routine ", "deaths"):
@@ -612,7 +614,7 @@ def test_published_table_is_indonesian_with_raw_fallback(built_db: Path) -> None
     assert "survei SSGBI 2019" in set(t["Sumber"]) and "sesuai kutipan Dinkes" in set(t["Status"])
     # a note or code the mapping tables do not know is shown as stored, never made up
     odd = pub.head(1).assign(note="reported by phone", indicator="new_indicator_x", status="pending")
-    u = nutrition_view.published_table(odd).iloc[0]
+    u = published_view.published_table(odd).iloc[0]
     assert u["Catatan (bahasa sumber)"] == "reported by phone" and u["Catatan"] == ""
     assert u["Indikator"] == "new_indicator_x" and u["Status"] == "pending"
 
@@ -624,34 +626,34 @@ def test_page_published_table_links_every_source(page: AppTest) -> None:
     config = json.loads(df.proto.columns)
     assert config["Tautan"]["type_config"]["type"] == "link"
     con = connect_readonly(Path(os.environ["KLA_DB"]))  # the page's own connection settings
-    pub = nutrition_view.published_frame(con)
+    pub = nutrition_read.published_frame(con)
     con.close()
     with_url = pub["source_url"].fillna("").str.startswith("http")
     assert with_url.sum() == len(pub) > 0
     assert table["Tautan"].tolist() == pub["source_url"].tolist()
-    assert nutrition_view.published_has_url(table) == with_url.tolist()
+    assert published_view.published_has_url(table) == with_url.tolist()
 
 
 # ----------------------------------------------------------------------------- flags (gaps 1, 7)
 def test_small_n_flag_uses_the_measures_own_denominator() -> None:
     rows = _rank_rows(n_haz=[100, 400, 50], n_whz=[20, 400, 50], n_waz=[100, 400, 12], flag_small_n=[False] * 3)
-    small = nutrition_view.FLAG_LABELS["flag_small_n"]
-    assert small not in nutrition_view.flag_text(rows, "stunting")[0]
-    assert small in nutrition_view.flag_text(rows, "wasting")[0]
-    assert small in nutrition_view.flag_text(rows, "severe_wasting")[0]
-    assert small not in nutrition_view.flag_text(rows, "underweight")[0]
-    assert small in nutrition_view.flag_text(rows, "underweight")[2]
+    small = quality.FLAG_LABELS["flag_small_n"]
+    assert small not in quality.flag_text(rows, "stunting")[0]
+    assert small in quality.flag_text(rows, "wasting")[0]
+    assert small in quality.flag_text(rows, "severe_wasting")[0]
+    assert small not in quality.flag_text(rows, "underweight")[0]
+    assert small in quality.flag_text(rows, "underweight")[2]
     summary = nutrition_view.flag_summary(rows, "wasting").set_index("Catatan mutu data")["Jumlah wilayah"]
     assert summary[small] == 1
     # a recap that does not report wasting (n_whz = 0 with children measured) is "not reported", not small
     unreported = _rank_rows(n_whz=[0, 400, 50])
-    assert small not in nutrition_view.flag_text(unreported, "wasting")[0]
+    assert small not in quality.flag_text(unreported, "wasting")[0]
 
 
 def test_flag_text_tolerates_frames_with_only_the_old_flags() -> None:
     """The analysis pages pass frames with four flag columns; the new ones count as False."""
     old = pd.DataFrame({"flag_low_coverage": [True], "flag_small_n": [False], "flag_conflict": [False]})
-    assert nutrition_view.flag_text(old) == ["cakupan < 95%"]
+    assert quality.flag_text(old) == ["cakupan < 95%"]
 
 
 def _kelurahan_list() -> pd.DataFrame:
@@ -694,10 +696,10 @@ def test_partial_month_is_flagged_and_not_the_default(partial_db: Path) -> None:
     assert not may.flag_incomplete and june.flag_incomplete
     assert (june.kec_reporting, june.kec_expected) == (5, 6)
     assert (june.units_reporting, june.units_expected) == (56, 67)
-    text = nutrition_view.flag_text(city.loc[[pd.Timestamp("2024-06-01")]].reset_index())[0]
+    text = quality.flag_text(city.loc[[pd.Timestamp("2024-06-01")]].reset_index())[0]
     assert text.startswith("wilayah belum lengkap: 5 dari 6 kecamatan, 56 dari 67 kelurahan melapor")
     serang = a[(a.level == "kecamatan") & (a.area_code == "36.73.01") & (a.period == "2024-06-01")].iloc[0]
-    assert serang.flag_incomplete and nutrition_view.incomplete_text(serang).endswith("11 dari 12 kelurahan melapor")
+    assert serang.flag_incomplete and quality.incomplete_text(serang).endswith("11 dari 12 kelurahan melapor")
     kasemen = a[(a.level == "kecamatan") & (a.area_code == "36.73.02") & (a.period == "2024-06-01")].iloc[0]
     assert not kasemen.flag_incomplete
     assert nutrition_view.default_period(a, "eppgbm") == pd.Timestamp("2024-05-01")
@@ -776,7 +778,7 @@ def test_puskesmas_recap_missing_a_puskesmas_flags_the_kecamatan(db_copy: Path, 
     assert not kec.loc[pd.Timestamp("2024-03-01")].flag_incomplete
     april = kec.loc[pd.Timestamp("2024-04-01")]
     assert april.flag_incomplete and april.units_level == "puskesmas"
-    assert nutrition_view.incomplete_text(april) == "wilayah belum lengkap: 1 dari 2 puskesmas melapor"
+    assert quality.incomplete_text(april) == "wilayah belum lengkap: 1 dari 2 puskesmas melapor"
     city = a[(a.source_type == "rekap") & (a.level == "kota")].set_index("period")
     assert city.loc[pd.Timestamp("2024-03-01")].flag_incomplete  # only 1 of 6 kecamatan reports at all
     ranked = nutrition_view.rank_areas(
@@ -801,7 +803,7 @@ def test_zero_filled_case_counts_are_flagged(db_copy: Path, tmp_path: Path) -> N
     assert a.loc["Kagungan"].flag_zero_cases and not a.loc["Kagungan"].flag_zero
     assert not a.loc["Cipare"].flag_zero_cases  # 6 stunted: not all zero
     assert not a.loc["Unyur"].flag_zero_cases  # 40 children: all zero is plausible
-    note = nutrition_view.flag_text(a.loc[["Kagungan"]].reset_index(), "stunting")[0]
+    note = quality.flag_text(a.loc[["Kagungan"]].reset_index(), "stunting")[0]
     assert "semua kasus 0" in note
 
 
@@ -888,4 +890,4 @@ def test_page_ranking_by_puskesmas_has_clean_names(page: AppTest) -> None:
     ],
 )
 def test_puskesmas_label(raw: str, shown: str) -> None:
-    assert nutrition_view.puskesmas_label(raw) == shown
+    assert puskesmas.puskesmas_label(raw) == shown

@@ -11,8 +11,8 @@ import json
 import pandas as pd
 import pytest
 
-from kla.figures import analysis as analysis_charts
 from kla.figures import charts
+from kla.figures import peers as peer_charts
 from kla.views import peers
 
 BANDS = ["Belum berpredikat", "Pratama", "Madya", "Nindya", "Utama", "KLA"]
@@ -245,7 +245,7 @@ def _stamp_ok(fig, title_part: str) -> None:
 def test_category_matrix_draws_every_peer_row_highlights_the_city_and_marks_quoted_cells(published) -> None:
     cells = peers.category_cells(published, "36.73")
     areas = peers.peer_areas(published, "36.73")
-    fig = analysis_charts.peer_category_matrix(
+    fig = peer_charts.peer_category_matrix(
         cells, areas, category_order=BANDS, stamp=charts.Stamp("Kategori KLA per tahun", "uji", "2025")
     )
     _stamp_ok(fig, "Kategori KLA per tahun")
@@ -261,7 +261,7 @@ def test_category_matrix_draws_every_peer_row_highlights_the_city_and_marks_quot
 
 def test_survey_bars_show_survey_values_only_and_the_city_in_its_own_colour(published) -> None:
     survey = peers.survey_stunting(published, "36.73")
-    fig = analysis_charts.peer_survey_bars(
+    fig = peer_charts.peer_survey_bars(
         survey, years=[2022], province={2022: ("Provinsi P", 20.0)}, stamp=charts.Stamp("Stunting", "uji", "2022")
     )
     _stamp_ok(fig, "Stunting")
@@ -276,7 +276,7 @@ def test_survey_bars_show_survey_values_only_and_the_city_in_its_own_colour(publ
 
 def test_award_bars_read_count_and_share_the_indonesian_way(published) -> None:
     dist = peers.award_distribution(published, category_order=BANDS)
-    fig = analysis_charts.award_distribution_bar(
+    fig = peer_charts.award_distribution_bar(
         dist.counts, denominator=dist.denominator, highlight="Madya", stamp=charts.Stamp("Sebaran", "uji", "2025")
     )
     _stamp_ok(fig, "Sebaran")

@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _figure_sizes(db: Path) -> None:
+    from kla.figures import maps as map_figures
     from kla.figures.charts import Stamp
     from kla.read import boundaries as geostore
     from kla.read import mapdata
@@ -100,17 +101,17 @@ def _figure_sizes(db: Path) -> None:
                     continue
                 values = maps.values_for(inputs, key, level, periods[-1], areas)
                 stamp = Stamp("x", "y", periods[-1])
-                fig = maps.choropleth(
+                fig = map_figures.choropleth(
                     values,
                     fc,
                     measure=maps.CHOICES[key].measure,
                     stamp=stamp,
-                    options=maps.MapOptions(label_size=label_size),
+                    options=map_figures.MapOptions(label_size=label_size),
                 )
-                bar = maps.ranked_bar(values, measure=maps.CHOICES[key].measure, stamp=stamp)
+                bar = map_figures.ranked_bar(values, measure=maps.CHOICES[key].measure, stamp=stamp)
                 print(
-                    f"figure JSON {level:9s} {key:18s}: map {maps.figure_json_size(fig) / 1024:.1f} KB, "
-                    f"ranked bar {maps.figure_json_size(bar) / 1024:.1f} KB"
+                    f"figure JSON {level:9s} {key:18s}: map {map_figures.figure_json_size(fig) / 1024:.1f} KB, "
+                    f"ranked bar {map_figures.figure_json_size(bar) / 1024:.1f} KB"
                 )
     finally:
         con.close()

@@ -14,9 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from kla.core.exact import exact
 from kla.core.rulebook import Band, Rulebook
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,13 @@ def points_lost(points: Mapping[str, float], rulebook: Rulebook) -> tuple[LostPo
         for i in rulebook.indicators
     ]
     return tuple(sorted(rows, key=lambda r: (-r.points_lost, r.number)))
+
+
+def points_by_code(frame: pd.DataFrame) -> dict[str, float]:
+    """``{indicator_code: points}`` of the scored rows of a scores frame (``code, points``, as
+    :func:`kla.read.repository.kla_scores` returns it): what :func:`summarise` takes."""
+    scored = frame.dropna(subset=["points"])
+    return dict(zip(scored["code"], scored["points"].astype(float), strict=True))
 
 
 def summarise(points: Mapping[str, float], rulebook: Rulebook, *, year: int, area: str) -> ScoreSummary:

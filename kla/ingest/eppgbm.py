@@ -55,7 +55,7 @@ import pandas as pd
 
 from kla.core import anthro, fmt, privacy
 from kla.core.errors import Problem, ValidationError
-from kla.core.wilayah import WilayahMatcher, normalise_name
+from kla.core.wilayah import WilayahMatcher
 from kla.ingest import filecheck
 from kla.ingest.tabular import readable_file
 from kla.read.db import connect_scratch
@@ -1228,27 +1228,3 @@ def _validate_rows(
     stats["position_unknown"] = int((position == "").sum())
     stats["periods"] = sorted(pd.DatetimeIndex(out["period"].unique()).strftime("%Y-%m"))
     return ParsedExport(out, problems, stats)
-
-
-#: "UPT Puskesmas", "UPTD PKM", "Pusk.", "Pukesmas" … in front of a puskesmas name, possibly repeated
-PUSKESMAS_PREFIX = re.compile(r"^\s*(?:(?:uptd?|upt\.?|puskesmas|pukesmas|pkm|pusk\.?)\b[\s.:-]*)+", re.IGNORECASE)
-
-
-def puskesmas_key(name: str) -> str:
-    """'Puskesmas Kilasah', 'UPT PKM kilasah', 'Pusk. Kilasah' -> 'pkm:kilasah'."""
-    text = str(name)
-    core = PUSKESMAS_PREFIX.sub("", text).strip() or text
-    return f"pkm:{normalise_name(core)}"
-
-
-def puskesmas_label(name: object) -> str:
-    """``"Puskesmas Kilasah"`` from ``"Puskesmas PUSKESMAS KILASAH"``, ``"UPT PKM Kilasah"`` etc.
-
-    Repeated prefixes are dropped and a name typed in one case is put in title case, so no page
-    shows "Puskesmas PUSKESMAS X".
-    """
-    text = re.sub(r"\s+", " ", str(name or "")).strip()
-    core = PUSKESMAS_PREFIX.sub("", text).strip() or text
-    if core.isupper() or core.islower():  # typed in one case: give it the usual capitals
-        core = core.title()
-    return f"Puskesmas {core}"

@@ -53,9 +53,10 @@ import pandas as pd
 from kla.core import fmt
 from kla.core.errors import Problem, ValidationError
 from kla.core.fmt import BULAN
+from kla.core.puskesmas import puskesmas_key, puskesmas_label
 from kla.core.wilayah import WilayahMatcher
 from kla.ingest import filecheck, tabular
-from kla.ingest.eppgbm import _MONTHS, puskesmas_key, puskesmas_label
+from kla.ingest.eppgbm import _MONTHS
 
 SASARAN_TOLERANCE = 0.10  # diukur may exceed sasaran by at most 10% (moves, late registration)
 MAX_BAD_SHARE = 0.10

@@ -49,7 +49,8 @@ import numpy as np
 import pandas as pd
 
 from kla.core import anthro, config
-from kla.ingest.eppgbm import SAMPLE_MARKER, SAMPLE_MARKER_COLUMN, puskesmas_key
+from kla.core.puskesmas import puskesmas_key
+from kla.ingest.eppgbm import SAMPLE_MARKER, SAMPLE_MARKER_COLUMN
 from kla.read.db import connect_scratch
 
 EXPORT_COLUMNS = [

@@ -86,7 +86,7 @@ def measure_values(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
     Columns: :data:`MEASURE_COLUMNS`. Survey and routine stay separate rows (``series``).
     """
-    from kla.views.nutrition import flag_text  # lazy: it pulls in the nutrition import machinery
+    from kla.core.quality import flag_text  # lazy: it pulls in the nutrition import machinery
 
     frames = []
     lookup = {ind: (code, series) for code, m in MEASURES.items() for ind, series in m.published.items()}

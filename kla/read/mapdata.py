@@ -1,7 +1,7 @@
 """Everything the Peta page reads from the store, as plain frames for :mod:`kla.views.maps`.
 
-Kept next to the boundary queries (``geo/sql``) so the map's data access lives in one place;
-nutrition figures come from :func:`kla.views.nutrition.agg_frame` (the nutrition issue's own query,
+Kept next to the boundary queries (:mod:`kla.read.boundaries`) so the map's data access lives in one place;
+nutrition figures come from :func:`kla.read.nutrition.agg_frame` (the nutrition issue's own query,
 rates and Wilson intervals), not from a second copy of that SQL.
 """
 
@@ -12,6 +12,7 @@ import pandas as pd
 
 from kla.read import repository
 from kla.read.boundaries import sql
+from kla.read.nutrition import agg_frame
 
 _has = repository.has_relation
 
@@ -20,9 +21,7 @@ def nutrition(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Monthly nutrition figures per area with rates (empty frame when that part is not built)."""
     if not _has(con, "nutrition_agg"):
         return pd.DataFrame()
-    from kla.views import nutrition as nut
-
-    return nut.agg_frame(con.cursor())
+    return agg_frame(con.cursor())
 
 
 def published(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 
@@ -9,6 +10,7 @@ import duckdb
 import pandas as pd
 
 from kla.core.rulebook import Band, Group, Indicator, Rulebook
+from kla.core.scoring import points_by_code  # noqa: F401 - moved to core; callers still import it from here
 
 
 @cache
@@ -100,12 +102,6 @@ def score_years(con: duckdb.DuckDBPyConnection, *, area: str) -> pd.DataFrame:
     return query(con, "score_years", area=area)
 
 
-def points_by_code(frame: pd.DataFrame) -> dict[str, float]:
-    """``{indicator_code: points}`` for the scored rows of :func:`kla_scores`."""
-    scored = frame.dropna(subset=["points"])
-    return dict(zip(scored["code"], scored["points"].astype(float), strict=True))
-
-
 def published_stunting(con: duckdb.DuckDBPyConnection, *, area: str) -> pd.DataFrame:
     return query(con, "published_stunting", area=area)
 
@@ -114,11 +110,10 @@ def published_all(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return query(con, "published_all")
 
 
-def peer_figures(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Published KLA categories, scores, survey stunting and award counts of every area (:mod:`kla.views.peers`)."""
-    from kla.views.peers import INDICATORS
-
-    return query(con, "peer_figures", indicators=list(INDICATORS))
+def peer_figures(con: duckdb.DuckDBPyConnection, indicators: Sequence[str]) -> pd.DataFrame:
+    """Published figures of ``indicators`` for every area: the KLA categories, scores, survey stunting
+    and award counts :mod:`kla.views.peers` compares (it names them in ``peers.INDICATORS``)."""
+    return query(con, "peer_figures", indicators=list(indicators))
 
 
 def provenance(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

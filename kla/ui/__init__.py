@@ -390,17 +390,17 @@ class GiziKeys:
 @st.cache_data(max_entries=4, show_spinner=False)
 def load_nutrition_agg(fp: Fingerprint) -> pd.DataFrame:
     """Routine nutrition figures per month and area with rates and Wilson CIs (small table)."""
-    from kla.views import nutrition as nutrition_view
+    from kla.read import nutrition as nutrition_read
 
-    return nutrition_view.agg_frame(_connection(fp))
+    return nutrition_read.agg_frame(_connection(fp))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def load_nutrition_published(fp: Fingerprint) -> pd.DataFrame:
     """Published child-nutrition figures (survey and routine, labelled) with source URLs."""
-    from kla.views import nutrition as nutrition_view
+    from kla.read import nutrition as nutrition_read
 
-    return nutrition_view.published_frame(_connection(fp))
+    return nutrition_read.published_frame(_connection(fp))
 
 
 def _xlsx_sheets(data: bytes) -> list[str]:
@@ -576,7 +576,9 @@ class PeerKeys:
 @st.cache_data(max_entries=4, show_spinner=False)
 def load_peer_figures(fp: Fingerprint) -> pd.DataFrame:
     """Published KLA categories, scores, survey stunting and award counts (:mod:`kla.views.peers` selects peers)."""
-    return repository.peer_figures(_connection(fp))
+    from kla.views.peers import INDICATORS
+
+    return repository.peer_figures(_connection(fp), INDICATORS)
 
 
 def _source_list(table: pd.DataFrame, key: str) -> None:
@@ -603,8 +605,8 @@ def peer_section(fp: Fingerprint, *, category_order: list[str], compact: bool) -
     expander, one tab per figure; otherwise (Riwayat) a full section.
     """
     from kla.core import fmt
-    from kla.figures import analysis as analysis_charts
     from kla.figures import charts
+    from kla.figures import peers as peer_charts
     from kla.views import peers
 
     meta = load_meta(fp)
@@ -629,7 +631,7 @@ def peer_section(fp: Fingerprint, *, category_order: list[str], compact: bool) -
             st.info(f"Belum ada kategori KLA terbitan untuk kabupaten/kota di {province}.")
             return
         table = peers.source_table(peers.rows_for(published, city, [peers.CATEGORY, peers.SCORE]))
-        fig = analysis_charts.peer_category_matrix(
+        fig = peer_charts.peer_category_matrix(
             cells,
             areas,
             category_order=category_order,
@@ -649,7 +651,7 @@ def peer_section(fp: Fingerprint, *, category_order: list[str], compact: bool) -
             return
         prov = {y: (province, v) for y, v in peers.province_survey(published, city).items()}
         surveys = ", ".join(dict.fromkeys(survey.loc[survey["year"].isin(years), "survey"]))
-        fig = analysis_charts.peer_survey_bars(
+        fig = peer_charts.peer_survey_bars(
             survey,
             years=years,
             province=prov,
@@ -678,7 +680,7 @@ def peer_section(fp: Fingerprint, *, category_order: list[str], compact: bool) -
             extra += f"; jumlah kategori {fmt.integer(dist.total)} ≠ penyebut"
         if dist.status != peers.VERIFIED:
             extra += f"; {peers.STATUS_WORDS[dist.status]}"
-        fig = analysis_charts.award_distribution_bar(
+        fig = peer_charts.award_distribution_bar(
             dist.counts,
             denominator=dist.denominator,
             highlight=own,

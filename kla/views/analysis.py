@@ -404,10 +404,6 @@ def nutrition_series(
     return out
 
 
-def evaluation_years(points: Sequence[HistoryPoint]) -> list[int]:
-    return [p.year for p in points]
-
-
 # --------------------------------------------------------------------------- planner page
 
 

@@ -1,4 +1,5 @@
-"""What the Ringkasan (overview) page shows, computed without Streamlit."""
+"""What the Ringkasan (overview) page shows, computed without Streamlit (its survey chart is
+:func:`kla.figures.overview.survey_chart`)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kla.core import catalog, scoring
+from kla.core import scoring
 from kla.core.rulebook import Rulebook
-from kla.figures import charts
-from kla.read.repository import points_by_code
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,7 @@ def score_stamp_source(frame: pd.DataFrame, rulebook: Rulebook) -> tuple[str, bo
 
 
 def summary_for(frame: pd.DataFrame, rulebook: Rulebook, *, year: int, area: str) -> scoring.ScoreSummary | None:
-    points = points_by_code(frame)
+    points = scoring.points_by_code(frame)
     return scoring.summarise(points, rulebook, year=year, area=area) if points else None
 
 
@@ -58,23 +57,3 @@ def latest_published(published: pd.DataFrame) -> dict[str, LatestFigure]:
             note=f"{row['source_kind']}; status: {row['status']}",
         )
     return out
-
-
-def survey_chart(published: pd.DataFrame, area_label: str) -> charts.go.Figure | None:
-    """The survey series only; returns None when there is none."""
-    rows = published[published["indicator"] == "stunting_prevalence_survey"].sort_values("period")
-    if rows.empty:
-        return None
-    sources = "; ".join(f"{r.period}: {r.source_kind}" for r in rows.itertuples())
-    stamp = charts.Stamp(
-        title=f"Prevalensi stunting balita, {area_label} (survei)",
-        source=f"angka terbitan ({sources}); URL per angka di tabel sumber",
-        data_date=str(rows["period"].iloc[-1]),
-    )
-    return charts.survey_prevalence_line(
-        rows["period"].tolist(),
-        rows["value"].tolist(),
-        area_label=area_label,
-        targets=catalog.measure("stunting_prevalence").targets,
-        stamp=stamp,
-    )

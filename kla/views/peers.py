@@ -16,7 +16,8 @@ Three views, each a plain DataFrame (no Streamlit, no database):
 
 :func:`source_table` lists every figure a chart shows with its source URL and an Indonesian
 status, so a figure quoted before the award (status ``as quoted``) or in conflict with another
-report is never presented as verified.
+report is never presented as verified. Indicator names, source descriptions and notes are
+translated by :mod:`kla.core.labels`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from kla.core import fmt
-from kla.views.nutrition import NOTE_LABELS as NUTRITION_NOTES
+from kla.core.labels import indicator_label, note_label, source_kind_label
+from kla.core.suppression import is_missing
 
 CATEGORY = "kla_category"
 SCORE = "kla_score"
@@ -47,34 +49,6 @@ STATUS_WORDS = {
     QUOTED: "dikutip (belum terverifikasi)",
     CONFLICT: "bertentangan",
     UNKNOWN: "status tidak diketahui",
-}
-INDICATOR_LABELS = {
-    CATEGORY: "Kategori KLA",
-    SCORE: "Nilai KLA",
-    SURVEY_STUNTING: "Prevalensi stunting (survei)",
-    CATEGORY_COUNT: "Jumlah penerima per kategori KLA",
-}
-#: Stored (English) source descriptions -> Indonesian; survey names pass through
-#: (``"survey SSGI 2021"`` -> ``"survei SSGI 2021"``). Unknown ones are shown as stored.
-SOURCE_KIND_LABELS = {
-    "KemenPPPA award": "penghargaan KemenPPPA",
-    "KemenPPPA award 8 Aug 2025": "penghargaan KemenPPPA, 8 Agustus 2025",
-    "statement before the 2025 award": "pernyataan sebelum pengumuman penghargaan 2025",
-    "statement by the regency": "pernyataan pemerintah kabupaten",
-}
-#: Stored (English) notes of the peer rows -> Indonesian (the nutrition table's translations are
-#: reused for the survey rows). A note not listed here (e.g. an Indonesian quote) is shown as
-#: stored, in its own column ("Catatan (bahasa sumber)").
-NOTE_LABELS = {
-    **NUTRITION_NOTES,
-    "2022 article: kept the previous year's Nindya": "berita 2022: mempertahankan Nindya tahun sebelumnya",
-    'May 2025: "sudah empat tahun terakhir predikat kota layak anak tipe madya"; the 2025 result itself not found': (
-        'Mei 2025: "sudah empat tahun terakhir predikat kota layak anak tipe madya"; hasil 2025 sendiri belum ditemukan'
-    ),
-    '"sudah mendapatkan nilai 700" (May 2025, before the award)': (
-        '"sudah mendapatkan nilai 700" (Mei 2025, sebelum penghargaan)'
-    ),
-    "355 kabupaten/kota awarded": "355 kabupaten/kota menerima penghargaan",
 }
 
 
@@ -390,13 +364,6 @@ def _value_text(indicator: str, value_text: object, value: object, unit: object)
     return str(value_text)
 
 
-def _lookup(table: dict[str, str], value: object) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    text = str(value).strip()
-    return table.get(text, text)
-
-
 def source_table(rows: pd.DataFrame) -> pd.DataFrame:
     """Every figure of ``rows`` (published rows, e.g. from :func:`peer_rows`) with its source, in Indonesian.
 
@@ -415,13 +382,13 @@ def source_table(rows: pd.DataFrame) -> pd.DataFrame:
     rows = rows.assign(_value_text=value_text.astype(str))
     rows = rows.sort_values(["is_city", "indicator", "period", "area_code"], ascending=[False, True, True, True])
     notes = rows["note"] if "note" in rows.columns else pd.Series([None] * len(rows), index=rows.index)
-    known = [NOTE_LABELS.get(_lookup({}, n), "") for n in notes]
-    raw = [_lookup({}, n) if not k else "" for n, k in zip(notes, known, strict=True)]
+    known = [note_label(n) for n in notes]
+    raw = ["" if (k or is_missing(n)) else str(n).strip() for n, k in zip(notes, known, strict=True)]
     out = pd.DataFrame(
         {
             "Wilayah": rows["area_name"].astype(str).to_numpy(),
             "Wilayah ini": rows["is_city"].astype(bool).to_numpy(),
-            "Indikator": [INDICATOR_LABELS.get(i, i) for i in rows["indicator"]],
+            "Indikator": [indicator_label(i) for i in rows["indicator"]],
             "Tahun": [str(p) for p in rows["period"]],
             "Nilai": [
                 _value_text(i, t, v, u)
@@ -429,7 +396,7 @@ def source_table(rows: pd.DataFrame) -> pd.DataFrame:
             ],
             "Status": [STATUS_WORDS[status_group(s)] for s in rows["status"]],
             "Tautan": rows["source_url"].astype(str).to_numpy(),
-            "Sumber": [re.sub(r"^survey\b", "survei", _lookup(SOURCE_KIND_LABELS, k)) for k in rows["source_kind"]],
+            "Sumber": [source_kind_label(k) for k in rows["source_kind"]],
             "Catatan": known,
         }
     )

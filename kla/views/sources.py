@@ -1,25 +1,17 @@
-"""The provenance ledger and published figures, shaped for the Sumber Data page."""
+"""The provenance ledger and published figures, shaped for the Sumber Data page (indicator names:
+:mod:`kla.core.labels`)."""
 
 from __future__ import annotations
 
 import pandas as pd
+
+from kla.core.labels import indicator_label
 
 KIND_LABELS = {
     "reference": "referensi",
     "published": "terbitan (dengan URL)",
     "imported": "impor",
     "sample": "DATA CONTOH",
-}
-
-INDICATOR_LABELS = {
-    "stunting_prevalence_survey": "Prevalensi stunting (survei)",
-    "stunting_prevalence_routine": "Prevalensi stunting (rutin e-PPGBM)",
-    "stunting_cases_routine": "Balita stunting (rutin, jumlah)",
-    "severe_wasting_cases": "Gizi buruk (kasus)",
-    "eppgbm_input_coverage": "Cakupan input e-PPGBM",
-    "kla_category": "Kategori KLA",
-    "kla_score": "Nilai KLA",
-    "kla_category_count": "Jumlah penerima per kategori KLA",
 }
 
 
@@ -64,4 +56,4 @@ def rulebook_frame(info: pd.DataFrame) -> pd.DataFrame:
 def status_counts(published: pd.DataFrame) -> list[tuple[str, str, int]]:
     """``(indicator label, status, count)`` for the reliability chart."""
     grouped = published.groupby(["indicator", "status"]).size().reset_index(name="n")
-    return [(INDICATOR_LABELS.get(r.indicator, r.indicator), r.status, int(r.n)) for r in grouped.itertuples()]
+    return [(indicator_label(r.indicator), r.status, int(r.n)) for r in grouped.itertuples()]
