@@ -21,7 +21,7 @@ How a sample is made (vectorised numpy, seeded):
   case/spacing noise in names, an unknown kelurahan, mixed date formats, missing NIKs and
   duplicated rows, and export z-scores that sometimes disagree;
 * names and NIKs are fake (random syllables; NIK = the city's code digits + random digits);
-* every exported row carries :data:`kla.ingest.eppgbm.SAMPLE_MARKER` ("DATA CONTOH — dibuat oleh
+* every exported row carries :data:`kla.ingest.eppgbm_columns.SAMPLE_MARKER` ("DATA CONTOH — dibuat oleh
   kla/sample_nutrition.py") in an extra last column ``Keterangan``, so an export that is later
   imported is recognised and recorded as DATA CONTOH (provenance kind ``sample``), never as
   Dinkes data.
@@ -49,7 +49,8 @@ import numpy as np
 import pandas as pd
 
 from kla.core import anthro, config
-from kla.ingest.eppgbm import SAMPLE_MARKER, SAMPLE_MARKER_COLUMN, puskesmas_key
+from kla.core.puskesmas import puskesmas_key
+from kla.ingest.eppgbm_columns import SAMPLE_MARKER, SAMPLE_MARKER_COLUMN
 from kla.read.db import connect_scratch
 
 EXPORT_COLUMNS = [

@@ -33,7 +33,7 @@ import pandas as pd
 from kla.core import catalog, fmt
 from kla.core.fmt import month_label
 from kla.core.privacy import SUPPRESS_BELOW
-from kla.ingest.eppgbm import puskesmas_label
+from kla.core.puskesmas import puskesmas_label
 from kla.ingest.nutrition import COVERAGE_TARGET, SMALL_N, add_rates
 
 
