@@ -34,7 +34,9 @@ Categories are decided on the unrounded z-score. Cut-offs (Permenkes 2/2020, see
 ``domain.md`` §6.1): a value exactly on a boundary belongs to the less extreme class, e.g.
 HAZ = −2 is *Normal*, HAZ = −3 is *Pendek*; WHZ = +1 is *Gizi baik*.
 
-Everything here is pure numpy; there is no per-row Python loop.
+Everything here is pure numpy; there is no per-row Python loop. The e-PPGBM import
+(:mod:`kla.ingest.eppgbm_validate`) and ``python -m kla zscore`` (:mod:`kla.ingest.zscore_file`,
+plain CSV tables) use it.
 """
 
 from __future__ import annotations
