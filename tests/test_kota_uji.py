@@ -242,12 +242,12 @@ def test_fixture_samples_and_manifest_are_what_the_generators_write(
 
 
 def test_synthetic_export_uses_the_city_not_serang(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kla.ingest import sample_nutrition
+    from kla.ingest import sample_export, sample_nutrition
 
     for name in OVERRIDES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KLA_CITY", str(FIXTURE))
-    export = sample_nutrition.to_export(sample_nutrition.generate(max_rows=400), messy=True)
+    export = sample_export.to_export(sample_nutrition.generate(max_rows=400), messy=True)
     niks = export.loc[export["NIK"] != "", "NIK"]
     assert niks.str.len().eq(16).all() and niks.str.startswith("9901").all()
     assert set(export["Prov"]) == {"PROVINSI UJI"} and set(export["Kab/Kota"]) == {"KOTA UJI"}

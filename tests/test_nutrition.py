@@ -304,12 +304,13 @@ def test_sample_generator_is_deterministic_and_realistic() -> None:
 
 
 def test_messy_sample_export_imports_with_problems_reported(db_copy: Path, tmp_path: Path) -> None:
+    from kla.ingest import sample_export
     from kla.ingest import sample_nutrition as sn
 
     g = sn.generate(scale=0.01, max_rows=3000)
-    ex = sn.to_export(g, messy=True)
+    ex = sample_export.to_export(g, messy=True)
     path = tmp_path / "contoh.csv"
-    sn.write_csv(ex, path)
+    sample_export.write_csv(ex, path)
     rep = import_eppgbm(path, db_copy)
     assert rep.rows_total == len(ex)
     assert 0 < rep.rows_rejected < 0.05 * len(ex)

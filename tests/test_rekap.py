@@ -13,9 +13,10 @@ import pytest
 
 from kla.cli.main import main as cli_main
 from kla.core.errors import ValidationError
+from kla.core.periods import parse_period
 from kla.ingest import rekap
 from kla.ingest.nutrition import add_rates, import_rekap, wilayah_matcher
-from kla.ingest.rekap import parse_period, parse_rekap
+from kla.ingest.rekap import parse_rekap
 from kla.read.repository import query
 
 HEAD = (

@@ -1,9 +1,8 @@
-"""Puskesmas names as typed in e-PPGBM exports and recap sheets: one key to match them, one label
-to show them.
+"""Puskesmas names as exports and recap sheets type them: one key and one label per facility.
 
-"UPT Puskesmas Kilasah", "PKM KILASAH" and "Pusk. Kilasah" are one puskesmas. The importers
-(:mod:`kla.ingest.eppgbm`, :mod:`kla.ingest.rekap`) key and label the names they store; the Gizi
-Anak ranking (:mod:`kla.views.nutrition`) labels the names it shows the same way.
+"Puskesmas Kilasah", "UPT PKM kilasah" and "Pusk. Kilasah" are the same facility: the import
+(:mod:`kla.ingest.nutrition`, :mod:`kla.ingest.rekap`) stores them under one key, and the pages
+(:mod:`kla.views.nutrition`) show one label.
 """
 
 from __future__ import annotations

@@ -416,3 +416,10 @@ def area_echo(text: object, known: Iterable[str]) -> str | None:
     if difflib.get_close_matches(key, [normalise_name(k) for k in known], n=1, cutoff=0.75):
         return fmt.plain(t, 40)
     return None
+
+
+def area_text(value: object, known: Iterable[str]) -> str:
+    """An unmatched area cell as a message shows it: quoted when close to a known name
+    (:func:`area_echo`), otherwise a note that it is hidden."""
+    shown = area_echo(value, known)
+    return f"'{shown}'" if shown else "(isinya tidak ditampilkan: tidak mirip nama wilayah mana pun)"

@@ -35,7 +35,8 @@ from kla.core.privacy import SUPPRESS_BELOW
 from kla.core.puskesmas import puskesmas_key, puskesmas_label
 from kla.core.wilayah import WilayahMatcher
 from kla.ingest import store
-from kla.ingest.eppgbm import ParsedExport, check_source, parse_export
+from kla.ingest.eppgbm import ParsedExport, parse_export
+from kla.ingest.eppgbm_source import check_source
 from kla.read import repository
 
 Progress = Callable[[float, str], None]

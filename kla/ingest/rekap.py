@@ -26,11 +26,12 @@ report the measure. A group counts for a row only when both of its cells are fil
 column gives one file-level note (row ``None``); a blank cell gives a row-level note (row,
 column) and the row is still imported. A blank ``Balita Diukur`` rejects the row.
 
-**Periode**: ``2024-06``, ``2024/6``, ``06/2024``, ``Juni 2024``, ``Jun 2024``, ``Jun-24`` (Excel's
-``mmm-yy`` as saved to CSV; a two-digit year needs a month name), an Excel date cell (read as
-``2024-06-01 00:00:00``) and full dates ``2024-06-15`` / ``15/06/2024`` (day first, as in
-Indonesia). A full date stands for its month; when its day is not the 1st the row is imported
-for that month with a note, so a report date typed in the period column can be spotted.
+**Periode** (read by :func:`kla.core.periods.read_period`): ``2024-06``, ``2024/6``, ``06/2024``,
+``Juni 2024``, ``Jun 2024``, ``Jun-24`` (Excel's ``mmm-yy`` as saved to CSV; a two-digit year needs
+a month name), an Excel date cell (read as ``2024-06-01 00:00:00``) and full dates ``2024-06-15`` /
+``15/06/2024`` (day first, as in Indonesia). A full date stands for its month; when its day is not
+the 1st the row is imported for that month with a note, so a report date typed in the period
+column can be spotted.
 
 Checks per row: counts are whole and non-negative; pendek + sangat pendek, gizi kurang + gizi
 buruk and BB kurang + BB sangat kurang each do not exceed balita diukur; diukur does not exceed
@@ -53,10 +54,10 @@ import pandas as pd
 from kla.core import fmt
 from kla.core.errors import Problem, ValidationError
 from kla.core.fmt import BULAN
+from kla.core.periods import read_period
 from kla.core.puskesmas import puskesmas_key, puskesmas_label
 from kla.core.wilayah import WilayahMatcher
 from kla.ingest import filecheck, tabular
-from kla.ingest.eppgbm import _MONTHS
 
 SASARAN_TOLERANCE = 0.10  # diukur may exceed sasaran by at most 10% (moves, late registration)
 MAX_BAD_SHARE = 0.10
@@ -104,8 +105,6 @@ GROUPS: dict[str, tuple[tuple[str, str], str]] = {
 }
 REQUIRED_COUNTS = ("diukur", "pendek", "sangat_pendek")
 _GROUP_OF = {c: g for g, (cols, _label) in GROUPS.items() for c in cols}
-#: abbreviations seen in Indonesian sheets beyond those of the e-PPGBM reader
-_MORE_MONTHS = (("sept", "09"), ("nop", "11"), ("peb", "02"), ("agst", "08"))
 
 
 @dataclass
@@ -133,56 +132,6 @@ def _find(columns: list[str], aliases: tuple[str, ...]) -> str | None:
     return None
 
 
-def _month(y: int, mo: int) -> dt.date | None:
-    if not (1 <= mo <= 12 and 2000 <= y <= dt.date.today().year):
-        return None
-    d = dt.date(y, mo, 1)
-    return d if d <= dt.date.today() else None
-
-
-def read_period(value: object) -> tuple[dt.date | None, dt.date | None]:
-    """``(first day of the month, full date or None)`` for a Periode cell; ``(None, None)`` if not a month.
-
-    The second item is the date itself when the cell held a full date (an Excel date cell, or
-    ``2024-06-15`` / ``15/06/2024``), so a caller can note a day other than the 1st.
-    """
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
-        return None, None
-    if isinstance(value, dt.datetime | pd.Timestamp):
-        value = value.date()
-    if isinstance(value, dt.date):
-        return _month(value.year, value.month), value
-    t = str(value).strip().lower()
-    # An Excel date cell read as text: "2024-06-01 00:00:00" (openpyxl/pandas), "2024-06-01T00:00".
-    t = re.sub(r"^(\d{4}-\d{1,2}-\d{1,2})[ t]00:00(:00(\.0+)?)?$", r"\1", t)
-    named = False
-    for name, num in (*_MONTHS, *_MORE_MONTHS):
-        t, k = re.subn(rf"\b{name}\b", num, t)
-        named = named or k > 0
-    sep = r"\s*[-/ .]\s*"
-    day = None
-    if m := re.fullmatch(rf"(\d{{4}}){sep}(\d{{1,2}})(?:{sep}(\d{{1,2}}))?", t):
-        y, mo, day = int(m.group(1)), int(m.group(2)), m.group(3)
-    elif m := re.fullmatch(rf"(?:(\d{{1,2}}){sep})?(\d{{1,2}}){sep}(\d{{4}})", t):
-        day, mo, y = m.group(1), int(m.group(2)), int(m.group(3))
-    elif named and (m := re.fullmatch(rf"(\d{{1,2}}){sep}(\d{{2}})", t)):  # "Jun-24": Excel's mmm-yy
-        mo, y = int(m.group(1)), 2000 + int(m.group(2))
-    else:
-        return None, None
-    first = _month(y, mo)
-    if first is None or day is None:
-        return first, None
-    try:
-        return first, dt.date(y, mo, int(day))
-    except ValueError:  # 2024-02-30 is no date, so no month either
-        return None, None
-
-
-def parse_period(text: object) -> dt.date | None:
-    """'2024-06', '06/2024', 'Juni 2024', 'Jun-24', '2024-06-01 00:00:00', a date -> date(2024, 6, 1); else None."""
-    return read_period(text)[0]
-
-
 MAX_COUNT = 10_000_000  # children in one area and month: far above any real recap
 #: what a period may look like to be quoted: digits with separators, or a month word and a year
 _PERIOD_SHAPE = re.compile(
@@ -200,11 +149,6 @@ def _shown(value: object, shape: re.Pattern) -> str:
     if shape.fullmatch(t) and not filecheck.long_number(t):
         return f"'{fmt.plain(t, 20)}'"
     return "(isinya tidak ditampilkan)"
-
-
-def _area(value: object, known: list[str]) -> str:
-    shown = filecheck.area_echo(value, known)
-    return f"'{shown}'" if shown else "(isinya tidak ditampilkan: tidak mirip nama wilayah mana pun)"
 
 
 def _check_puskesmas(values: list, name: str, known: list[str], report) -> None:
@@ -382,7 +326,9 @@ def parse_rekap(path: Path, *, matcher: WilayahMatcher) -> ParsedRekap:
         kc = matcher.match_kecamatan(raw.at[i, found["kecamatan"]])
         kec_code.append(kc)
         if kc is None:
-            report(i, "Kecamatan", f"kecamatan {_area(raw.at[i, found['kecamatan']], known)} tidak dikenal")
+            report(
+                i, "Kecamatan", f"kecamatan {filecheck.area_text(raw.at[i, found['kecamatan']], known)} tidak dikenal"
+            )
         if level == "kelurahan":
             kl = matcher.match_kelurahan(raw.at[i, found["kelurahan"]], kc) if kc else None
             kel_code.append(kl)
@@ -391,7 +337,7 @@ def parse_rekap(path: Path, *, matcher: WilayahMatcher) -> ParsedRekap:
                 report(
                     i,
                     "Kelurahan",
-                    f"kelurahan {_area(raw.at[i, found['kelurahan']], known)} tidak ada di "
+                    f"kelurahan {filecheck.area_text(raw.at[i, found['kelurahan']], known)} tidak ada di "
                     f"Kecamatan {matcher.names.get(kc, kc)}",
                 )
         else:
