@@ -21,9 +21,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from kla.core import anthro
-from kla.ingest import nutrition
-from kla.ingest.nutrition import import_eppgbm, import_rekap, wilson
+from kla.core import anthro, rates
+from kla.core.rates import wilson
+from kla.ingest.nutrition import import_eppgbm, import_rekap
 from kla.read.db import connect_readonly
 from kla.views import nutrition as nutrition_view
 from tests.fixtures.nutrition import row, write_csv
@@ -48,9 +48,7 @@ def test_wilson_interval(k: int, n: int, lo: float, hi: float) -> None:
 
 def test_one_wilson_z_of_1_96() -> None:
     """One interval, one z for the whole dashboard (issue 10): 1.96, as printed in reports."""
-    from kla.ingest import nutrition
-
-    assert nutrition.Z95 == 1.96
+    assert rates.Z95 == 1.96
     assert wilson.__defaults__ == (1.96,)
 
 
@@ -61,7 +59,7 @@ def test_wilson_zero_denominator_is_missing() -> None:
 
 def test_suppress_small_counts() -> None:
     d = pd.DataFrame({"a": [0, 1, 4, 5, 120]})
-    assert nutrition.suppress_small(d, ["a"])["a"].tolist() == [0, pd.NA, pd.NA, 5, 120]
+    assert rates.suppress_small(d, ["a"])["a"].tolist() == [0, pd.NA, pd.NA, 5, 120]
 
 
 def agg(db: Path) -> pd.DataFrame:
@@ -348,7 +346,7 @@ def _rank_rows(**over: list) -> pd.DataFrame:
         "implausible_waz": [0, 0, 0],
     }
     base.update(over)
-    return nutrition.add_rates(pd.DataFrame(base))
+    return rates.add_rates(pd.DataFrame(base))
 
 
 def test_ranking_outputs_hide_counts_under_five() -> None:
@@ -398,7 +396,6 @@ def test_routine_trend_hides_months_with_one_to_four_cases() -> None:
     """A downloadable chart must not reveal counts under 5: neither the count nor its rate."""
     import pandas as pd
 
-    from kla.ingest import nutrition
     from kla.views import nutrition as nutrition_view
 
     periods = pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01"])
@@ -409,7 +406,7 @@ def test_routine_trend_hides_months_with_one_to_four_cases() -> None:
             "n_whz": [200, 210, 190],
         }
     )
-    rows = nutrition.add_rates(
+    rows = rates.add_rates(
         rows.assign(
             stunted=0, severe_stunted=0, wasted=0, underweight=0, n_haz=200, n_waz=200, measured=200, sasaran=220
         )

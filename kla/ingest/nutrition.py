@@ -6,7 +6,7 @@
 * Each import also writes its per-month, per-area counts to ``nutrition_base``; the views
   ``nutrition_latest`` / ``nutrition_agg`` (kla/sql/schema_20_nutrition.sql) roll them up to
   kecamatan and city, pick the latest source, and compute the data-quality flags.
-* :func:`add_rates` turns counts into prevalences (%) with Wilson 95% confidence intervals.
+* Prevalences (%) with Wilson 95% confidence intervals are :mod:`kla.core.rates`.
 * :func:`load_sample` is the build step for the shipped DATA CONTOH aggregate.
 
 Definitions (domain.md §6.1): stunting = HAZ < −2 (pendek + sangat pendek), severe stunting =
@@ -18,7 +18,6 @@ child measured more than once in a month counts once (the latest measurement).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 from collections.abc import Callable
@@ -26,80 +25,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pandas as pd
 
-from kla.core import catalog, config, fmt, privacy
+from kla.core import config, fmt, privacy
 from kla.core.errors import KlaError, Problem
-from kla.core.privacy import SUPPRESS_BELOW
 from kla.core.wilayah import WilayahMatcher
 from kla.ingest import store
 from kla.ingest.eppgbm import ParsedExport, check_source, parse_export, puskesmas_key, puskesmas_label
 from kla.read import repository
 
 Progress = Callable[[float, str], None]
-#: z of the 95 % Wilson interval: 1.96, the value reports and textbook tables print. (The exact 97.5 %
-#: normal quantile differs from it in the sixth significant digit; on our rates that moves an interval
-#: end by about 0.0001 percentage point.) The one z of the dashboard: the Gizi Anak page, the map and
-#: the exports all get their intervals from :func:`wilson`.
-Z95 = 1.96
 SAMPLE_LABEL = "DATA CONTOH"
 SAMPLE_FILE = "sample/gizi_contoh_agregat.csv"
-SMALL_N = 30
-
-
-COVERAGE_TARGET = 0.95
-
-
-# ----------------------------------------------------------------------------- statistics
-def wilson(k: np.ndarray, n: np.ndarray, z: float = Z95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Proportion and Wilson score interval, vectorised; NaN where ``n == 0``.
-
-    p̂ = k/n; centre = (p̂ + z²/2n) / (1 + z²/n);
-    half-width = z·sqrt(p̂(1−p̂)/n + z²/4n²) / (1 + z²/n).
-    """
-    k = np.asarray(k, dtype=float)
-    n = np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = np.where(n > 0, k / n, np.nan)
-        denom = 1 + z * z / n
-        centre = (p + z * z / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    lo = np.clip(centre - half, 0, 1)
-    hi = np.clip(centre + half, 0, 1)
-    return p, np.where(n > 0, lo, np.nan), np.where(n > 0, hi, np.nan)
-
-
-def wilson_interval(cases: float, n: float) -> tuple[float, float]:
-    """:func:`wilson` for one rate, in percent: ``(low, high)``; ``(nan, nan)`` when ``n <= 0`` or missing."""
-    if cases is None or n is None or np.isnan(cases) or np.isnan(n) or n <= 0:
-        return (np.nan, np.nan)
-    _p, lo, hi = wilson(np.array([cases]), np.array([n]))
-    return (float(lo[0]) * 100, float(hi[0]) * 100)
-
-
-def add_rates(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add ``<rate>_pct``, ``_lo``, ``_hi`` (percent, Wilson 95% CI) for every routine rate of
-    :data:`kla.core.catalog.RATES`, and ``coverage_pct``."""
-    out = frame.copy()
-    for name, m in catalog.RATES.items():
-        p, lo, hi = wilson(out[m.numerator].to_numpy(dtype=float), out[m.denominator].to_numpy(dtype=float))
-        out[f"{name}_pct"] = p * 100
-        out[f"{name}_lo"] = lo * 100
-        out[f"{name}_hi"] = hi * 100
-    sas = out["sasaran"].to_numpy(dtype=float, na_value=np.nan)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["coverage_pct"] = np.where(sas > 0, out["measured"].to_numpy(dtype=float) / sas * 100, np.nan)
-    return out
-
-
-def suppress_small(frame: pd.DataFrame, columns: list[str], *, below: int = SUPPRESS_BELOW) -> pd.DataFrame:
-    """Copy for sharing: counts 1..below-1 become missing (shown as "<5"), zero stays zero."""
-    out = frame.copy()
-    for c in columns:
-        v = pd.to_numeric(out[c], errors="coerce")
-        out[c] = v.astype("Float64").mask((v > 0) & (v < below))
-    return out
 
 
 # ----------------------------------------------------------------------------- aggregation SQL
@@ -503,20 +440,12 @@ def report_json(report: ImportReport) -> str:
     return json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str)
 
 
-def today() -> dt.date:
-    return dt.date.today()
-
-
 __all__ = [
     "ImportReport",
     "problem_counts",
     "refusal_dict",
     "KlaError",
-    "add_rates",
     "import_eppgbm",
     "import_rekap",
     "load_sample",
-    "suppress_small",
-    "wilson",
-    "wilson_interval",
 ]

@@ -48,8 +48,8 @@ from kla.core.catalog import (  # noqa: F401 - ClassScale and the palettes are r
     Measure,
 )
 from kla.core.privacy import SUPPRESS_BELOW
+from kla.core.rates import wilson_interval
 from kla.figures.charts import FONT, Stamp
-from kla.ingest.nutrition import wilson_interval
 from kla.views.nutrition import flag_text
 
 NO_DATA_COLOUR = "#d0d0d0"

@@ -33,8 +33,8 @@ import pandas as pd
 from kla.core import catalog, fmt
 from kla.core.fmt import month_label
 from kla.core.privacy import SUPPRESS_BELOW
+from kla.core.rates import COVERAGE_TARGET, SMALL_N, add_rates
 from kla.ingest.eppgbm import puskesmas_label
-from kla.ingest.nutrition import COVERAGE_TARGET, SMALL_N, add_rates
 
 
 # ----------------------------------------------------------------------------- queries
