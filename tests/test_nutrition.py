@@ -206,10 +206,10 @@ def test_sample_is_labelled_and_counts_from_shipped_aggregate(built_db: Path) ->
 
 
 def test_rebuild_keeps_imported_measurements(db_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from kla.ingest import store
+    from kla.ingest import build
 
     rep = import_eppgbm(write_csv(tmp_path / "keep.csv", [row(i) for i in range(35)]), db_copy)
-    store.build(db_copy)
+    build.build(db_copy)
     con = duckdb.connect(str(db_copy), read_only=True)
     n = con.execute("SELECT count(*) FROM measurement").fetchall()[0][0]
     prov = con.execute("SELECT count(*) FROM provenance WHERE sha256 = ?", [rep.sha256]).fetchall()[0][0]

@@ -1,13 +1,14 @@
-"""Child-nutrition store operations and aggregation: imports, monthly counts, rates with CI.
+"""Child-nutrition imports and their monthly counts (e-PPGBM exports, recap sheets).
 
 * :func:`import_eppgbm` / :func:`import_rekap` write an imported file inside
   :func:`kla.ingest.store.staged` (build-then-swap): a failure or a ``kill -9`` leaves the old database
   byte-identical; the same file (same sha256) imported twice changes nothing.
 * Each import also writes its per-month, per-area counts to ``nutrition_base``; the views
-  ``nutrition_latest`` / ``nutrition_agg`` (kla/sql/schema_20_nutrition.sql) roll them up to
+  ``nutrition_latest`` / ``nutrition_agg`` (kla/read/sql/schema_20_nutrition.sql) roll them up to
   kecamatan and city, pick the latest source, and compute the data-quality flags.
 * Prevalences (%) with Wilson 95% confidence intervals are :mod:`kla.core.rates`.
-* :func:`load_sample` is the build step for the shipped DATA CONTOH aggregate.
+* The build step for the shipped DATA CONTOH aggregate is
+  :func:`kla.ingest.load_reference.load_nutrition_sample` (through :func:`insert_base`).
 
 Definitions (domain.md §6.1): stunting = HAZ < −2 (pendek + sangat pendek), severe stunting =
 HAZ < −3, wasting = WHZ < −2 (gizi kurang + gizi buruk), severe wasting (gizi buruk) = WHZ < −3,
@@ -32,67 +33,28 @@ from kla.core.errors import KlaError, Problem
 from kla.core.wilayah import WilayahMatcher
 from kla.ingest import store
 from kla.ingest.eppgbm import ParsedExport, check_source, parse_export, puskesmas_key, puskesmas_label
-from kla.read import repository
+from kla.ingest.files import file_sha256
+from kla.read.boundaries import wilayah_frames
+from kla.read.repository import sql
 
 Progress = Callable[[float, str], None]
 SAMPLE_LABEL = "DATA CONTOH"
-SAMPLE_FILE = "sample/gizi_contoh_agregat.csv"
 
 
-# ----------------------------------------------------------------------------- aggregation SQL
-#: Per-month counts at kelurahan and puskesmas level from a relation of measurements with the
-#: columns of the ``measurement`` table; ``{rel}`` is a fixed identifier chosen by the caller.
-_COUNTS = """
-           count(*) AS measured,
-           count(*) FILTER (haz IS NOT NULL AND NOT flag_haz) AS n_haz,
-           count(*) FILTER (NOT flag_haz AND haz < -2) AS stunted,
-           count(*) FILTER (NOT flag_haz AND haz < -3) AS severe_stunted,
-           count(*) FILTER (whz IS NOT NULL AND NOT flag_whz) AS n_whz,
-           count(*) FILTER (NOT flag_whz AND whz < -2) AS wasted,
-           count(*) FILTER (NOT flag_whz AND whz < -3) AS severe_wasted,
-           count(*) FILTER (waz IS NOT NULL AND NOT flag_waz) AS n_waz,
-           count(*) FILTER (NOT flag_waz AND waz < -2) AS underweight,
-           count(*) FILTER (flag_haz) AS implausible_haz,
-           count(*) FILTER (flag_whz) AS implausible_whz,
-           count(*) FILTER (flag_waz) AS implausible_waz"""
-
-#: Per-month counts at kelurahan and puskesmas level from a relation of measurements with the
-#: columns of the ``measurement`` table plus ``puskesmas_key``; ``{rel}`` is a fixed identifier
-#: chosen by the caller. A puskesmas's catchment may cross kecamatan borders; its row carries
-#: the kecamatan where most of its children were measured.
-BASE_SQL = (
-    """
-WITH m AS (
-    SELECT * FROM {rel}
-    QUALIFY child_key IS NULL
-         OR row_number() OVER (PARTITION BY child_key, period ORDER BY measure_date DESC, row_no DESC) = 1
-)
-SELECT 'kelurahan' AS level, m.kelurahan_code AS area_key, w.name AS area_name, m.kecamatan_code, period,"""  # noqa: S608 - {rel} is fixed
-    + _COUNTS
-    + """
-FROM m LEFT JOIN wilayah w ON w.code = m.kelurahan_code
-GROUP BY m.kelurahan_code, w.name, m.kecamatan_code, period
-UNION ALL
-SELECT 'puskesmas', puskesmas_key, any_value(puskesmas), mode(kecamatan_code), period,"""
-    + _COUNTS
-    + """
-FROM m WHERE puskesmas_key IS NOT NULL
-GROUP BY puskesmas_key, period
-"""
-)
-
-_BASE_COLUMNS = (
-    "source_id, source_type, level, area_key, area_name, kecamatan_code, period, sasaran, measured, n_haz, "
-    "stunted, severe_stunted, n_whz, wasted, severe_wasted, n_waz, underweight, implausible_haz, "
-    "implausible_whz, implausible_waz"
-)
+# ----------------------------------------------------------------------------- aggregation
+#: The relations :func:`base_counts` may read: identifiers are formatted into its SQL, so never input.
+BASE_RELATIONS = ("m_src", "measurement_src", "sample_src")
 
 
 def base_counts(con: duckdb.DuckDBPyConnection, rel: str) -> pd.DataFrame:
-    """Run :data:`BASE_SQL` over relation ``rel`` (a registered frame or a table)."""
-    if rel not in ("m_src", "measurement_src", "sample_src"):  # identifiers are fixed, never input
+    """Per-month counts at kelurahan and puskesmas level (``nutrition_base_counts.sql``) over ``rel``.
+
+    ``rel`` is a registered frame or a table with the columns of ``measurement`` plus
+    ``puskesmas_key``, one of :data:`BASE_RELATIONS`.
+    """
+    if rel not in BASE_RELATIONS:  # identifiers are fixed, never input
         raise ValueError(rel)
-    out = con.execute(BASE_SQL.format(rel=rel)).df()
+    out = con.execute(sql("nutrition_base_counts").format(rel=rel, counts=sql("nutrition_counts"))).df()
     pkm = out["level"] == "puskesmas"
     out.loc[pkm, "area_name"] = [puskesmas_label(n) for n in out.loc[pkm, "area_name"]]
     return out
@@ -181,18 +143,14 @@ def wilayah_matcher(db: Path) -> WilayahMatcher:
 
     con = connect_readonly(db)
     try:
-        wil = repository.area_names(con)
-        alias = con.execute("SELECT alias, code FROM wilayah_alias").df()
+        wil, alias = wilayah_frames(con)
     finally:
         con.close()
     return WilayahMatcher(wil, alias)
 
 
 def _source_with_sha(con: duckdb.DuckDBPyConnection, sha: str, table: str) -> int | None:
-    row = con.execute(
-        "SELECT source_id FROM provenance WHERE sha256 = ? AND table_name = ? AND kind IN ('imported', 'sample')",
-        [sha, table],
-    ).fetchone()
+    row = con.execute(sql("nutrition_source_with_sha"), [sha, table]).fetchone()
     return int(row[0]) if row else None
 
 
@@ -311,30 +269,24 @@ def _write_measurements(
             con, path=name, sha256=sha, rows=len(frame), kind=kind, table_name="measurement", note=note
         )
         con.register("m_src", frame)
-        con.execute(
-            """INSERT INTO measurement
-               SELECT ?, row_no, child_key, sex, measure_date, period, age_days, weight_kg, height_cm, position,
-                      height_adj_cm, muac_cm, kecamatan_code, kelurahan_code, puskesmas, posyandu,
-                      haz, waz, whz, baz, flag_haz, flag_waz, flag_whz, flag_baz, class_haz, class_waz, class_whz
-               FROM m_src""",
-            [sid],
-        )
+        con.execute(sql("nutrition_insert_measurements"), [sid])
         progress(0.85, "Menghitung agregat per bulan dan wilayah")
         base = base_counts(con, "m_src")
         con.unregister("m_src")
-        _insert_base(con, base, sid, "eppgbm")
+        insert_base(con, base, sid, "eppgbm")
         if after_write is not None:  # test hook: simulate a crash after the writes
             after_write()
         progress(0.95, "Memvalidasi dan menukar berkas basis data")
     return sid
 
 
-def _insert_base(con: duckdb.DuckDBPyConnection, base: pd.DataFrame, sid: int, source_type: str) -> None:
+def insert_base(con: duckdb.DuckDBPyConnection, base: pd.DataFrame, sid: int, source_type: str) -> None:
+    """Store monthly base counts (:func:`base_counts` columns, ``sasaran`` optional) under ``sid``."""
     if "sasaran" not in base.columns:
         base = base.assign(sasaran=pd.array([None] * len(base), dtype="Int64"))
     base = base.assign(source_id=sid, source_type=source_type)
     con.register("base_src", base)
-    con.execute(f"INSERT INTO nutrition_base ({_BASE_COLUMNS}) SELECT {_BASE_COLUMNS} FROM base_src")  # noqa: S608
+    con.execute(sql("nutrition_insert_base"))
     con.unregister("base_src")
 
 
@@ -355,13 +307,9 @@ def _write_rekap(db: Path, name: str, sha: str, parsed, rows: pd.DataFrame, matc
             note=f"rekap bulanan tingkat {parsed.stats['level']}",
         )
         con.register("r_src", rows)
-        con.execute(
-            """INSERT INTO rekap SELECT ?, row_no, period, kecamatan_code, kelurahan_code, puskesmas, sasaran, diukur,
-               pendek, sangat_pendek, gizi_kurang, gizi_buruk, bb_kurang, bb_sangat_kurang FROM r_src""",
-            [sid],
-        )
+        con.execute(sql("nutrition_insert_rekap"), [sid])
         con.unregister("r_src")
-        _insert_base(con, rekap.base_from_rekap(rows, matcher), sid, "rekap")
+        insert_base(con, rekap.base_from_rekap(rows, matcher), sid, "rekap")
     return sid
 
 
@@ -375,7 +323,7 @@ def import_rekap(path: Path, db: Path | None = None, *, progress: Progress | Non
     db = Path(db or config.db_path())
     matcher = wilayah_matcher(db)
     rekap.check_file(path)
-    sha = store.file_sha256(path)
+    sha = file_sha256(path)
     done = _already(db, sha, "rekap")
     if done is not None:
         return ImportReport(path.name, sha, "already-imported", done, seconds=time.perf_counter() - t0)
@@ -398,29 +346,6 @@ def import_rekap(path: Path, db: Path | None = None, *, progress: Progress | Non
         problems=parsed.problems,
         stats=parsed.stats,
     )
-
-
-# ----------------------------------------------------------------------------- build step
-def load_sample(con: duckdb.DuckDBPyConnection, ctx: store.BuildContext) -> None:
-    """Sample child-nutrition aggregate (DATA CONTOH): the city's ``[sources] nutrition_sample``."""
-    path = ctx.city.nutrition_sample
-    if path is None or not path.exists():
-        ctx.notes.append(f"{ctx.rel(path) if path else SAMPLE_FILE} tidak ada; halaman Gizi Anak tanpa data contoh.")
-        return
-    frame = pd.read_csv(path, dtype={"area_key": str, "kecamatan_code": str}, keep_default_na=True)
-    frame["period"] = pd.to_datetime(frame["period"]).dt.date
-    sid = store.add_provenance(
-        con,
-        path=ctx.rel(path),
-        sha256=store.file_sha256(path),
-        rows=len(frame),
-        kind="sample",
-        table_name="nutrition_base",
-        note=f"{SAMPLE_LABEL}: agregat e-PPGBM sintetis dari kla/sample_nutrition.py (bukan data Dinkes)",
-        built_at=ctx.built_at,
-    )
-    frame = frame.drop(columns=[c for c in ("source_id", "source_type") if c in frame.columns])
-    _insert_base(con, frame, sid, "eppgbm")
 
 
 def export_zscore_check(stats: dict) -> str:
@@ -447,5 +372,4 @@ __all__ = [
     "KlaError",
     "import_eppgbm",
     "import_rekap",
-    "load_sample",
 ]

@@ -1,7 +1,7 @@
 """The city's official KLA evaluation sheet → a validated rulebook (``python -m kla import rulebook``).
 
 Pure: reads the sheet, returns the rulebook and the normalised TOML text for the records file;
-writing the records file and rebuilding the database is :func:`kla.ingest.store.build`'s job.
+writing the records file and rebuilding the database is :func:`kla.ingest.build.build`'s job.
 
 The sheet, as DP3AKB would type it
 ----------------------------------

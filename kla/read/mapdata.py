@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 
 from kla.read import repository
-from kla.read.boundaries import sql
+from kla.read.repository import sql
 
 _has = repository.has_relation
 
