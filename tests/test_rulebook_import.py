@@ -26,7 +26,8 @@ from kla.core.errors import KlaError
 from kla.core.rulebook import Rulebook, load_rulebook
 from kla.ingest import build, store
 from kla.ingest.files import write_lock
-from kla.ingest.rulebook_import import cluster_code, parse_levels, repoint_crosswalk, to_toml
+from kla.ingest.rulebook_import import repoint_crosswalk, to_toml
+from kla.ingest.rulebook_sheet import cluster_code, parse_levels
 
 # Long CLI and build runs: outside `make test-fast`, inside `make test`.
 pytestmark = pytest.mark.slow
