@@ -7,7 +7,7 @@ from kla.core import crosswalk, fmt, whatif
 from kla.core.catalog import CROSSWALK
 from kla.core.errors import KlaError
 from kla.figures import charts
-from kla.read import analysis as analysis_data
+from kla.ingest import scenarios
 from kla.read.repository import points_by_code
 from kla.views import analysis, overview
 
@@ -71,11 +71,11 @@ def _manage_scenario(action: str, name: str, year: int, area: str) -> None:
     """Rename or delete a saved scenario (button callback); the outcome is shown on the next run."""
     try:
         if action == "delete":
-            analysis_data.delete_scenario(None, name=name, year=year, area=area)
+            scenarios.delete_scenario(None, name=name, year=year, area=area)
             text = f"Skenario '{name}' dihapus."
         else:
             new = st.session_state.get(ui.Keys.SCENARIO_NEW_NAME, "")
-            clean = analysis_data.rename_scenario(None, name=name, year=year, area=area, new_name=new)
+            clean = scenarios.rename_scenario(None, name=name, year=year, area=area, new_name=new)
             text = f"Skenario '{name}' sekarang bernama '{clean}'."
     except KlaError as exc:
         st.session_state[ui.Keys.SCENARIO_MESSAGE] = ("warn", str(exc))
@@ -162,10 +162,10 @@ with right:
         )
 
     st.markdown("**Simpan skenario** (disimpan terpisah; nilai sebenarnya tidak pernah ditimpa)")
-    name = st.text_input("Nama skenario", key=ui.Keys.SCENARIO_NAME, max_chars=analysis_data.SCENARIO_NAME_MAX)
+    name = st.text_input("Nama skenario", key=ui.Keys.SCENARIO_NAME, max_chars=scenarios.SCENARIO_NAME_MAX)
     if st.button("Simpan", key=ui.Keys.SCENARIO_SAVE):
         try:
-            saved = analysis_data.save_scenario(
+            saved = scenarios.save_scenario(
                 None,  # the city's scenario store (records/scenarios.json)
                 name=name,
                 year=year,
@@ -201,7 +201,7 @@ with right:
             width="stretch",
         )
         with st.expander(f"Ubah nama atau hapus skenario '{pick}'"):
-            st.text_input("Nama baru", key=ui.Keys.SCENARIO_NEW_NAME, max_chars=analysis_data.SCENARIO_NAME_MAX)
+            st.text_input("Nama baru", key=ui.Keys.SCENARIO_NEW_NAME, max_chars=scenarios.SCENARIO_NAME_MAX)
             st.button(
                 "Ubah nama",
                 key=ui.Keys.SCENARIO_RENAME,

@@ -24,13 +24,13 @@ def median_ms(samples: list[float]) -> str:
 
 
 def bench_build(runs: int = 5) -> Path:
-    from kla.ingest import store
+    from kla.ingest import build
 
     tmp = Path(tempfile.mkdtemp()) / "kla.duckdb"
     samples = []
     for _ in range(runs):
         t = time.perf_counter()
-        store.build(tmp)
+        build.build(tmp)
         samples.append(time.perf_counter() - t)
     print(f"python -m kla build (in-process, shipped data): {median_ms(samples)}")
     t = time.perf_counter()
@@ -139,7 +139,7 @@ def bench_import_rulebook(runs: int = 5) -> None:
     """`python -m kla import rulebook` of a 24-row XLSX as a whole process (target < 2 s), private city folder."""
     import shutil
 
-    from kla.ingest import store
+    from kla.ingest import build
     from tests import test_rulebook_import as t
 
     folder = Path(tempfile.mkdtemp())
@@ -149,7 +149,7 @@ def bench_import_rulebook(runs: int = 5) -> None:
     old = {k: os.environ.get(k) for k in ("KLA_CITY_CONFIG", "KLA_DB")}
     os.environ.update({k: env[k] for k in old})
     try:
-        store.build(folder / "kla.duckdb")
+        build.build(folder / "kla.duckdb")
     finally:
         for k, v in old.items():
             os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)

@@ -14,7 +14,7 @@ import plotly
 import pytest
 import streamlit as st
 
-from kla.ingest import store
+from kla.ingest import build
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("KLA_SHARED", ROOT.parent / "shared"))
@@ -52,7 +52,7 @@ def private_records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def built_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The shipped data built into a throwaway file (read-only use: copy it before writing)."""
     path = tmp_path_factory.mktemp("db") / "kla.duckdb"
-    store.build(path)
+    build.build(path)
     return path
 
 

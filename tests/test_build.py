@@ -18,7 +18,8 @@ import pytest
 from kla.core.config import PROJECT_ROOT, load_city
 from kla.core.errors import KlaError
 from kla.core.rulebook import load_rulebook
-from kla.ingest import store
+from kla.ingest import build, store
+from kla.ingest.files import lock_path, write_lock
 
 # Long CLI and build runs: outside `make test-fast`, inside `make test`.
 pytestmark = pytest.mark.slow
@@ -119,7 +120,7 @@ BREAKAGES = {
 @pytest.mark.parametrize("case", list(BREAKAGES), ids=list(BREAKAGES))
 def test_failed_build_names_the_problem_and_keeps_the_old_database(data_copy: Path, case: str) -> None:
     db = data_copy / "kla.duckdb"
-    store.build(db)
+    build.build(db)
     before = sha(db)
     rel, edit, needle = BREAKAGES[case]
     target = data_copy / rel
@@ -140,7 +141,7 @@ def test_failed_build_names_the_problem_and_keeps_the_old_database(data_copy: Pa
 
 def test_rebuild_keeps_imported_scores(data_copy: Path, tmp_path: Path) -> None:
     db = data_copy / "kla.duckdb"
-    store.build(db)
+    build.build(db)
     src = tmp_path / "nilai_2024.csv"
     src.write_text(score_csv(), encoding="utf-8")
     imported = run_cli("import", "kla-scores", str(src), "--year", "2024")
@@ -170,16 +171,16 @@ def test_build_replaces_a_file_that_is_not_duckdb(data_copy: Path) -> None:
 
 def test_if_stale_skips_a_fresh_database_and_rebuilds_after_a_source_changes(data_copy: Path) -> None:
     db = data_copy / "kla.duckdb"
-    assert store.needs_build(db)
-    store.build(db)
-    assert not store.needs_build(db)
+    assert build.needs_build(db)
+    build.build(db)
+    assert not build.needs_build(db)
     before = sha(db)
     assert run_cli("build", "--if-stale").returncode == 0
     assert sha(db) == before
     alias = data_copy / "wilayah_alias.csv"
     alias.write_text(alias.read_text(encoding="utf-8"), encoding="utf-8")  # newer mtime
     os.utime(alias, (db.stat().st_mtime + 10, db.stat().st_mtime + 10))
-    assert store.needs_build(db)
+    assert build.needs_build(db)
 
 
 def test_build_to_explicit_path_with_db_flag(data_copy: Path, tmp_path: Path) -> None:
@@ -191,12 +192,12 @@ def test_build_to_explicit_path_with_db_flag(data_copy: Path, tmp_path: Path) ->
 
 def test_temp_file_of_a_killed_writer_is_cleaned_up_by_the_next_write(data_copy: Path) -> None:
     db = data_copy / "kla.duckdb"
-    store.build(db)
+    build.build(db)
     # a pid that cannot be running: above the kernel's pid_max
     stale = data_copy / "kla.duckdb.tmp-99999999"
     stale.write_bytes(b"half-written")
     (data_copy / "kla.duckdb.tmp-99999999.wal").write_bytes(b"wal")
-    store.build(db)
+    build.build(db)
     assert not stale.exists()
     assert not (data_copy / "kla.duckdb.tmp-99999999.wal").exists()
 
@@ -310,7 +311,7 @@ def test_writer_gives_up_on_a_held_lock_with_a_clear_message(
     path = write_csv(tmp_path / "tunggu.csv", good_rows(10))
     before = sha(db_copy)
     env = {**os.environ, "KLA_DB": str(db_copy), "KLA_WRITE_LOCK_TIMEOUT": "0.5"}
-    with store.write_lock(db_copy):
+    with write_lock(db_copy):
         start = time.perf_counter()
         proc = subprocess.run(
             [PY, "-m", "kla", "import", "eppgbm", str(path)],
@@ -324,7 +325,7 @@ def test_writer_gives_up_on_a_held_lock_with_a_clear_message(
         # in-process writers (the app's upload, build) wait on the same lock
         monkeypatch.setenv("KLA_WRITE_LOCK_TIMEOUT", "0.2")
         with pytest.raises(KlaError, match="Impor/pembangunan lain sedang menulis ke .*; coba lagi nanti"):
-            store.build(db_copy)
+            build.build(db_copy)
         with pytest.raises(KlaError, match="coba lagi nanti"), store.staged(db_copy):
             pass
     assert proc.returncode == 2, proc.stderr
@@ -342,7 +343,7 @@ def test_writer_gives_up_on_a_held_lock_with_a_clear_message(
 def test_readers_do_not_take_the_writer_lock(db_copy: Path) -> None:
     from kla.read.db import connect_readonly
 
-    with store.write_lock(db_copy, timeout=0):
+    with write_lock(db_copy, timeout=0):
         start = time.perf_counter()
         con = connect_readonly(db_copy)
         try:
@@ -359,7 +360,7 @@ def test_killed_writer_releases_the_lock_and_its_temp_file_is_cleaned(db_copy: P
         line = proc.stdout.readline()
         assert line.startswith("IN "), proc.stderr.read()
         assert list(db_copy.parent.glob("kla.duckdb.tmp-*")), "the writer should be mid-write"
-        with pytest.raises(KlaError, match="coba lagi nanti"), store.write_lock(db_copy, timeout=0.2):
+        with pytest.raises(KlaError, match="coba lagi nanti"), write_lock(db_copy, timeout=0.2):
             pass
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
@@ -379,7 +380,7 @@ def test_killed_writer_releases_the_lock_and_its_temp_file_is_cleaned(db_copy: P
 
 def test_lock_file_sits_beside_the_database_and_is_git_ignored() -> None:
     db = PROJECT_ROOT / "data" / "kla.duckdb"
-    assert store.lock_path(db) == PROJECT_ROOT / "data" / "kla.duckdb.lock"
+    assert lock_path(db) == PROJECT_ROOT / "data" / "kla.duckdb.lock"
     proc = subprocess.run(
         ["git", "check-ignore", "-q", "data/kla.duckdb.lock"], cwd=PROJECT_ROOT, capture_output=True, text=True
     )

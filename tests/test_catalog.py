@@ -57,7 +57,7 @@ def test_no_second_copy_of_what_the_catalogue_and_helpers_hold() -> None:
         assert "_FIELD_MEASURE" not in text, name
     assert "MEASURES: dict[str, Measure] = {k: m for k, m in CATALOG.items()" in src["kla/views/maps.py"]
     # one Wilson interval, one z
-    assert [n for n, t in src.items() if re.search(r"^def wilson", t, re.M)] == ["kla/ingest/nutrition.py"]
+    assert [n for n, t in src.items() if re.search(r"^def wilson", t, re.M)] == ["kla/core/rates.py"]
     assert not [n for n, t in src.items() if "1.95996" in t]
     # one month-name table (parsers of user files keep their spelling variants)
     assert {n for n, t in src.items() if '"Agustus"' in t} <= {"kla/core/fmt.py", "kla/ingest/sample_nutrition.py"}

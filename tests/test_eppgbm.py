@@ -21,8 +21,9 @@ import pytest
 from kla.core import privacy
 from kla.core.config import PROJECT_ROOT
 from kla.core.errors import ValidationError
-from kla.ingest import records, store
+from kla.ingest import build
 from kla.ingest.nutrition import import_eppgbm
+from kla.read import records
 from tests.fixtures.nutrition import (
     HEADER,
     address,
@@ -808,7 +809,7 @@ def test_sample_export_carries_a_marker_and_imports_as_data_contoh(
     assert import_eppgbm(csv, db).status == "already-imported"
     # an imported sample export survives a rebuild, still as sample, exactly once
     monkeypatch.setenv("KLA_DB", str(db))
-    store.build(db)
+    build.build(db)
     assert _kinds(db, f"SELECT kind FROM provenance WHERE sha256 = '{rep.sha256}'") == ["sample"]  # noqa: S608
     assert count(db, "SELECT count(*) FROM measurement") == rep.rows_imported
 

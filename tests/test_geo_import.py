@@ -197,11 +197,11 @@ def test_swapped_lat_lon_detected_against_the_city_extent() -> None:
 
 
 def test_fetch_into_stores_both_levels_and_a_rebuild_keeps_them(db_copy: Path) -> None:
-    from kla.ingest import store
+    from kla.ingest import build
 
     summary = fetch_into(db_copy, source=str(MIRROR))
     assert [len(p.rows) for p in summary.levels] == [6, 67]
-    store.build(db_copy)  # rebuild from text sources: imported boundaries are carried over
+    build.build(db_copy)  # rebuild from text sources: imported boundaries are carried over
     con = duckdb.connect(str(db_copy), read_only=True)
     try:
         assert geostore.boundary_levels(con) == {"kecamatan": 6, "kelurahan": 67}

@@ -113,8 +113,8 @@ def test_fmt_num_indonesian() -> None:
 
 
 def test_wilson_interval_kasemen_2021() -> None:
-    """The map's intervals are the one Wilson interval of kla.ingest.nutrition (z = 1.96)."""
-    from kla.ingest.nutrition import wilson_interval
+    """The map's intervals are the one Wilson interval of kla.core.rates (z = 1.96)."""
+    from kla.core.rates import wilson_interval
 
     assert maps.wilson_interval is wilson_interval
     lo, hi = maps.wilson_interval(792, 11108)

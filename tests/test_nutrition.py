@@ -21,10 +21,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from kla.core import anthro, puskesmas, quality, suppression
+from kla.core import anthro, puskesmas, quality, rates, suppression
+from kla.core.rates import wilson
 from kla.figures import nutrition as nutrition_figures
-from kla.ingest import nutrition
-from kla.ingest.nutrition import import_eppgbm, import_rekap, wilson
+from kla.ingest.nutrition import import_eppgbm, import_rekap
 from kla.read import nutrition as nutrition_read
 from kla.read.db import connect_readonly
 from kla.views import nutrition as nutrition_view
@@ -51,9 +51,7 @@ def test_wilson_interval(k: int, n: int, lo: float, hi: float) -> None:
 
 def test_one_wilson_z_of_1_96() -> None:
     """One interval, one z for the whole dashboard (issue 10): 1.96, as printed in reports."""
-    from kla.ingest import nutrition
-
-    assert nutrition.Z95 == 1.96
+    assert rates.Z95 == 1.96
     assert wilson.__defaults__ == (1.96,)
 
 
@@ -64,7 +62,7 @@ def test_wilson_zero_denominator_is_missing() -> None:
 
 def test_suppress_small_counts() -> None:
     d = pd.DataFrame({"a": [0, 1, 4, 5, 120]})
-    assert nutrition.suppress_small(d, ["a"])["a"].tolist() == [0, pd.NA, pd.NA, 5, 120]
+    assert rates.suppress_small(d, ["a"])["a"].tolist() == [0, pd.NA, pd.NA, 5, 120]
 
 
 def agg(db: Path) -> pd.DataFrame:
@@ -211,10 +209,10 @@ def test_sample_is_labelled_and_counts_from_shipped_aggregate(built_db: Path) ->
 
 
 def test_rebuild_keeps_imported_measurements(db_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from kla.ingest import store
+    from kla.ingest import build
 
     rep = import_eppgbm(write_csv(tmp_path / "keep.csv", [row(i) for i in range(35)]), db_copy)
-    store.build(db_copy)
+    build.build(db_copy)
     con = duckdb.connect(str(db_copy), read_only=True)
     n = con.execute("SELECT count(*) FROM measurement").fetchall()[0][0]
     prov = con.execute("SELECT count(*) FROM provenance WHERE sha256 = ?", [rep.sha256]).fetchall()[0][0]
@@ -352,7 +350,7 @@ def _rank_rows(**over: list) -> pd.DataFrame:
         "implausible_waz": [0, 0, 0],
     }
     base.update(over)
-    return nutrition.add_rates(pd.DataFrame(base))
+    return rates.add_rates(pd.DataFrame(base))
 
 
 def test_ranking_outputs_hide_counts_under_five() -> None:
@@ -402,8 +400,6 @@ def test_routine_trend_hides_months_with_one_to_four_cases() -> None:
     """A downloadable chart must not reveal counts under 5: neither the count nor its rate."""
     import pandas as pd
 
-    from kla.ingest import nutrition
-
     periods = pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01"])
     rows = pd.DataFrame(
         {
@@ -412,7 +408,7 @@ def test_routine_trend_hides_months_with_one_to_four_cases() -> None:
             "n_whz": [200, 210, 190],
         }
     )
-    rows = nutrition.add_rates(
+    rows = rates.add_rates(
         rows.assign(
             stunted=0, severe_stunted=0, wasted=0, underweight=0, n_haz=200, n_waz=200, measured=200, sasaran=220
         )

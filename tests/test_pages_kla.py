@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from kla.ingest import store
+from kla.ingest import build
 from kla.read import analysis as analysis_data
 from kla.read.db import connect_readonly
 
@@ -148,7 +148,7 @@ def test_save_scenario_never_touches_scores_and_survives_rebuild(
         assert con.execute("SELECT * FROM kla_score ORDER BY ALL").fetchall() == scores_before
     assert db_copy.read_bytes() == db_before  # saved in the scenario store, not the database
     assert analysis_data.scenario_points(None, name="RBRA penuh", year=2025, area="36.73")["I11"] == full
-    store.build(db_copy)
+    build.build(db_copy)
     assert len(analysis_data.scenario_points(None, name="RBRA penuh", year=2025, area="36.73")) == 24
     st.cache_data.clear()
     st.cache_resource.clear()

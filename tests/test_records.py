@@ -22,9 +22,11 @@ import pytest
 from kla.cli.main import main as cli_main
 from kla.core.config import PROJECT_ROOT, load_city
 from kla.core.rulebook import load_rulebook
-from kla.ingest import records, store
+from kla.ingest import build, store
 from kla.ingest.nutrition import import_eppgbm, import_rekap
+from kla.ingest.scenarios import delete_scenario, rename_scenario, save_scenario
 from kla.read import analysis as analysis_data
+from kla.read import records
 from tests.fixtures.nutrition import address, child_name, good_rows, nik, parent_name, write_csv
 from tests.test_build import score_csv
 from tests.test_rekap import GOOD as REKAP_ROWS
@@ -77,7 +79,7 @@ def fill(db: Path, tmp_path: Path, *, boundaries: bool = True) -> None:
     rb = load_rulebook(load_city().rulebook)
     pts = {i.code: float(i.levels[1]) for i in rb.indicators}
     for name in ("Rencana A", "Rencana B"):
-        analysis_data.save_scenario(None, name=name, year=2025, area="36.73", points=pts, base=pts, rulebook=rb)
+        save_scenario(None, name=name, year=2025, area="36.73", points=pts, base=pts, rulebook=rb)
 
 
 def test_clean_then_build_keeps_every_imported_row_and_scenario(
@@ -93,7 +95,7 @@ def test_clean_then_build_keeps_every_imported_row_and_scenario(
     assert (private_records / "imports.duckdb").is_file() and (private_records / "scenarios.json").is_file()
 
     db_copy.unlink()  # what `make clean` does to the artifact
-    report = store.build(db_copy)
+    report = build.build(db_copy)
     assert report.migrated_sources == 0 and report.carried_sources == 3 + (73 if before["boundary"] else 0)
     after = imported_rows(db_copy)
     assert after == before  # same rows, same values, same provenance (path, sha256, kind)
@@ -116,10 +118,10 @@ def test_saving_a_scenario_writes_only_the_scenario_store(db_copy: Path, tmp_pat
     took = []
     for n in range(5):
         start = time.perf_counter()
-        analysis_data.save_scenario(None, name=f"S{n}", year=2025, area="36.73", points=pts, base=pts, rulebook=rb)
+        save_scenario(None, name=f"S{n}", year=2025, area="36.73", points=pts, base=pts, rulebook=rb)
         took.append(time.perf_counter() - start)
-    analysis_data.rename_scenario(None, name="S0", year=2025, area="36.73", new_name="S0 baru")
-    analysis_data.delete_scenario(None, name="S1", year=2025, area="36.73")
+    rename_scenario(None, name="S0", year=2025, area="36.73", new_name="S0 baru")
+    delete_scenario(None, name="S1", year=2025, area="36.73")
     assert {p: (sha(p), p.stat().st_mtime_ns) for p in watched} == watched
     new = ({p.name for p in private_records.iterdir()} | {p.name for p in db_copy.parent.iterdir()}) - listing
     assert new <= {"scenarios.json.lock"}
@@ -235,7 +237,7 @@ def test_an_old_style_database_moves_its_imports_and_scenarios_into_the_records(
     )
     # the records now stand on their own: the artifact can go
     db_copy.unlink()
-    store.build(db_copy)
+    build.build(db_copy)
     assert imported_rows(db_copy) == rows
     rec = duckdb.connect(str(private_records / "imports.duckdb"), read_only=True)
     try:

@@ -14,8 +14,9 @@ import pytest
 from kla.cli.main import main as cli_main
 from kla.core.errors import ValidationError
 from kla.core.periods import parse_period
+from kla.core.rates import add_rates
 from kla.ingest import rekap
-from kla.ingest.nutrition import add_rates, import_rekap, wilayah_matcher
+from kla.ingest.nutrition import import_rekap, wilayah_matcher
 from kla.ingest.rekap import parse_rekap
 from kla.read.repository import query
 
@@ -194,7 +195,7 @@ def base_rows(db: Path) -> pd.DataFrame:
 
 
 def rekap_agg(db: Path) -> pd.DataFrame:
-    """What the Gizi Anak page and the map read: ``nutrition_agg`` with rates (kla.ingest.nutrition.add_rates)."""
+    """What the Gizi Anak page and the map read: ``nutrition_agg`` with rates (kla.core.rates.add_rates)."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         a = add_rates(query(con, "nutrition_agg"))

@@ -24,8 +24,10 @@ from kla.core import config, fmt
 from kla.core.config import PROJECT_ROOT
 from kla.core.errors import KlaError
 from kla.core.rulebook import Rulebook, load_rulebook
-from kla.ingest import store
-from kla.ingest.rulebook_import import cluster_code, parse_levels, repoint_crosswalk, to_toml
+from kla.ingest import build, store
+from kla.ingest.files import write_lock
+from kla.ingest.rulebook_import import repoint_crosswalk, to_toml
+from kla.ingest.rulebook_sheet import cluster_code, parse_levels
 
 # Long CLI and build runs: outside `make test-fast`, inside `make test`.
 pytestmark = pytest.mark.slow
@@ -80,7 +82,7 @@ def city(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("KLA_RECORDS_DIR")  # the records folder next to this city's config
     monkeypatch.setenv("KLA_DATA_DIR", str(folder))
     monkeypatch.setenv("KLA_DB", str(folder / "kla.duckdb"))
-    store.build(folder / "kla.duckdb")
+    build.build(folder / "kla.duckdb")
     return folder
 
 
@@ -180,12 +182,12 @@ def test_valid_xlsx_becomes_the_active_rulebook(city: Path, tmp_path: Path) -> N
 
 def test_records_file_makes_the_database_stale(city: Path, tmp_path: Path) -> None:
     db = city / "kla.duckdb"
-    assert not store.needs_build(db)
+    assert not build.needs_build(db)
     assert records(city) in config.load_city().source_paths()
     records(city).parent.mkdir()
     records(city).write_text(to_toml(_raw(BASE)), encoding="utf-8")
     os.utime(records(city), (db.stat().st_mtime + 10, db.stat().st_mtime + 10))
-    assert store.needs_build(db)
+    assert build.needs_build(db)
 
 
 def _raw(rb: Rulebook) -> dict:
@@ -352,7 +354,7 @@ def test_failed_swap_puts_the_records_file_back(city: Path, tmp_path: Path, monk
 
     monkeypatch.setattr(store.os, "replace", fail_on_db)
     with pytest.raises(OSError):
-        store.build(db, rulebook=store.PendingRulebook(result.rulebook, result.text, records(city)))
+        build.build(db, rulebook=build.PendingRulebook(result.rulebook, result.text, records(city)))
     assert sha(db) == before and not records(city).exists()
 
 
@@ -456,12 +458,12 @@ def test_missing_file_and_unknown_type(city: Path, tmp_path: Path) -> None:
 
 
 def test_pending_rulebook_requires_the_lock_like_every_writer(city: Path) -> None:
-    with store.write_lock(city / "kla.duckdb"):
+    with write_lock(city / "kla.duckdb"):
         os.environ["KLA_WRITE_LOCK_TIMEOUT"] = "0"
         try:
             with pytest.raises(KlaError):
-                store.build(
-                    city / "kla.duckdb", rulebook=store.PendingRulebook(BASE, to_toml(_raw(BASE)), records(city))
+                build.build(
+                    city / "kla.duckdb", rulebook=build.PendingRulebook(BASE, to_toml(_raw(BASE)), records(city))
                 )
         finally:
             del os.environ["KLA_WRITE_LOCK_TIMEOUT"]

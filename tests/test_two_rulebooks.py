@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from kla.core import planner, scoring, whatif
 from kla.core.config import PROJECT_ROOT
-from kla.ingest import store
+from kla.ingest import build
 from kla.read import repository
 
 TEST_CITY = PROJECT_ROOT / "tests" / "fixtures" / "city_bobot_beragam" / "city.toml"  # as in conftest.py
@@ -30,7 +30,7 @@ def rulebook_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     db = tmp_path_factory.mktemp("rb") / "kla.duckdb"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("KLA_CITY_CONFIG", str(request.param))
-        store.build(db)
+        build.build(db)
     return request.param, db
 
 

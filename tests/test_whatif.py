@@ -10,8 +10,10 @@ from kla.core import crosswalk, whatif
 from kla.core.config import load_city
 from kla.core.errors import ValidationError
 from kla.core.rulebook import Rulebook, load_rulebook
-from kla.ingest import records, store
+from kla.ingest import build
+from kla.ingest.scenarios import delete_scenario, rename_scenario, save_scenario
 from kla.read import analysis as analysis_data
+from kla.read import records
 
 
 @pytest.fixture(scope="module")
@@ -91,16 +93,14 @@ def test_bad_scenarios_are_refused_and_change_nothing(
     _save(None, rb, "Ada")
     before, db_before = store_path.read_bytes(), db_copy.read_bytes()
     with pytest.raises(ValidationError, match=fragment):
-        analysis_data.save_scenario(None, name=name, year=2025, area="36.73", points=points, base={}, rulebook=rb)
+        save_scenario(None, name=name, year=2025, area="36.73", points=points, base={}, rulebook=rb)
     assert store_path.read_bytes() == before and db_copy.read_bytes() == db_before
 
 
 def test_saved_scenario_reads_back(db_copy: Path, private_records: Path, rb: Rulebook) -> None:
     pts = {i.code: float(i.levels[2]) for i in rb.indicators}
     db_before = db_copy.read_bytes()
-    analysis_data.save_scenario(
-        None, name="  Semua  setengah ", year=2025, area="36.73", points=pts, base=pts, rulebook=rb
-    )
+    save_scenario(None, name="  Semua  setengah ", year=2025, area="36.73", points=pts, base=pts, rulebook=rb)
     assert records.scenarios_path() == private_records / "scenarios.json"
     listed = analysis_data.scenarios()
     assert listed["name"].tolist() == ["Semua setengah"]
@@ -111,7 +111,7 @@ def test_saved_scenario_reads_back(db_copy: Path, private_records: Path, rb: Rul
 
 def _save(path: Path | None, rb: Rulebook, name: str) -> dict[str, float]:
     pts = {i.code: float(i.levels[2]) for i in rb.indicators}
-    analysis_data.save_scenario(path, name=name, year=2025, area="36.73", points=pts, base=pts, rulebook=rb)
+    save_scenario(path, name=name, year=2025, area="36.73", points=pts, base=pts, rulebook=rb)
     return pts
 
 
@@ -122,9 +122,7 @@ def _names() -> list[str]:
 def test_rename_scenario_moves_points(rb: Rulebook) -> None:
     pts = _save(None, rb, "Lama")
     _save(None, rb, "Lain")
-    assert analysis_data.rename_scenario(None, name="Lama", year=2025, area="36.73", new_name=" Baru  sekali ") == (
-        "Baru sekali"
-    )
+    assert rename_scenario(None, name="Lama", year=2025, area="36.73", new_name=" Baru  sekali ") == ("Baru sekali")
     assert _names() == ["Baru sekali", "Lain"]
     assert analysis_data.scenario_points(None, name="Baru sekali", year=2025, area="36.73") == pts
     assert analysis_data.scenario_points(None, name="Lama", year=2025, area="36.73") == {}
@@ -139,7 +137,7 @@ def test_bad_rename_changes_nothing(rb: Rulebook, old: str, new: str, fragment: 
     _save(None, rb, "Lain")
     before = records.scenarios_path().read_bytes()
     with pytest.raises(ValidationError, match=fragment):
-        analysis_data.rename_scenario(None, name=old, year=2025, area="36.73", new_name=new)
+        rename_scenario(None, name=old, year=2025, area="36.73", new_name=new)
     assert records.scenarios_path().read_bytes() == before
 
 
@@ -148,12 +146,12 @@ def test_delete_scenario_removes_it_and_it_stays_deleted_after_rebuild(
 ) -> None:
     _save(None, rb, "Hapus saya")
     _save(None, rb, "Simpan saya")
-    analysis_data.delete_scenario(None, name="Hapus saya", year=2025, area="36.73")
+    delete_scenario(None, name="Hapus saya", year=2025, area="36.73")
     assert _names() == ["Simpan saya"]
     monkeypatch.setenv("KLA_DB", str(db_copy))
-    store.build(db_copy)
+    build.build(db_copy)
     assert _names() == ["Simpan saya"]
     before = records.scenarios_path().read_bytes()
     with pytest.raises(ValidationError, match="tidak ditemukan"):
-        analysis_data.delete_scenario(None, name="Hapus saya", year=2025, area="36.73")
+        delete_scenario(None, name="Hapus saya", year=2025, area="36.73")
     assert records.scenarios_path().read_bytes() == before

@@ -1,4 +1,4 @@
-"""``python -m kla geo fetch|import|manifest|status``. Registered through ``kla.cli.main.CLI_MODULES``.
+"""``python -m kla geo fetch|import|manifest|status``. Registered by :func:`kla.cli.main.build_parser`.
 
 Heavy imports (geopandas) happen inside the commands so ``python -m kla --help`` stays fast.
 """

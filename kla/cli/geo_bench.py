@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     from geo.fetch import fetch
     from geo.validate import prepare
     from kla.core import config
-    from kla.ingest import store
+    from kla.ingest import build
     from kla.ingest.boundaries import fetch_into
 
     city = config.load_city()
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="kla-geo-bench-"))
     db = tmp / "kla.duckdb"
-    store.build(db)
+    build.build(db)
     samples = []
     for _ in range(args.runs):
         t = time.perf_counter()

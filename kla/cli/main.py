@@ -1,13 +1,13 @@
 """Command line: ``python -m kla <command>``. Messages in Indonesian; exit 0 ok, 1 usage, 2 rejected input.
 
-Other modules add commands through ``register_cli(sub, groups)``; list them in
-:data:`CLI_MODULES`. ``groups["import"]`` is the sub-parser set of ``kla import``.
+The commands of :mod:`kla.cli.geo`, :mod:`kla.cli.plan` and :mod:`kla.cli.nutrition` are added by
+their ``register_cli(sub, groups)``, called from :func:`build_parser` (``groups["import"]`` is the
+sub-parser set of ``kla import``).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import re
 import sys
@@ -18,10 +18,9 @@ from typing import NoReturn
 from kla.core import config
 from kla.core.errors import KlaError
 
-CLI_MODULES: list[str] = ["kla.cli.geo"]
-#: commands whose module alone is imported to parse them, so that they start without pandas or
-#: DuckDB (``python -m kla zscore`` is timed as a whole process, interpreter start included)
-LIGHT_COMMANDS: dict[str, str] = {"zscore": "kla.cli.nutrition"}
+#: commands of :mod:`kla.cli.nutrition` parsed by that module alone, so that they start without
+#: pandas or DuckDB (``python -m kla zscore`` is timed as a whole process, interpreter start included)
+LIGHT_COMMANDS = frozenset({"zscore"})
 
 #: argparse's own error texts, in Indonesian (the parser itself is English-only)
 _ARGPARSE_ID = (
@@ -69,14 +68,14 @@ def _progress(fraction: float, message: str) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from kla.ingest import store
+    from kla.ingest import build
 
     db = Path(args.db) if args.db else config.db_path()
-    if args.if_stale and not store.needs_build(db):
+    if args.if_stale and not build.needs_build(db):
         print(f"{db} sudah mutakhir.", file=sys.stderr)
         return 0
     start = time.perf_counter()
-    report = store.build(db, progress=_progress if not args.quiet else store._quiet)
+    report = build.build(db, progress=_progress if not args.quiet else build.quiet)
     for note in report.notes:
         print(f"Catatan: {note}", file=sys.stderr)
     summary = ", ".join(f"{t}={n}" for t, n in report.tables.items())
@@ -131,6 +130,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 def cmd_import_scores(args: argparse.Namespace) -> int:
     from kla.ingest import store
+    from kla.ingest.files import file_sha256
+    from kla.ingest.load_reference import insert_scores
     from kla.ingest.scores_io import parse_scores
     from kla.ingest.tabular import readable_file
     from kla.read import repository
@@ -138,16 +139,13 @@ def cmd_import_scores(args: argparse.Namespace) -> int:
     db = Path(args.db) if args.db else config.db_path()
     path = Path(args.file)
     readable_file(path, expect="berkas nilai .csv atau .xlsx")  # a folder: a message, not a traceback
-    sha = store.file_sha256(path)
+    sha = file_sha256(path)
     with store.staged(db) as con:
         rb = repository.rulebook(con)
         city = repository.meta(con)["city_code"]
-        areas = {r[0] for r in con.execute("SELECT code FROM wilayah").fetchall()}
+        areas = {r[0] for r in con.execute(repository.sql("store_area_codes")).fetchall()}
         rows = parse_scores(path, rb, year=args.year, city_code=city, known_areas=areas)
-        dup = con.execute(
-            "SELECT count(*) FROM provenance WHERE sha256 = ? AND table_name = 'kla_score' AND note = ?",
-            [sha, f"tahun {args.year}"],
-        ).fetchone()[0]
+        dup = con.execute(repository.sql("cli_score_file_imported"), [sha, f"tahun {args.year}"]).fetchone()[0]
         if dup:
             print(f"{path.name} sudah pernah diimpor untuk tahun {args.year}; tidak ada perubahan.", file=sys.stderr)
             return 0
@@ -160,7 +158,7 @@ def cmd_import_scores(args: argparse.Namespace) -> int:
             table_name="kla_score",
             note=f"tahun {args.year}",
         )
-        store.insert_scores(con, rows, sid)
+        insert_scores(con, rows, sid)
     print(f"Diimpor {len(rows)} nilai indikator dari {path.name} untuk tahun {args.year}.", file=sys.stderr)
     return 0
 
@@ -172,8 +170,9 @@ def cmd_import_rulebook(args: argparse.Namespace) -> int:
     from kla.core import fmt
     from kla.core.errors import ValidationError
     from kla.core.rulebook import load_rulebook
+    from kla.ingest import build
     from kla.ingest import rulebook_import as ri
-    from kla.ingest import store
+    from kla.ingest.files import file_sha256
 
     db = Path(args.db) if args.db else config.db_path()
     path = Path(args.file)
@@ -191,7 +190,7 @@ def cmd_import_rulebook(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         active = load_rulebook(city.shipped_rulebook)
-    sha = store.file_sha256(path) if path.is_file() else ""
+    sha = file_sha256(path) if path.is_file() else ""
     meta = ri.ImportMeta(
         source_name=path.name,
         sha256=sha,
@@ -220,8 +219,8 @@ def cmd_import_rulebook(args: argparse.Namespace) -> int:
     if same:
         print(f"{path.name} sudah menjadi rulebook aktif ({rb.key}); tidak ada perubahan.", file=sys.stderr)
         return 0
-    pending = store.PendingRulebook(rb, result.text, city.records_rulebook)
-    report = store.build(db, progress=_progress if not args.quiet else store._quiet, rulebook=pending)
+    pending = build.PendingRulebook(rb, result.text, city.records_rulebook)
+    report = build.build(db, progress=_progress if not args.quiet else build.quiet, rulebook=pending)
     for note in [*result.notes, *report.notes]:
         print(f"Catatan: {note}", file=sys.stderr)
     groups = ", ".join(
@@ -268,8 +267,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m kla", description="Dasbor KLA: basis data dan analisis.")
     sub = parser.add_subparsers(dest="command", required=True)
     if command in LIGHT_COMMANDS:
+        from kla.cli import nutrition  # alone: it imports neither pandas nor DuckDB at the top
+
         unused = {"import": argparse.ArgumentParser().add_subparsers()}  # its import commands are not parsed here
-        importlib.import_module(LIGHT_COMMANDS[command]).register_cli(sub, unused)
+        nutrition.register_cli(sub, unused)
         return parser
 
     p = sub.add_parser("build", help="bangun basis data DuckDB dari sumber teks folder kota (KLA_CITY, bawaan data/)")
@@ -332,9 +333,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--rulebook", help="berkas rulebook TOML (bawaan: rulebook kota)")
     p.set_defaults(func=cmd_sample_scores)
 
+    # Here, not at the top of this module: kla.cli.plan imports pandas and DuckDB, which a light
+    # command must not wait for.
+    from kla.cli import geo, nutrition, plan
+
     groups = {"import": imp_sub}
-    for module in CLI_MODULES:
-        importlib.import_module(module).register_cli(sub, groups)
+    for module in (geo, plan, nutrition):  # python -m kla geo …; plan (issue 5); import eppgbm|rekap, zscore, bench
+        module.register_cli(sub, groups)
     return parser
 
 
@@ -350,7 +355,3 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Dibatalkan; basis data lama tidak diubah.", file=sys.stderr)
         return 130
-
-
-CLI_MODULES.append("kla.cli.plan")  # python -m kla plan (KLA analysis, issue 5)
-CLI_MODULES.append("kla.cli.nutrition")  # python -m kla import eppgbm|rekap, zscore, bench (issue 3)

@@ -1,4 +1,4 @@
-"""Child-nutrition commands, registered through ``kla.cli.main.CLI_MODULES``.
+"""Child-nutrition commands, registered by :func:`kla.cli.main.build_parser`.
 
 * ``python -m kla import eppgbm FILE [--sheet NAME] [--json]``
 * ``python -m kla import rekap FILE [--json]``

@@ -2,7 +2,7 @@
 
 Each :class:`Measure` says what it is (Indonesian and English label, unit, whether lower is
 better), how it is computed from the routine counts of the ``nutrition_agg`` view (numerator and
-denominator columns, and the prefix of the rate columns :func:`kla.ingest.nutrition.add_rates` writes),
+denominator columns, and the prefix of the rate columns :func:`kla.core.rates.add_rates` writes),
 which published indicators carry it (each tagged *survey* or *routine*), its targets with their
 source, and how a map colours it (fixed class breaks). Maps, charts, the crosswalk, the pages and
 the exports all read from here; nothing else lists measures.
@@ -148,7 +148,7 @@ class Measure:
         columns of ``nutrition_agg`` (routine counts); the rate is ``numerator / denominator``.
     rate:
         prefix of the rate columns ``<rate>_pct``, ``_lo``, ``_hi`` written by
-        :func:`kla.ingest.nutrition.add_rates` (None for measures that are not a routine rate).
+        :func:`kla.core.rates.add_rates` (None for measures that are not a routine rate).
     published:
         published indicator name (``published_figure.indicator``) → series (:data:`SURVEY` /
         :data:`ROUTINE`).
@@ -366,7 +366,7 @@ CATALOG: dict[str, Measure] = {
 #: Measures a rulebook crosswalk rule may read (the rulebook is rejected for any other code).
 CROSSWALK: dict[str, Measure] = {k: m for k, m in CATALOG.items() if m.crosswalk}
 #: Routine rates by their column prefix (``"stunting"`` → stunting prevalence), as the Gizi Anak
-#: page and :func:`kla.ingest.nutrition.add_rates` name them.
+#: page and :func:`kla.core.rates.add_rates` name them.
 RATES: dict[str, Measure] = {m.rate: m for m in CATALOG.values() if m.rate}
 
 

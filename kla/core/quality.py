@@ -10,8 +10,8 @@ from __future__ import annotations
 import pandas as pd
 
 from kla.core import catalog
+from kla.core.rates import SMALL_N
 from kla.core.suppression import fmt_num, is_missing
-from kla.ingest.nutrition import SMALL_N
 
 #: Data-quality flags in the order they are named (most important first).
 FLAG_LABELS = {

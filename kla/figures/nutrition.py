@@ -20,10 +20,10 @@ from kla.core.fmt import month_label
 from kla.core.labels import source_kind_label, status_label
 from kla.core.privacy import SUPPRESS_BELOW
 from kla.core.quality import flag_text
+from kla.core.rates import COVERAGE_TARGET
 from kla.core.suppression import HIDDEN_RATE_TEXT, SMALL_TEXT, fmt_ci, fmt_count, fmt_num, fmt_pct, small_mask
 from kla.core.suppression import is_missing as _missing
 from kla.figures.charts import OKABE_ITO, Stamp, add_targets, apply_stamp
-from kla.ingest.nutrition import COVERAGE_TARGET
 from kla.views.nutrition import LEVEL_LABELS, has_sasaran
 
 WHO_HIGH = 20.0  # WHO prevalence threshold: >= 20% is "high" (de Onis et al. 2019)

@@ -10,7 +10,8 @@ Pure parts (re-exported here):
   simplification, returning :class:`BoundaryRow` (GeoJSON text ready to store).
 
 Orchestration (:func:`fetch_into`, :func:`import_into`) runs those and writes the result
-through :func:`kla.ingest.store.staged`, so the database changes only when everything passed.
+through :func:`kla.ingest.store.staged` (:func:`replace_level`), so the database changes only
+when everything passed. Reading stored boundaries is :mod:`kla.read.boundaries`.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from geo.fetch import DEFAULT_TIMEOUT, FetchError, fetch
 from geo.manifest import LEVELS, ManifestEntry, read_manifest
 from geo.userfile import import_user_file
 from geo.validate import BoundaryRow, PreparedLevel, prepare, simplify, validate
+from kla.read.repository import sql
 
 __all__ = [
     "LEVELS",
@@ -37,9 +41,41 @@ __all__ = [
     "import_user_file",
     "prepare",
     "read_manifest",
+    "replace_level",
     "simplify",
     "validate",
 ]
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the boundary table if a database built before this schema lacks it."""
+    con.execute(sql("schema_30_geo"))
+
+
+def replace_level(
+    con: duckdb.DuckDBPyConnection,
+    prepared: PreparedLevel,
+    source_ids: dict[str, int],
+) -> int:
+    """Replace every boundary of ``prepared.level`` with ``prepared.rows`` (inside :func:`~kla.ingest.store.staged`).
+
+    Parameters
+    ----------
+    source_ids:
+        code -> provenance ``source_id`` (fetch: one file per area; import: one file for all).
+
+    Returns
+    -------
+    number of rows written.
+    """
+    ensure_schema(con)
+    con.execute(sql("boundaries_delete_level"), [prepared.level])
+    con.executemany(
+        sql("boundaries_insert"),
+        [[r.code, r.level, r.name, r.geojson, r.area_km2, source_ids[r.code]] for r in prepared.rows],
+    )
+    (n,) = con.execute(sql("boundaries_count_level"), [prepared.level]).fetchone()
+    return int(n)
 
 
 @dataclass
@@ -96,7 +132,7 @@ def fetch_into(
                     table_name="boundary",
                     note=f"batas {level} {code} {e.name}; {e.source}; {e.licence}",
                 )
-            geostore.replace_level(con, prepared, source_ids)
+            replace_level(con, prepared, source_ids)
             summary.levels.append(prepared)
     summary.seconds = time.perf_counter() - start
     return summary
@@ -117,6 +153,7 @@ def import_into(
 
     from kla.core import config
     from kla.ingest import store
+    from kla.ingest.files import file_sha256
     from kla.read import boundaries as geostore
 
     start = time.perf_counter()
@@ -142,13 +179,13 @@ def import_into(
         sid = store.add_provenance(
             con,
             path=path.name,
-            sha256=store.file_sha256(path),
+            sha256=file_sha256(path),
             rows=len(prepared.rows),
             kind="imported",
             table_name="boundary",
             note=f"batas {level} dari berkas pengguna; " + "; ".join(notes + prepared.notes),
         )
-        geostore.replace_level(con, prepared, {r.code: sid for r in prepared.rows})
+        replace_level(con, prepared, {r.code: sid for r in prepared.rows})
         summary.levels.append(prepared)
         summary.notes = notes
     summary.seconds = time.perf_counter() - start

@@ -1,13 +1,14 @@
-"""Child-nutrition store operations and aggregation: imports, monthly counts, rates with CI.
+"""Child-nutrition imports and their monthly counts (e-PPGBM exports, recap sheets).
 
 * :func:`import_eppgbm` / :func:`import_rekap` write an imported file inside
   :func:`kla.ingest.store.staged` (build-then-swap): a failure or a ``kill -9`` leaves the old database
   byte-identical; the same file (same sha256) imported twice changes nothing.
 * Each import also writes its per-month, per-area counts to ``nutrition_base``; the views
-  ``nutrition_latest`` / ``nutrition_agg`` (kla/sql/schema_20_nutrition.sql) roll them up to
+  ``nutrition_latest`` / ``nutrition_agg`` (kla/read/sql/schema_20_nutrition.sql) roll them up to
   kecamatan and city, pick the latest source, and compute the data-quality flags.
-* :func:`add_rates` turns counts into prevalences (%) with Wilson 95% confidence intervals.
-* :func:`load_sample` is the build step for the shipped DATA CONTOH aggregate.
+* Prevalences (%) with Wilson 95% confidence intervals are :mod:`kla.core.rates`.
+* The build step for the shipped DATA CONTOH aggregate is
+  :func:`kla.ingest.load_reference.load_nutrition_sample` (through :func:`insert_base`).
 
 Definitions (domain.md §6.1): stunting = HAZ < −2 (pendek + sangat pendek), severe stunting =
 HAZ < −3, wasting = WHZ < −2 (gizi kurang + gizi buruk), severe wasting (gizi buruk) = WHZ < −3,
@@ -18,7 +19,6 @@ child measured more than once in a month counts once (the latest measurement).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 from collections.abc import Callable
@@ -26,138 +26,37 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pandas as pd
 
-from kla.core import catalog, config, fmt, privacy
+from kla.core import config, fmt, privacy
 from kla.core.errors import KlaError, Problem
-from kla.core.privacy import SUPPRESS_BELOW
 from kla.core.puskesmas import puskesmas_key, puskesmas_label
 from kla.core.wilayah import WilayahMatcher
 from kla.ingest import store
 from kla.ingest.eppgbm import ParsedExport, parse_export
 from kla.ingest.eppgbm_source import check_source
-from kla.read import repository
+from kla.ingest.files import file_sha256
+from kla.read.boundaries import wilayah_frames
+from kla.read.repository import sql
 
 Progress = Callable[[float, str], None]
-#: z of the 95 % Wilson interval: 1.96, the value reports and textbook tables print. (The exact 97.5 %
-#: normal quantile differs from it in the sixth significant digit; on our rates that moves an interval
-#: end by about 0.0001 percentage point.) The one z of the dashboard: the Gizi Anak page, the map and
-#: the exports all get their intervals from :func:`wilson`.
-Z95 = 1.96
 SAMPLE_LABEL = "DATA CONTOH"
-SAMPLE_FILE = "sample/gizi_contoh_agregat.csv"
-SMALL_N = 30
 
 
-COVERAGE_TARGET = 0.95
-
-
-# ----------------------------------------------------------------------------- statistics
-def wilson(k: np.ndarray, n: np.ndarray, z: float = Z95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Proportion and Wilson score interval, vectorised; NaN where ``n == 0``.
-
-    p̂ = k/n; centre = (p̂ + z²/2n) / (1 + z²/n);
-    half-width = z·sqrt(p̂(1−p̂)/n + z²/4n²) / (1 + z²/n).
-    """
-    k = np.asarray(k, dtype=float)
-    n = np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = np.where(n > 0, k / n, np.nan)
-        denom = 1 + z * z / n
-        centre = (p + z * z / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    lo = np.clip(centre - half, 0, 1)
-    hi = np.clip(centre + half, 0, 1)
-    return p, np.where(n > 0, lo, np.nan), np.where(n > 0, hi, np.nan)
-
-
-def wilson_interval(cases: float, n: float) -> tuple[float, float]:
-    """:func:`wilson` for one rate, in percent: ``(low, high)``; ``(nan, nan)`` when ``n <= 0`` or missing."""
-    if cases is None or n is None or np.isnan(cases) or np.isnan(n) or n <= 0:
-        return (np.nan, np.nan)
-    _p, lo, hi = wilson(np.array([cases]), np.array([n]))
-    return (float(lo[0]) * 100, float(hi[0]) * 100)
-
-
-def add_rates(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add ``<rate>_pct``, ``_lo``, ``_hi`` (percent, Wilson 95% CI) for every routine rate of
-    :data:`kla.core.catalog.RATES`, and ``coverage_pct``."""
-    out = frame.copy()
-    for name, m in catalog.RATES.items():
-        p, lo, hi = wilson(out[m.numerator].to_numpy(dtype=float), out[m.denominator].to_numpy(dtype=float))
-        out[f"{name}_pct"] = p * 100
-        out[f"{name}_lo"] = lo * 100
-        out[f"{name}_hi"] = hi * 100
-    sas = out["sasaran"].to_numpy(dtype=float, na_value=np.nan)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["coverage_pct"] = np.where(sas > 0, out["measured"].to_numpy(dtype=float) / sas * 100, np.nan)
-    return out
-
-
-def suppress_small(frame: pd.DataFrame, columns: list[str], *, below: int = SUPPRESS_BELOW) -> pd.DataFrame:
-    """Copy for sharing: counts 1..below-1 become missing (shown as "<5"), zero stays zero."""
-    out = frame.copy()
-    for c in columns:
-        v = pd.to_numeric(out[c], errors="coerce")
-        out[c] = v.astype("Float64").mask((v > 0) & (v < below))
-    return out
-
-
-# ----------------------------------------------------------------------------- aggregation SQL
-#: Per-month counts at kelurahan and puskesmas level from a relation of measurements with the
-#: columns of the ``measurement`` table; ``{rel}`` is a fixed identifier chosen by the caller.
-_COUNTS = """
-           count(*) AS measured,
-           count(*) FILTER (haz IS NOT NULL AND NOT flag_haz) AS n_haz,
-           count(*) FILTER (NOT flag_haz AND haz < -2) AS stunted,
-           count(*) FILTER (NOT flag_haz AND haz < -3) AS severe_stunted,
-           count(*) FILTER (whz IS NOT NULL AND NOT flag_whz) AS n_whz,
-           count(*) FILTER (NOT flag_whz AND whz < -2) AS wasted,
-           count(*) FILTER (NOT flag_whz AND whz < -3) AS severe_wasted,
-           count(*) FILTER (waz IS NOT NULL AND NOT flag_waz) AS n_waz,
-           count(*) FILTER (NOT flag_waz AND waz < -2) AS underweight,
-           count(*) FILTER (flag_haz) AS implausible_haz,
-           count(*) FILTER (flag_whz) AS implausible_whz,
-           count(*) FILTER (flag_waz) AS implausible_waz"""
-
-#: Per-month counts at kelurahan and puskesmas level from a relation of measurements with the
-#: columns of the ``measurement`` table plus ``puskesmas_key``; ``{rel}`` is a fixed identifier
-#: chosen by the caller. A puskesmas's catchment may cross kecamatan borders; its row carries
-#: the kecamatan where most of its children were measured.
-BASE_SQL = (
-    """
-WITH m AS (
-    SELECT * FROM {rel}
-    QUALIFY child_key IS NULL
-         OR row_number() OVER (PARTITION BY child_key, period ORDER BY measure_date DESC, row_no DESC) = 1
-)
-SELECT 'kelurahan' AS level, m.kelurahan_code AS area_key, w.name AS area_name, m.kecamatan_code, period,"""  # noqa: S608 - {rel} is fixed
-    + _COUNTS
-    + """
-FROM m LEFT JOIN wilayah w ON w.code = m.kelurahan_code
-GROUP BY m.kelurahan_code, w.name, m.kecamatan_code, period
-UNION ALL
-SELECT 'puskesmas', puskesmas_key, any_value(puskesmas), mode(kecamatan_code), period,"""
-    + _COUNTS
-    + """
-FROM m WHERE puskesmas_key IS NOT NULL
-GROUP BY puskesmas_key, period
-"""
-)
-
-_BASE_COLUMNS = (
-    "source_id, source_type, level, area_key, area_name, kecamatan_code, period, sasaran, measured, n_haz, "
-    "stunted, severe_stunted, n_whz, wasted, severe_wasted, n_waz, underweight, implausible_haz, "
-    "implausible_whz, implausible_waz"
-)
+# ----------------------------------------------------------------------------- aggregation
+#: The relations :func:`base_counts` may read: identifiers are formatted into its SQL, so never input.
+BASE_RELATIONS = ("m_src", "measurement_src", "sample_src")
 
 
 def base_counts(con: duckdb.DuckDBPyConnection, rel: str) -> pd.DataFrame:
-    """Run :data:`BASE_SQL` over relation ``rel`` (a registered frame or a table)."""
-    if rel not in ("m_src", "measurement_src", "sample_src"):  # identifiers are fixed, never input
+    """Per-month counts at kelurahan and puskesmas level (``nutrition_base_counts.sql``) over ``rel``.
+
+    ``rel`` is a registered frame or a table with the columns of ``measurement`` plus
+    ``puskesmas_key``, one of :data:`BASE_RELATIONS`.
+    """
+    if rel not in BASE_RELATIONS:  # identifiers are fixed, never input
         raise ValueError(rel)
-    out = con.execute(BASE_SQL.format(rel=rel)).df()
+    out = con.execute(sql("nutrition_base_counts").format(rel=rel, counts=sql("nutrition_counts"))).df()
     pkm = out["level"] == "puskesmas"
     out.loc[pkm, "area_name"] = [puskesmas_label(n) for n in out.loc[pkm, "area_name"]]
     return out
@@ -246,18 +145,14 @@ def wilayah_matcher(db: Path) -> WilayahMatcher:
 
     con = connect_readonly(db)
     try:
-        wil = repository.area_names(con)
-        alias = con.execute("SELECT alias, code FROM wilayah_alias").df()
+        wil, alias = wilayah_frames(con)
     finally:
         con.close()
     return WilayahMatcher(wil, alias)
 
 
 def _source_with_sha(con: duckdb.DuckDBPyConnection, sha: str, table: str) -> int | None:
-    row = con.execute(
-        "SELECT source_id FROM provenance WHERE sha256 = ? AND table_name = ? AND kind IN ('imported', 'sample')",
-        [sha, table],
-    ).fetchone()
+    row = con.execute(sql("nutrition_source_with_sha"), [sha, table]).fetchone()
     return int(row[0]) if row else None
 
 
@@ -376,30 +271,24 @@ def _write_measurements(
             con, path=name, sha256=sha, rows=len(frame), kind=kind, table_name="measurement", note=note
         )
         con.register("m_src", frame)
-        con.execute(
-            """INSERT INTO measurement
-               SELECT ?, row_no, child_key, sex, measure_date, period, age_days, weight_kg, height_cm, position,
-                      height_adj_cm, muac_cm, kecamatan_code, kelurahan_code, puskesmas, posyandu,
-                      haz, waz, whz, baz, flag_haz, flag_waz, flag_whz, flag_baz, class_haz, class_waz, class_whz
-               FROM m_src""",
-            [sid],
-        )
+        con.execute(sql("nutrition_insert_measurements"), [sid])
         progress(0.85, "Menghitung agregat per bulan dan wilayah")
         base = base_counts(con, "m_src")
         con.unregister("m_src")
-        _insert_base(con, base, sid, "eppgbm")
+        insert_base(con, base, sid, "eppgbm")
         if after_write is not None:  # test hook: simulate a crash after the writes
             after_write()
         progress(0.95, "Memvalidasi dan menukar berkas basis data")
     return sid
 
 
-def _insert_base(con: duckdb.DuckDBPyConnection, base: pd.DataFrame, sid: int, source_type: str) -> None:
+def insert_base(con: duckdb.DuckDBPyConnection, base: pd.DataFrame, sid: int, source_type: str) -> None:
+    """Store monthly base counts (:func:`base_counts` columns, ``sasaran`` optional) under ``sid``."""
     if "sasaran" not in base.columns:
         base = base.assign(sasaran=pd.array([None] * len(base), dtype="Int64"))
     base = base.assign(source_id=sid, source_type=source_type)
     con.register("base_src", base)
-    con.execute(f"INSERT INTO nutrition_base ({_BASE_COLUMNS}) SELECT {_BASE_COLUMNS} FROM base_src")  # noqa: S608
+    con.execute(sql("nutrition_insert_base"))
     con.unregister("base_src")
 
 
@@ -420,13 +309,9 @@ def _write_rekap(db: Path, name: str, sha: str, parsed, rows: pd.DataFrame, matc
             note=f"rekap bulanan tingkat {parsed.stats['level']}",
         )
         con.register("r_src", rows)
-        con.execute(
-            """INSERT INTO rekap SELECT ?, row_no, period, kecamatan_code, kelurahan_code, puskesmas, sasaran, diukur,
-               pendek, sangat_pendek, gizi_kurang, gizi_buruk, bb_kurang, bb_sangat_kurang FROM r_src""",
-            [sid],
-        )
+        con.execute(sql("nutrition_insert_rekap"), [sid])
         con.unregister("r_src")
-        _insert_base(con, rekap.base_from_rekap(rows, matcher), sid, "rekap")
+        insert_base(con, rekap.base_from_rekap(rows, matcher), sid, "rekap")
     return sid
 
 
@@ -440,7 +325,7 @@ def import_rekap(path: Path, db: Path | None = None, *, progress: Progress | Non
     db = Path(db or config.db_path())
     matcher = wilayah_matcher(db)
     rekap.check_file(path)
-    sha = store.file_sha256(path)
+    sha = file_sha256(path)
     done = _already(db, sha, "rekap")
     if done is not None:
         return ImportReport(path.name, sha, "already-imported", done, seconds=time.perf_counter() - t0)
@@ -465,29 +350,6 @@ def import_rekap(path: Path, db: Path | None = None, *, progress: Progress | Non
     )
 
 
-# ----------------------------------------------------------------------------- build step
-def load_sample(con: duckdb.DuckDBPyConnection, ctx: store.BuildContext) -> None:
-    """Sample child-nutrition aggregate (DATA CONTOH): the city's ``[sources] nutrition_sample``."""
-    path = ctx.city.nutrition_sample
-    if path is None or not path.exists():
-        ctx.notes.append(f"{ctx.rel(path) if path else SAMPLE_FILE} tidak ada; halaman Gizi Anak tanpa data contoh.")
-        return
-    frame = pd.read_csv(path, dtype={"area_key": str, "kecamatan_code": str}, keep_default_na=True)
-    frame["period"] = pd.to_datetime(frame["period"]).dt.date
-    sid = store.add_provenance(
-        con,
-        path=ctx.rel(path),
-        sha256=store.file_sha256(path),
-        rows=len(frame),
-        kind="sample",
-        table_name="nutrition_base",
-        note=f"{SAMPLE_LABEL}: agregat e-PPGBM sintetis dari kla/sample_nutrition.py (bukan data Dinkes)",
-        built_at=ctx.built_at,
-    )
-    frame = frame.drop(columns=[c for c in ("source_id", "source_type") if c in frame.columns])
-    _insert_base(con, frame, sid, "eppgbm")
-
-
 def export_zscore_check(stats: dict) -> str:
     """How many z-scores the export itself carried differ from the WHO recomputation by more than
     0.1: ``"Z-skor di berkas vs hitung ulang WHO: TB/U 3 dari 300; BB/TB 1 dari 300 berbeda > 0,1."``
@@ -505,20 +367,11 @@ def report_json(report: ImportReport) -> str:
     return json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str)
 
 
-def today() -> dt.date:
-    return dt.date.today()
-
-
 __all__ = [
     "ImportReport",
     "problem_counts",
     "refusal_dict",
     "KlaError",
-    "add_rates",
     "import_eppgbm",
     "import_rekap",
-    "load_sample",
-    "suppress_small",
-    "wilson",
-    "wilson_interval",
 ]

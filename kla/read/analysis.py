@@ -1,31 +1,25 @@
 """Data access for the KLA analysis pages (Klaster, Jalan ke Madya, Simulasi, OPD, Kecamatan, Riwayat).
 
-Reads go through the named queries in ``kla/sql/analysis_*.sql`` with bound parameters. Saved
-scenarios live in the city's records (``<records>/scenarios.json``, :mod:`kla.ingest.records`), never in
-``kla_score``: :func:`save_scenario`, :func:`rename_scenario` and :func:`delete_scenario` rewrite
-that small file atomically under its own lock, so saving copies neither the imports nor the
-database, and a failed or refused write leaves the file byte-identical.
+Reads go through the named queries in ``kla/read/sql/analysis_*.sql`` with bound parameters. Saved
+scenarios live in the city's records (``<records>/scenarios.json``, :mod:`kla.read.records`), never in
+``kla_score``; :func:`scenarios` and :func:`scenario_points` read them. Saving, renaming and
+deleting one is :mod:`kla.ingest.scenarios`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from kla.core import fmt
 from kla.core.catalog import CROSSWALK as MEASURES
 from kla.core.crosswalk import CrosswalkRule
-from kla.core.errors import KlaError, ValidationError
+from kla.core.errors import KlaError
 from kla.core.rulebook import Rulebook
 from kla.read import repository
-
-SCENARIO_NAME_MAX = 60
-
+from kla.read.records import read_scenarios
 
 _has = repository.has_relation
 
@@ -123,10 +117,8 @@ def scenarios(path: Path | None = None) -> pd.DataFrame:
 
     ``path`` is the scenario store (default: the city's ``records/scenarios.json``).
     """
-    from kla.ingest import records
-
     rows = []
-    for sc in records.read_scenarios(path):
+    for sc in read_scenarios(path):
         pts = sc["points"].values()
         bases = [b for _, b in pts if b is not None]
         rows.append(
@@ -149,114 +141,10 @@ def scenarios(path: Path | None = None) -> pd.DataFrame:
 
 def scenario_points(path: Path | None = None, *, name: str, year: int, area: str) -> dict[str, float]:
     """Points of one saved scenario by indicator code (empty if there is no such scenario)."""
-    from kla.ingest import records
-
-    for sc in records.read_scenarios(path):
+    for sc in read_scenarios(path):
         if (sc["name"], int(sc["year"]), sc["area_code"]) == (name, year, area):
             return {code: float(p) for code, (p, _) in sorted(sc["points"].items())}
     return {}
-
-
-def check_scenario_name(name: str) -> str:
-    clean = " ".join(str(name).split())
-    if not clean:
-        raise ValidationError("Nama skenario wajib diisi; tidak ada yang disimpan.")
-    if len(clean) > SCENARIO_NAME_MAX:
-        raise ValidationError(
-            f"Nama skenario terlalu panjang (maks. {SCENARIO_NAME_MAX} huruf); tidak ada yang disimpan."
-        )
-    return clean
-
-
-def _is(sc: dict, name: str, year: int, area: str) -> bool:
-    return (sc["name"], int(sc["year"]), sc["area_code"]) == (name, year, area)
-
-
-def _refuse_taken_name(saved: list[dict], name: str, year: int, area: str) -> None:
-    if any(_is(sc, name, year, area) for sc in saved):
-        raise ValidationError(
-            f"Skenario '{name}' untuk {area} {year} sudah ada; pilih nama lain. Tidak ada yang diubah."
-        )
-
-
-def _refuse_missing(saved: list[dict], name: str, year: int, area: str) -> None:
-    if not any(_is(sc, name, year, area) for sc in saved):
-        raise ValidationError(f"Skenario '{name}' untuk {area} {year} tidak ditemukan; tidak ada yang diubah.")
-
-
-def save_scenario(
-    path: Path | None,
-    *,
-    name: str,
-    year: int,
-    area: str,
-    points: Mapping[str, float],
-    base: Mapping[str, float],
-    rulebook: Rulebook,
-) -> str:
-    """Store a named scenario next to (never over) the year's real scores; returns the clean name.
-
-    ``path`` is the scenario store (``None``: the city's). Rejects an empty or duplicate name,
-    unknown codes and points outside 0–max, changing nothing.
-    """
-    from kla.ingest import records
-
-    clean = check_scenario_name(name)
-    unknown = sorted(set(points) - set(rulebook.codes))
-    if unknown:
-        raise ValidationError(f"Skenario memuat kode indikator tak dikenal: {', '.join(unknown)}; tidak disimpan.")
-    for code, value in points.items():
-        mx = rulebook.indicator(code).max_points
-        if not 0 <= float(value) <= mx + 1e-9:
-            raise ValidationError(
-                f"Poin {code} = {fmt.number(value)} di luar 0–{fmt.number(mx)}; skenario tidak disimpan."
-            )
-    entry = {
-        "name": clean,
-        "year": int(year),
-        "area_code": area,
-        "created_at": datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="microseconds"),
-        "rulebook": rulebook.key,
-        "points": {
-            code: [float(points[code]), None if base.get(code) is None else float(base[code])]
-            for code in sorted(points)
-        },
-    }
-
-    def add(saved: list[dict]) -> list[dict]:
-        _refuse_taken_name(saved, clean, year, area)
-        return [*saved, entry]
-
-    records.update_scenarios(path, add)
-    return clean
-
-
-def delete_scenario(path: Path | None, *, name: str, year: int, area: str) -> None:
-    """Remove one saved scenario (an atomic rewrite of the scenario store: all or nothing)."""
-    from kla.ingest import records
-
-    def drop(saved: list[dict]) -> list[dict]:
-        _refuse_missing(saved, name, year, area)
-        return [sc for sc in saved if not _is(sc, name, year, area)]
-
-    records.update_scenarios(path, drop)
-
-
-def rename_scenario(path: Path | None, *, name: str, year: int, area: str, new_name: str) -> str:
-    """Give a saved scenario a new name (same checks as saving); returns the clean new name."""
-    from kla.ingest import records
-
-    clean = check_scenario_name(new_name)
-    if clean == name:
-        return clean  # nothing to write
-
-    def rename(saved: list[dict]) -> list[dict]:
-        _refuse_missing(saved, name, year, area)
-        _refuse_taken_name(saved, clean, year, area)
-        return [{**sc, "name": clean} if _is(sc, name, year, area) else sc for sc in saved]
-
-    records.update_scenarios(path, rename)
-    return clean
 
 
 def ensure_scores(frame: pd.DataFrame, *, year: int, area: str) -> dict[str, float]:

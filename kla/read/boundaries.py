@@ -1,83 +1,30 @@
-"""The ``boundary`` table: write (import commands only, inside ``store.staged``) and read.
+"""Reading the ``boundary`` table (and the wilayah names boundary files are matched to).
 
-Writes happen only on the read-write connection that :func:`kla.ingest.store.staged` yields, so a
-failure anywhere leaves the previous database byte-identical. Reads take any connection
-(the app's read-only one). Values are always bound parameters; the SQL lives in
-``geo/sql/*.sql``, one named query per file, as in ``kla/sql``.
+Reads take any connection (the app's read-only one). Values are always bound parameters; the SQL
+lives in ``kla/read/sql/boundar*.sql``, one named query per file. Writing boundaries is
+:mod:`kla.ingest.boundaries`.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import Any
 
 import duckdb
 import pandas as pd
 
-from geo.validate import PreparedLevel
 from kla.read import repository
-
-SCHEMA_FILE = "schema_30_geo.sql"
-
-
-@cache
-def sql(name: str) -> str:
-    """Text of ``geo/sql/<name>.sql``."""
-    return (resources.files("kla.read") / "sql" / f"{name}.sql").read_text(encoding="utf-8")
-
-
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the boundary table if a database built before this schema lacks it."""
-    con.execute((resources.files("kla.read") / "sql" / SCHEMA_FILE).read_text(encoding="utf-8"))
+from kla.read.repository import sql
 
 
 def has_table(con: duckdb.DuckDBPyConnection) -> bool:
     return repository.has_relation(con, "boundary")
 
 
-@dataclass(frozen=True)
-class SourceRecord:
-    """Provenance for boundary rows: which file, its hash, and a note (licence, chain)."""
-
-    path: str
-    sha256: str
-    rows: int
-    note: str
-
-
-def replace_level(
-    con: duckdb.DuckDBPyConnection,
-    prepared: PreparedLevel,
-    source_ids: dict[str, int],
-) -> int:
-    """Replace every boundary of ``prepared.level`` with ``prepared.rows``.
-
-    Parameters
-    ----------
-    source_ids:
-        code -> provenance ``source_id`` (fetch: one file per area; import: one file for all).
-
-    Returns
-    -------
-    number of rows written.
-    """
-    ensure_schema(con)
-    con.execute("DELETE FROM boundary WHERE level = ?", [prepared.level])
-    con.executemany(
-        "INSERT INTO boundary VALUES (?, ?, ?, ?, ?, ?)",
-        [[r.code, r.level, r.name, r.geojson, r.area_km2, source_ids[r.code]] for r in prepared.rows],
-    )
-    (n,) = con.execute("SELECT count(*) FROM boundary WHERE level = ?", [prepared.level]).fetchone()
-    return int(n)
-
-
 def wilayah_frames(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The wilayah and alias tables as the pure functions expect them."""
     wilayah = repository.area_names(con)
-    aliases = con.cursor().execute("SELECT alias, code FROM wilayah_alias").df()
+    aliases = con.cursor().execute(sql("boundaries_wilayah_alias")).df()
     return wilayah, aliases
 
 

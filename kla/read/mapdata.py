@@ -11,8 +11,8 @@ import duckdb
 import pandas as pd
 
 from kla.read import repository
-from kla.read.boundaries import sql
 from kla.read.nutrition import agg_frame
+from kla.read.repository import sql
 
 _has = repository.has_relation
 

@@ -1,7 +1,7 @@
 """The nutrition store's two frames for the pages: monthly routine figures and published figures.
 
 What the Gizi Anak page (:mod:`kla.views.nutrition`) and the map (:mod:`kla.read.mapdata`) read;
-rates and Wilson intervals are added by :func:`kla.ingest.nutrition.add_rates`, the same arithmetic
+rates and Wilson intervals are added by :func:`kla.core.rates.add_rates`, the same arithmetic
 the importers use.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from kla.ingest.nutrition import add_rates
+from kla.core.rates import add_rates
 from kla.read.repository import query
 
 

@@ -20,7 +20,7 @@ from streamlit.errors import StreamlitPageNotFoundError
 from kla.core import config
 from kla.core.errors import KlaError
 from kla.core.rulebook import Rulebook
-from kla.ingest import store
+from kla.ingest import build
 from kla.read import repository
 from kla.read.db import connect_readonly, fingerprint
 
@@ -112,7 +112,7 @@ def database_fingerprint() -> Fingerprint:
         st.info(f"Basis data belum ada; sedang dibangun dari berkas kota di {config.city_dir()} (sekali saja).")
         bar = st.progress(0.0, text="Membangun basis data…")
         try:
-            store.build(path, progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+            build.build(path, progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
         except KlaError as exc:
             fail(f"Basis data gagal dibangun: {exc}", hint="Perbaiki berkas sumber lalu muat ulang halaman ini.")
         bar.empty()
@@ -263,7 +263,7 @@ def load_measure_values(fp: Fingerprint) -> pd.DataFrame:
 
 def scenarios_fingerprint() -> tuple[str, int, int]:
     """Cache key of the scenario store (``records/scenarios.json``): a save shows on the next run."""
-    from kla.ingest import records
+    from kla.read import records
 
     return records.scenarios_fingerprint()
 

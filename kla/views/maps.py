@@ -31,8 +31,8 @@ from kla.core.catalog import (  # noqa: F401 - ClassScale and the palettes are r
 )
 from kla.core.privacy import SUPPRESS_BELOW
 from kla.core.quality import flag_text
+from kla.core.rates import wilson_interval
 from kla.core.suppression import HIDDEN_RATE_TEXT, SMALL_TEXT
-from kla.ingest.nutrition import wilson_interval
 
 MIN_DENOMINATOR = 30  # rates from fewer children than this swing wildly month to month
 LOW_COVERAGE_PCT = 70.0  # below this share of the target measured, a rate may not represent the area

@@ -6,7 +6,7 @@ by :mod:`kla.read.nutrition`; the survey and routine trend, coverage and ranking
 by :mod:`kla.figures.nutrition` (survey SSGI/SKI prevalence and routine e-PPGBM/recap prevalence
 stay separate series: they measure different things, domain.md §5.2); the published-figures
 table is :mod:`kla.views.published`. The import machinery and the rate arithmetic live in
-:mod:`kla.ingest.nutrition`.
+:mod:`kla.ingest.nutrition` and :mod:`kla.core.rates`.
 
 Everything here that the page shows goes through two rules:
 

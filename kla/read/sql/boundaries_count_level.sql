@@ -1,0 +1,2 @@
+-- How many boundaries of one level are stored.
+SELECT count(*) FROM boundary WHERE level = ?

@@ -1,0 +1,2 @@
+-- Every area code: scores may name only these.
+SELECT code FROM wilayah

@@ -1,0 +1,2 @@
+-- One indicator of the rulebook.
+INSERT INTO kla_indicator VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

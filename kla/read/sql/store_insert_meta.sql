@@ -1,0 +1,2 @@
+-- One meta row: key, value.
+INSERT INTO meta VALUES (?, ?)
