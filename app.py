@@ -2,31 +2,40 @@
 
 import streamlit as st
 
-from kla import ui
 from kla.core import fmt
 from kla.figures import charts
 from kla.figures import overview as overview_figures
+from kla.ui.keys import Overview
+from kla.ui.loaders import (
+    database_fingerprint,
+    load_meta,
+    load_published_stunting,
+    load_rulebook,
+    load_score_years,
+    load_scores,
+)
+from kla.ui.page import fail_without_scores, page_setup
+from kla.ui.peers import peer_section
+from kla.ui.widgets import plot, sidebar_footer, year_picker
 from kla.views import analysis, overview
 
-ui.page_setup("Ringkasan", "🏙️")
-fp = ui.database_fingerprint()
-meta = ui.load_meta(fp)
-rulebook = ui.load_rulebook(fp)
+page_setup("Ringkasan", "🏙️")
+fp = database_fingerprint()
+meta = load_meta(fp)
+rulebook = load_rulebook(fp)
 city, city_name = meta["city_code"], meta["city_name"]
 
 st.title(f"Kota Layak Anak · {city_name}")
-years = ui.load_score_years(fp, city)["year"].tolist()
+years = load_score_years(fp, city)["year"].tolist()
 if not years:
-    ui.fail(
-        "Belum ada nilai KLA di basis data.", hint="Impor dengan: python -m kla import kla-scores BERKAS --year TAHUN"
-    )
-year = st.sidebar.selectbox("Tahun penilaian", years[::-1], key=ui.Keys.YEAR)
+    fail_without_scores()
+year = year_picker(years)
 previous = [y for y in years if y < year]
 
-frame = ui.load_scores(fp, year, city)
+frame = load_scores(fp, year, city)
 summary = overview.summary_for(frame, rulebook, year=year, area=city)
 source, sample = overview.score_stamp_source(frame, rulebook)
-published = ui.load_published_stunting(fp, city)
+published = load_published_stunting(fp, city)
 latest = overview.latest_published(published)
 
 c1, c2, c3, c4 = st.columns(4)
@@ -49,7 +58,7 @@ left, right = st.columns(2)
 with left:
     series = [(f"{year}", summary.groups)]
     if previous:
-        prev = overview.summary_for(ui.load_scores(fp, previous[-1], city), rulebook, year=previous[-1], area=city)
+        prev = overview.summary_for(load_scores(fp, previous[-1], city), rulebook, year=previous[-1], area=city)
         if prev:
             series.append((f"{previous[-1]}", prev.groups))
     radar = charts.cluster_radar(
@@ -57,12 +66,12 @@ with left:
         rings=analysis.band_rings(rulebook, [summary.next_category]),
         stamp=charts.Stamp(f"Capaian per klaster KLA, {city_name} {year}", source, str(year), sample),
     )
-    ui.plot(radar, key="radar_ringkasan")
+    plot(radar, key=Overview.RADAR)
 with right:
     bar = charts.lost_points_bar(
         summary.lost, stamp=charts.Stamp(f"Indikator dengan poin hilang terbesar, {year}", source, str(year), sample)
     )
-    ui.plot(bar, key="poin_hilang_ringkasan")
+    plot(bar, key=Overview.LOST_POINTS)
 
 with st.expander("Angka stunting terbitan terbaru (survei dan rutin dipisah)"):
     for item in latest.values():
@@ -71,9 +80,9 @@ with st.expander("Angka stunting terbitan terbaru (survei dan rutin dipisah)"):
         st.caption(f"[sumber]({item.source_url})")
     chart = overview_figures.survey_chart(published, city_name)
     if chart is not None:
-        ui.plot(chart, key="survei_stunting")
+        plot(chart, key=Overview.SURVEY)
 
 # The city among the kabupaten/kota of its province (issue 9 §7): below the first screen, folded
-ui.peer_section(fp, category_order=[b.name for b in rulebook.bands], compact=True)
+peer_section(fp, category_order=[b.name for b in rulebook.bands], compact=True)
 
-ui.sidebar_footer(fp)
+sidebar_footer(fp)

@@ -2,45 +2,31 @@
 
 import streamlit as st
 
-from kla import ui
 from kla.core import fmt
 from kla.figures import analysis as analysis_charts
 from kla.figures import charts
+from kla.ui.keys import Clusters, group_bars
+from kla.ui.loaders import database_fingerprint, load_rulebook_crosswalk, load_scores
+from kla.ui.page import page_setup
+from kla.ui.widgets import choose_scored_area_and_year, comparison_picker, plot, sidebar_footer
 from kla.views import analysis, overview
 
-ui.page_setup("Klaster", "🧭")
-fp = ui.database_fingerprint()
-rulebook = ui.load_rulebook_crosswalk(fp)
+page_setup("Klaster", "🧭")
+fp = database_fingerprint()
+rulebook = load_rulebook_crosswalk(fp)
 
 st.title("Klaster dan indikator KLA")
-choice = ui.choose_scored_area_and_year(fp)
+choice = choose_scored_area_and_year(fp)
 area, year, area_label, names = choice.area, choice.year, choice.area_label, choice.names
-scored_codes = choice.scored_areas
 
-frame = ui.load_scores(fp, year, area)
+frame = load_scores(fp, year, area)
 summary = overview.summary_for(frame, rulebook, year=year, area=area)
 source, sample = overview.score_stamp_source(frame, rulebook)
 if sample:
     st.warning(f"Nilai {area_label} {year} adalah **DATA CONTOH** (ilustratif), bukan hasil evaluasi resmi.")
 
 # Comparison: another year of the same area, or another area in the same year.
-others_year = [f"tahun:{y}" for y in choice.years if y != year]
-others_area = [
-    f"wilayah:{c}" for c in scored_codes if c != area and year in ui.load_score_years(fp, c)["year"].tolist()
-]
-options = ["-", *others_year, *others_area]
-if st.session_state.get(ui.Keys.KLASTER_COMPARE) not in options:
-    st.session_state[ui.Keys.KLASTER_COMPARE] = others_year[-1] if others_year else "-"
-
-
-def _compare_label(opt: str) -> str:
-    if opt == "-":
-        return "tanpa pembanding"
-    kind, value = opt.split(":", 1)
-    return f"tahun {value}" if kind == "tahun" else names.get(value, value)
-
-
-compare = st.sidebar.selectbox("Bandingkan dengan", options, key=ui.Keys.KLASTER_COMPARE, format_func=_compare_label)
+compare = comparison_picker(fp, choice)
 
 c1, c2, c3 = st.columns(3)
 c1.metric(f"Nilai {area_label} {year}", f"{fmt.number(summary.total)} / {fmt.number(rulebook.bands[-1].max)}")
@@ -49,12 +35,11 @@ if summary.next_category:
     c3.metric(f"Kurang ke {summary.next_category}", f"{fmt.number(summary.points_to_next)} poin")
 
 series = [(f"{area_label} {year}", summary.groups)]
-if compare != "-":
-    kind, value = compare.split(":", 1)
-    other_area, other_year = (area, int(value)) if kind == "tahun" else (value, year)
-    other = overview.summary_for(ui.load_scores(fp, other_year, other_area), rulebook, year=other_year, area=other_area)
+if compare is not None:
+    scores = load_scores(fp, compare.year, compare.area)
+    other = overview.summary_for(scores, rulebook, year=compare.year, area=compare.area)
     if other:
-        series.append((f"{names.get(other_area, other_area)} {other_year}", other.groups))
+        series.append((f"{names.get(compare.area, compare.area)} {compare.year}", other.groups))
 
 left, right = st.columns(2)
 with left:
@@ -63,7 +48,7 @@ with left:
         rings=analysis.rings_above(rulebook, summary.total, 2),
         stamp=charts.Stamp(f"Capaian per klaster, {area_label} {year}", source, str(year), sample),
     )
-    ui.plot(radar, key="klaster_radar")
+    plot(radar, key=Clusters.RADAR)
 with right:
     fall = analysis_charts.waterfall(
         analysis.waterfall_steps(summary, rulebook.bands[-1].max),
@@ -75,7 +60,7 @@ with right:
             sample,
         ),
     )
-    ui.plot(fall, key="klaster_waterfall")
+    plot(fall, key=Clusters.WATERFALL)
 
 st.subheader("Indikator per klaster")
 st.caption(
@@ -93,7 +78,7 @@ for tab, group in zip(tabs, rulebook.groups, strict=True):
             rows.to_dict("records"),
             stamp=charts.Stamp(f"{group.label}: poin per indikator, {area_label} {year}", source, str(year), sample),
         )
-        ui.plot(fig, key=f"klaster_bar_{group.code}")
+        plot(fig, key=group_bars(group.code))
         st.dataframe(
             rows[["No", "Indikator", "OPD", "Poin", "Maks", "Hilang", "Bukti", "Teks indikator", "Sumber indikator"]],
             hide_index=True,
@@ -101,4 +86,4 @@ for tab, group in zip(tabs, rulebook.groups, strict=True):
             column_config={"Sumber indikator": st.column_config.LinkColumn("Sumber indikator", display_text="sumber")},
         )
 
-ui.sidebar_footer(fp)
+sidebar_footer(fp)

@@ -2,22 +2,32 @@
 
 import streamlit as st
 
-from kla import ui
 from kla.figures import maps as map_figures
 from kla.figures.charts import Stamp
-from kla.ui import Keys, MapKeys
+from kla.ui.keys import Map, ensure_default
+from kla.ui.loaders import (
+    database_fingerprint,
+    load_area_scores,
+    load_boundaries,
+    load_boundary_levels,
+    load_map_inputs,
+    load_meta,
+    load_rulebook,
+)
+from kla.ui.page import fail, page_setup
+from kla.ui.widgets import map_area_picker, plot, plot_selectable, sidebar_footer
 from kla.views import maps
 
 LEVEL_LABEL = {"kecamatan": "Kecamatan", "kelurahan": "Kelurahan"}
 MODE_LABEL = {"nilai": "Nilai satu periode", "perubahan": "Perubahan antar-periode"}
 
-ui.page_setup("Peta", "🗺️")
-fp = ui.database_fingerprint()
-meta = ui.load_meta(fp)
+page_setup("Peta", "🗺️")
+fp = database_fingerprint()
+meta = load_meta(fp)
 city_name = meta.get("city_name", "")
 st.title(f"Peta wilayah · {city_name}")
 
-have = ui.load_boundary_levels(fp)
+have = load_boundary_levels(fp)
 if not have:
     st.info("Batas wilayah belum ada di basis data, jadi peta belum bisa digambar. Halaman lain tetap bisa dipakai.")
     st.markdown(
@@ -27,48 +37,43 @@ if not have:
         "Punya berkas batas resmi sendiri (GeoJSON, GeoPackage, atau Shapefile .zip)? "
         "`python -m kla geo import BERKAS --level kecamatan`. Lalu muat ulang halaman ini."
     )
-    ui.sidebar_footer(fp)
+    sidebar_footer(fp)
     st.stop()
 
-inputs = ui.load_map_inputs(fp)
+inputs = load_map_inputs(fp)
 geo_levels = [lv for lv in ("kecamatan", "kelurahan") if have.get(lv)]
 choices = maps.available_choices(inputs, geo_levels)
 if not choices:
-    ui.fail(
+    fail(
         "Belum ada angka yang bisa dipetakan per wilayah.",
         hint="Impor data gizi: python -m kla import eppgbm BERKAS (atau rekap), lalu muat ulang.",
     )
 
 # ---------------------------------------------------------------- selectors (sidebar)
-if st.session_state.get(MapKeys.MEASURE) not in choices:
-    st.session_state[MapKeys.MEASURE] = choices[0]
-key = st.sidebar.selectbox("Ukuran", choices, format_func=maps.choice_label, key=MapKeys.MEASURE)
+ensure_default(Map.MEASURE, choices, choices[0])
+key = st.sidebar.selectbox("Ukuran", choices, format_func=maps.choice_label, key=Map.MEASURE)
 choice = maps.CHOICES[key]
 levels = maps.levels_for(inputs, key, geo_levels)
-if st.session_state.get(MapKeys.LEVEL) not in levels:
-    st.session_state[MapKeys.LEVEL] = levels[0]
-level = st.sidebar.radio("Tingkat wilayah", levels, format_func=LEVEL_LABEL.get, key=MapKeys.LEVEL, horizontal=True)
+ensure_default(Map.LEVEL, levels, levels[0])
+level = st.sidebar.radio("Tingkat wilayah", levels, format_func=LEVEL_LABEL.get, key=Map.LEVEL, horizontal=True)
 missing_levels = [LEVEL_LABEL[lv] for lv in ("kecamatan", "kelurahan") if lv not in geo_levels]
 if missing_levels:
     st.sidebar.caption(f"Batas {', '.join(missing_levels).lower()} belum ada: `python -m kla geo fetch`.")
 
 periods = maps.periods_for(inputs, key, level)
 modes = ["nilai", "perubahan"] if len(periods) >= 2 else ["nilai"]
-if st.session_state.get(MapKeys.MODE) not in modes:
-    st.session_state[MapKeys.MODE] = "nilai"
-mode = st.sidebar.radio("Tampilkan", modes, format_func=MODE_LABEL.get, key=MapKeys.MODE)
-if st.session_state.get(MapKeys.PERIOD) not in periods:
-    st.session_state[MapKeys.PERIOD] = periods[-1]
-period = st.sidebar.selectbox("Periode", periods[::-1], key=MapKeys.PERIOD)
+ensure_default(Map.MODE, modes, "nilai")
+mode = st.sidebar.radio("Tampilkan", modes, format_func=MODE_LABEL.get, key=Map.MODE)
+ensure_default(Map.PERIOD, periods, periods[-1])
+period = st.sidebar.selectbox("Periode", periods[::-1], key=Map.PERIOD)
 earlier = None
 if mode == "perubahan":
     before = [p for p in periods if p < period] or [p for p in periods if p != period]
-    if st.session_state.get(MapKeys.PERIOD_FROM) not in before:
-        st.session_state[MapKeys.PERIOD_FROM] = before[-1]
-    earlier = st.sidebar.selectbox("Dibanding periode", before[::-1], key=MapKeys.PERIOD_FROM)
+    ensure_default(Map.PERIOD_FROM, before, before[-1])
+    earlier = st.sidebar.selectbox("Dibanding periode", before[::-1], key=Map.PERIOD_FROM)
 
 # ---------------------------------------------------------------- values and figures
-fc, areas = ui.load_boundaries(fp, level)
+fc, areas = load_boundaries(fp, level)
 measure = choice.measure
 values = maps.values_for(inputs, key, level, period, areas)
 sample = maps.is_sample(inputs, key, level, period)
@@ -95,36 +100,16 @@ options = map_figures.MapOptions(
 )
 left, right = st.columns([3, 2])
 with left:
-    clicked = ui.plot_selectable(
-        map_figures.choropleth(values, fc, measure=measure, stamp=stamp, options=options), MapKeys.CHART
+    clicked = plot_selectable(
+        map_figures.choropleth(values, fc, measure=measure, stamp=stamp, options=options), Map.CHART
     )
 with right:
-    ui.plot(map_figures.ranked_bar(values, measure=measure, stamp=stamp, height=options.height), MapKeys.BAR)
+    plot(map_figures.ranked_bar(values, measure=measure, stamp=stamp, height=options.height), Map.BAR)
 st.caption(f"**{measure.map_label}.** {measure.description}")
 
 # ---------------------------------------------------------------- chosen area (carried across pages)
-codes = areas["code"].tolist()
 names = dict(zip(areas["code"], areas["name"], strict=True))
-click = maps.selected_code(clicked, codes)
-if click and click != st.session_state.get(MapKeys.LAST_CLICK):
-    st.session_state[Keys.AREA] = click
-st.session_state[MapKeys.LAST_CLICK] = click
-parents = ui.load_areas(fp).set_index("code")["parent_code"].to_dict()
-current = maps.area_for_level(st.session_state.get(Keys.AREA), codes, parents)
-st.session_state[MapKeys.AREA_PICK] = current
-
-
-def _pick() -> None:
-    st.session_state[Keys.AREA] = st.session_state[MapKeys.AREA_PICK]
-
-
-picked = st.selectbox(
-    "Rincian wilayah (atau klik wilayah di peta)",
-    [None, *codes],
-    format_func=lambda c: "— pilih wilayah —" if c is None else f"{names[c]} ({c})",
-    key=MapKeys.AREA_PICK,
-    on_change=_pick,
-)
+picked = map_area_picker(fp, areas, clicked)
 
 if picked:
     st.subheader(f"{LEVEL_LABEL[level]} {names[picked]}")
@@ -138,12 +123,12 @@ if picked:
                 f"{trend['period'].iloc[0]} – {trend['period'].iloc[-1]}",
                 sample=any(maps.is_sample(inputs, key, level, p) for p in trend["period"]),
             )
-            ui.plot(map_figures.trend_figure(trend, measure=choice.measure, stamp=trend_stamp), "peta_tren")
+            plot(map_figures.trend_figure(trend, measure=choice.measure, stamp=trend_stamp), Map.TREND)
         else:
             st.info("Belum ada deret waktu untuk wilayah ini.")
     with c2:
         if level == "kecamatan" and have.get("kelurahan"):
-            _, kel = ui.load_boundaries(fp, "kelurahan")
+            _, kel = load_boundaries(fp, "kelurahan")
             kel = kel[kel["parent_code"] == picked]
             kel_values = maps.values_for(inputs, key, "kelurahan", period, kel)
             st.markdown(f"**Kelurahan di {names[picked]}** ({period})")
@@ -152,17 +137,17 @@ if picked:
             else:
                 st.caption("Ukuran ini belum ada per kelurahan untuk periode ini.")
         kla_years = maps.kla_years(inputs, picked)
-        scores = ui.load_area_scores(fp, kla_years[-1]) if kla_years else None
+        scores = load_area_scores(fp, kla_years[-1]) if kla_years else None
         if scores is not None and (scores["area_code"] == picked).any():
             table = maps.kla_indicator_table(scores, picked)
             kind = (
                 " — DATA CONTOH" if (scores.loc[scores["area_code"] == picked, "source_kind"] == "sample").any() else ""
             )
-            weights = ui.load_rulebook(fp).weights_note  # empty once the official weights are imported
+            weights = load_rulebook(fp).weights_note  # empty once the official weights are imported
             st.markdown(f"**Indikator KLA {names[picked]}**{kind}" + (f" ({weights})" if weights else ""))
             st.dataframe(table, hide_index=True, height=260)
         elif level == "kecamatan":
             st.caption("Belum ada nilai indikator KLA untuk kecamatan ini.")
     st.caption("Wilayah ini juga terpilih di halaman lain (Klaster, Kecamatan, …).")
 
-ui.sidebar_footer(fp)
+sidebar_footer(fp)

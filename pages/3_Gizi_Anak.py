@@ -6,28 +6,32 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kla import ui
 from kla.core import catalog, fmt
 from kla.figures import nutrition as nu_figures
+from kla.ui.keys import Nutrition, ensure_default
+from kla.ui.loaders import database_fingerprint, load_areas, load_meta, load_nutrition_agg, load_nutrition_published
+from kla.ui.page import page_setup
+from kla.ui.upload import nutrition_import_panel
+from kla.ui.widgets import plot, sidebar_footer
 from kla.views import nutrition as nu
 from kla.views import published
 
-ui.page_setup("Gizi Anak", "🥗")
+page_setup("Gizi Anak", "🥗")
 st.title("Gizi Anak")
 st.caption(
     "Dua jenis angka yang **tidak boleh dicampur**: survei (SSGI/SKI, resmi, tingkat kota) dan data rutin "
     "(e-PPGBM atau rekap puskesmas, per kelurahan, bergantung pada cakupan pengukuran)."
 )
-fp = ui.database_fingerprint()
-ui.sidebar_footer(fp)
-meta = ui.load_meta(fp)
-agg = ui.load_nutrition_agg(fp)
-pub = ui.load_nutrition_published(fp)
+fp = database_fingerprint()
+sidebar_footer(fp)
+meta = load_meta(fp)
+agg = load_nutrition_agg(fp)
+pub = load_nutrition_published(fp)
 
 st.subheader("Survei: prevalensi stunting dan target")
-ui.plot(
+plot(
     nu_figures.survey_trend_figure(pub, city_code=meta.get("city_code", ""), city_name=meta.get("city_name", "Kota")),
-    key="gizi_survei",
+    key=Nutrition.SURVEY,
 )
 
 st.subheader("Data rutin per bulan")
@@ -36,32 +40,29 @@ if agg.empty:
         "Belum ada data rutin gizi anak. Impor ekspor e-PPGBM dengan `python -m kla import eppgbm BERKAS` "
         "atau rekap bulanan dengan `python -m kla import rekap BERKAS`, atau lewat panel di bawah."
     )
-    ui.nutrition_import_panel(fp)
+    nutrition_import_panel(fp)
     st.stop()
 
 sources = [s for s in nu.SOURCE_LABELS if s in set(agg["source_type"])]
 c1, c2, c3, c4 = st.columns([1, 2, 1, 2])
-source = c1.radio("Sumber rutin", sources, format_func=nu.SOURCE_LABELS.get, key=ui.GiziKeys.SOURCE)
+source = c1.radio("Sumber rutin", sources, format_func=nu.SOURCE_LABELS.get, key=Nutrition.SOURCE)
 measure = c2.selectbox(
-    "Ukuran", list(catalog.RATES), format_func=lambda m: catalog.rate(m).rate_label, key=ui.GiziKeys.MEASURE
+    "Ukuran", list(catalog.RATES), format_func=lambda m: catalog.rate(m).rate_label, key=Nutrition.MEASURE
 )
 month_opts = nu.period_options(agg, source)
 month_labels = dict(month_opts)
 periods = [p for p, _ in month_opts]
-if st.session_state.get(ui.GiziKeys.PERIOD) not in periods:
-    st.session_state[ui.GiziKeys.PERIOD] = nu.default_period(agg, source)
-period = c3.selectbox("Bulan", periods, format_func=month_labels.get, key=ui.GiziKeys.PERIOD)
+ensure_default(Nutrition.PERIOD, periods, nu.default_period(agg, source))
+period = c3.selectbox("Bulan", periods, format_func=month_labels.get, key=Nutrition.PERIOD)
 options = nu.area_options(agg, source)
 labels = dict(options)
-area = c4.selectbox(
-    "Wilayah", [c for c, _ in options], format_func=lambda c: labels[c].strip(" ·"), key=ui.GiziKeys.AREA
-)
+area = c4.selectbox("Wilayah", [c for c, _ in options], format_func=lambda c: labels[c].strip(" ·"), key=Nutrition.AREA)
 
 rows = nu.series(agg, source, area)
 sample = bool((rows["source_kind"] == "sample").any())
 if sample:
     st.warning(
-        "Angka rutin di bawah ini adalah **DATA CONTOH** (sintetis, dari `kla/sample_nutrition.py`), "
+        "Angka rutin di bawah ini adalah **DATA CONTOH** (sintetis, dari `kla/ingest/sample_nutrition.py`), "
         "bukan data Dinkes. Impor ekspor e-PPGBM untuk menggantinya."
     )
 notice = nu.month_notice(agg, source, period)
@@ -73,17 +74,17 @@ month = fmt.month_label(period)
 
 left, right = st.columns([3, 2])
 with left:
-    ui.plot(
+    plot(
         nu_figures.routine_trend_figure(
             rows, measure=measure, area_name=area_name, source_label=src_label, sample=sample
         ),
-        key="gizi_tren",
+        key=Nutrition.TREND,
     )
 with right:
     if nu.has_sasaran(rows):
-        ui.plot(
+        plot(
             nu_figures.coverage_figure(rows, area_name=area_name, source_label=src_label, sample=sample),
-            key="gizi_cakupan",
+            key=Nutrition.COVERAGE,
         )
     else:
         st.info(nu.NO_SASARAN_TEXT)
@@ -103,11 +104,9 @@ else:
         level_choices,
         format_func=nu.LEVEL_LABELS.get,
         horizontal=True,
-        key=nu.RANK_LEVEL_KEY,
+        key=Nutrition.RANK_LEVEL,
     )
-    ranked = nu.rank_areas(
-        agg, source_type=source, period=period, measure=measure, level=level, areas=ui.load_areas(fp)
-    )
+    ranked = nu.rank_areas(agg, source_type=source, period=period, measure=measure, level=level, areas=load_areas(fp))
     scope = nu.rank_scope(
         ranked,
         level=level,
@@ -118,7 +117,7 @@ else:
     )
     if scope.position:
         st.markdown(f"**{scope.position}**")
-    ui.plot(
+    plot(
         nu_figures.ranking_figure(
             scope.rows,
             measure=measure,
@@ -128,14 +127,14 @@ else:
             sample=sample,
             highlight=scope.highlight,
         ),
-        key="gizi_peringkat",
+        key=Nutrition.RANKING,
     )
     table = nu.ranking_table(scope.rows, measure=measure)
     st.dataframe(
         table,
         hide_index=True,
         width="stretch",
-        key="gizi_tabel",
+        key=Nutrition.TABLE,
         column_config={
             "Wilayah": st.column_config.TextColumn("Wilayah", width="medium"),
             **{c: st.column_config.TextColumn(c, alignment="right") for c in nu.NUMBER_COLUMNS},
@@ -149,18 +148,18 @@ else:
         nu.ranking_csv(table, month=month, source_label=src_label),
         file_name=f"gizi_{measure}_{level}_{pd.Timestamp(period):%Y-%m}{'_DATA-CONTOH' if sample else ''}.csv",
         mime="text/csv",
-        key="gizi_unduh",
+        key=Nutrition.DOWNLOAD,
     )
     st.markdown("**Catatan mutu data bulan ini** (ditampilkan, tidak disembunyikan)")
-    st.dataframe(nu.flag_summary(scope.rows, measure), hide_index=True, key="gizi_mutu")
+    st.dataframe(nu.flag_summary(scope.rows, measure), hide_index=True, key=Nutrition.FLAGS)
 
-ui.nutrition_import_panel(fp)
+nutrition_import_panel(fp)
 
 st.subheader("Angka terbitan dan sumbernya")
 st.dataframe(
     published.published_table(pub),
     hide_index=True,
     width="stretch",
-    key="gizi_terbitan",
+    key=Nutrition.PUBLISHED,
     column_config={"Tautan": st.column_config.LinkColumn("Tautan", display_text="buka sumber")},
 )

@@ -8,22 +8,24 @@ import json
 
 import streamlit as st
 
-from kla import ui
 from kla.core import fmt, planner, whatif
 from kla.core.errors import KlaError
 from kla.figures import charts
-from kla.read.repository import points_by_code
+from kla.ui.keys import Plan, ensure_default
+from kla.ui.loaders import database_fingerprint, load_points, load_rulebook_crosswalk, load_scores
+from kla.ui.page import page_setup
+from kla.ui.widgets import choose_scored_area_and_year, difficulty_settings, plot, sidebar_footer
 from kla.views import analysis, overview
 
-ui.page_setup("Jalan ke kategori berikut", "🛣️")
-fp = ui.database_fingerprint()
-rulebook = ui.load_rulebook_crosswalk(fp)
+page_setup("Jalan ke kategori berikut", "🛣️")
+fp = database_fingerprint()
+rulebook = load_rulebook_crosswalk(fp)
 
-choice = ui.choose_scored_area_and_year(fp)
+choice = choose_scored_area_and_year(fp)
 area, year, area_label = choice.area, choice.year, choice.area_label
 
-frame = ui.load_scores(fp, year, area)
-points = points_by_code(frame)
+frame = load_scores(fp, year, area)
+points = load_points(fp, year, area)
 summary = overview.summary_for(frame, rulebook, year=year, area=area)
 source, sample = overview.score_stamp_source(frame, rulebook)
 st.title(analysis.plan_title(summary))
@@ -36,45 +38,12 @@ if not higher:
         f"{area_label} {year} sudah di kategori tertinggi ({summary.category}, nilai {fmt.number(summary.total)}). "
         "Tidak ada kategori berikut; pertahankan nilai setiap indikator."
     )
-    ui.sidebar_footer(fp)
+    sidebar_footer(fp)
     st.stop()
-if st.session_state.get(ui.Keys.PLAN_TARGET) not in higher:
-    st.session_state[ui.Keys.PLAN_TARGET] = higher[0]
-target = st.sidebar.selectbox("Kategori target", higher, key=ui.Keys.PLAN_TARGET)
+ensure_default(Plan.TARGET, higher, higher[0])
+target = st.sidebar.selectbox("Kategori target", higher, key=Plan.TARGET)
 
-# Difficulty (1-5) and locks per indicator, kept for the whole session (also across pages).
-settings: dict = st.session_state.setdefault(ui.Keys.PLAN_SETTINGS, {})
-with st.expander("Kesulitan (1 = mudah … 5 = sangat sulit) dan kunci per indikator", expanded=False):
-    upload = st.file_uploader(
-        "Unggah berkas kesulitan (CSV: kode_indikator,kesulitan; atau JSON)",
-        type=["csv", "json"],
-        key=ui.Keys.PLAN_UPLOAD,
-    )
-    if upload is not None:
-        try:
-            loaded = planner.parse_difficulty_bytes(upload.getvalue(), upload.name, rulebook)
-        except KlaError as exc:
-            st.warning(str(exc))
-        else:
-            for code, d in loaded.items():
-                settings[code] = (d, settings.get(code, (1, False))[1])
-            st.session_state.pop(ui.Keys.PLAN_BASE, None)
-            st.session_state.pop(ui.Keys.PLAN_EDITOR, None)
-            st.caption(f"Kesulitan dari {upload.name} dipakai untuk {len(loaded)} indikator.")
-    if ui.Keys.PLAN_BASE not in st.session_state or ui.Keys.PLAN_EDITOR not in st.session_state:
-        st.session_state[ui.Keys.PLAN_BASE] = analysis.difficulty_frame(rulebook, settings)
-    edited = st.data_editor(
-        st.session_state[ui.Keys.PLAN_BASE],
-        key=ui.Keys.PLAN_EDITOR,
-        hide_index=True,
-        width="stretch",
-        disabled=["Kode", "No", "Indikator", "OPD"],
-        column_config={
-            "Kesulitan": st.column_config.NumberColumn(min_value=1, max_value=5, step=1, format="%d"),
-            "Kunci": st.column_config.CheckboxColumn(help="tidak bisa diubah tahun ini"),
-        },
-    )
-    settings.update(analysis.settings_from_frame(edited))
+settings = difficulty_settings(rulebook)
 difficulty = {c: d for c, (d, _) in settings.items() if d != planner.DEFAULT_DIFFICULTY}
 locked = [c for c, (_, lock) in settings.items() if lock]
 
@@ -82,7 +51,7 @@ try:
     plan = planner.plan(points, rulebook, target=target, difficulty=difficulty, locked=locked, year=year, area=area)
 except KlaError as exc:
     st.warning(str(exc))
-    ui.sidebar_footer(fp)
+    sidebar_footer(fp)
     st.stop()
 
 c1, c2, c3, c4 = st.columns(4)
@@ -118,6 +87,6 @@ radar = charts.cluster_radar(
 )
 _, middle, _ = st.columns([1, 4, 1])
 with middle:
-    ui.plot(radar, key="rencana_radar")
+    plot(radar, key=Plan.RADAR)
 
-ui.sidebar_footer(fp)
+sidebar_footer(fp)

@@ -2,35 +2,33 @@
 
 import streamlit as st
 
-from kla import ui
 from kla.core import crosswalk, fmt, whatif
 from kla.core.catalog import CROSSWALK
 from kla.core.errors import KlaError
 from kla.figures import charts
-from kla.ingest import scenarios
-from kla.read.repository import points_by_code
+from kla.ui import scenarios
+from kla.ui.keys import WhatIf, whatif_measure, whatif_points, whatif_use_measure
+from kla.ui.loaders import database_fingerprint, load_measure_values, load_points, load_rulebook_crosswalk, load_scores
+from kla.ui.page import page_setup
+from kla.ui.widgets import choose_scored_area_and_year, plot, sidebar_footer
 from kla.views import analysis, overview
 
-ui.page_setup("Simulasi", "🎛️")
-fp = ui.database_fingerprint()
-rulebook = ui.load_rulebook_crosswalk(fp)
+page_setup("Simulasi", "🎛️")
+fp = database_fingerprint()
+rulebook = load_rulebook_crosswalk(fp)
 
 st.title("Simulasi nilai KLA (what-if)")
-choice = ui.choose_scored_area_and_year(fp, year_label="Tahun awal")
+choice = choose_scored_area_and_year(fp, year_label="Tahun awal")
 area, year, area_label = choice.area, choice.year, choice.area_label
 
-frame = ui.load_scores(fp, year, area)
-base = whatif.clamp(points_by_code(frame), rulebook)
+frame = load_scores(fp, year, area)
+base = whatif.clamp(load_points(fp, year, area), rulebook)
 actual = whatif.evaluate(base, rulebook, year=year, area=area)
 source, sample = overview.score_stamp_source(frame, rulebook)
 
 
-def _key(code: str) -> str:
-    return f"{ui.Keys.WHATIF_PREFIX}{code}"
-
-
 linked_measures = list(dict.fromkeys(r.measure for r in rulebook.crosswalk))
-latest = analysis.latest_measures(ui.load_measure_values(fp))
+latest = analysis.latest_measures(load_measure_values(fp))
 
 
 def _measure_default(m: str) -> float:
@@ -42,22 +40,22 @@ def _measure_default(m: str) -> float:
 
 def _reset() -> None:
     for code, value in base.items():
-        st.session_state[_key(code)] = float(value)
+        st.session_state[whatif_points(code)] = float(value)
     for m in linked_measures:
-        st.session_state[f"{ui.Keys.WHATIF_USE_MEASURE}{m}"] = False
-        st.session_state[f"{ui.Keys.WHATIF_MEASURE}{m}"] = _measure_default(m)
+        st.session_state[whatif_use_measure(m)] = False
+        st.session_state[whatif_measure(m)] = _measure_default(m)
 
 
-if st.session_state.get(ui.Keys.WHATIF_BASE) != (year, area) or any(_key(c) not in st.session_state for c in base):
+if st.session_state.get(WhatIf.BASE) != (year, area) or any(whatif_points(c) not in st.session_state for c in base):
     _reset()
-    st.session_state[ui.Keys.WHATIF_BASE] = (year, area)
+    st.session_state[WhatIf.BASE] = (year, area)
 
 measure_inputs = {
-    m: float(st.session_state[f"{ui.Keys.WHATIF_MEASURE}{m}"])
+    m: float(st.session_state[whatif_measure(m)])
     for m in linked_measures
-    if st.session_state.get(f"{ui.Keys.WHATIF_USE_MEASURE}{m}")
+    if st.session_state.get(whatif_use_measure(m))
 }
-typed = {code: float(st.session_state[_key(code)]) for code in base}
+typed = {code: float(st.session_state[whatif_points(code)]) for code in base}
 scenario = whatif.with_measures(typed, rulebook, measure_inputs)
 result = whatif.evaluate(scenario, rulebook, year=year, area=area)
 from_measure = {
@@ -65,25 +63,6 @@ from_measure = {
     for c in crosswalk.linked_indicators(rulebook.crosswalk)
     if any(r.measure in measure_inputs for r in crosswalk.rules_for(rulebook.crosswalk, c))
 }
-
-
-def _manage_scenario(action: str, name: str, year: int, area: str) -> None:
-    """Rename or delete a saved scenario (button callback); the outcome is shown on the next run."""
-    try:
-        if action == "delete":
-            scenarios.delete_scenario(None, name=name, year=year, area=area)
-            text = f"Skenario '{name}' dihapus."
-        else:
-            new = st.session_state.get(ui.Keys.SCENARIO_NEW_NAME, "")
-            clean = scenarios.rename_scenario(None, name=name, year=year, area=area, new_name=new)
-            text = f"Skenario '{name}' sekarang bernama '{clean}'."
-    except KlaError as exc:
-        st.session_state[ui.Keys.SCENARIO_MESSAGE] = ("warn", str(exc))
-        return
-    st.session_state[ui.Keys.SCENARIO_MESSAGE] = ("ok", text)
-    # the picked name may no longer exist: let the selectbox start again from the first scenario
-    for key in (ui.Keys.SCENARIO_PICK, ui.Keys.SCENARIO_NEW_NAME, ui.Keys.SCENARIO_DELETE_CONFIRM):
-        st.session_state.pop(key, None)
 
 
 if sample:
@@ -99,7 +78,7 @@ c2.metric("Kategori skenario", result.category)
 c3.metric(f"Kategori {year} sebenarnya", actual.category)
 if result.next_category:
     c4.metric(f"Kurang ke {result.next_category}", f"{fmt.number(result.points_to_next)} poin")
-st.button("Kembali ke nilai sebenarnya", key=ui.Keys.WHATIF_RESET, on_click=_reset)
+st.button("Kembali ke nilai sebenarnya", key=WhatIf.RESET, on_click=_reset)
 
 left, right = st.columns([3, 2])
 with left:
@@ -119,7 +98,7 @@ with left:
                     max_value=float(ind.max_points),
                     step=whatif.step_for(ind),
                     format="%.2f",
-                    key=_key(ind.code),
+                    key=whatif_points(ind.code),
                     disabled=ind.code in from_measure,
                     help=f"OPD: {ind.opd}"
                     + (" · dihitung dari ukuran kesehatan di bawah" if ind.code in from_measure else ""),
@@ -132,7 +111,7 @@ with left:
                 a, b = st.columns([1, 1])
                 a.checkbox(
                     f"Pakai {info.label.lower()} untuk indikator {', '.join(inds)}",
-                    key=f"{ui.Keys.WHATIF_USE_MEASURE}{m}",
+                    key=whatif_use_measure(m),
                 )
                 b.number_input(
                     f"{info.label} ({info.unit})",
@@ -140,7 +119,7 @@ with left:
                     max_value=100.0,
                     step=0.5,
                     format="%.1f",
-                    key=f"{ui.Keys.WHATIF_MEASURE}{m}",
+                    key=whatif_measure(m),
                 )
             st.caption("Jika beberapa ukuran dipakai untuk satu indikator, ukuran terlemah yang menentukan poinnya.")
 with right:
@@ -152,7 +131,7 @@ with right:
         rings=analysis.rings_above(rulebook, actual.total),
         stamp=charts.Stamp(f"Skenario vs {year}, {area_label}", f"{source}; skenario what-if", str(year), sample),
     )
-    ui.plot(radar, key="simulasi_radar")
+    plot(radar, key=WhatIf.RADAR)
     changed = whatif.comparison(base, whatif.clamp(scenario, rulebook), rulebook)
     if changed.empty:
         st.caption("Belum ada indikator yang diubah.")
@@ -162,12 +141,11 @@ with right:
         )
 
     st.markdown("**Simpan skenario** (disimpan terpisah; nilai sebenarnya tidak pernah ditimpa)")
-    name = st.text_input("Nama skenario", key=ui.Keys.SCENARIO_NAME, max_chars=scenarios.SCENARIO_NAME_MAX)
-    if st.button("Simpan", key=ui.Keys.SCENARIO_SAVE):
+    name = st.text_input("Nama skenario", key=WhatIf.SCENARIO_NAME, max_chars=scenarios.NAME_MAX)
+    if st.button("Simpan", key=WhatIf.SCENARIO_SAVE):
         try:
             saved = scenarios.save_scenario(
-                None,  # the city's scenario store (records/scenarios.json)
-                name=name,
+                name,
                 year=year,
                 area=area,
                 points=whatif.clamp(scenario, rulebook),
@@ -179,17 +157,17 @@ with right:
         else:
             st.success(f"Skenario '{saved}' disimpan.")
 
-    message = st.session_state.pop(ui.Keys.SCENARIO_MESSAGE, None)
+    message = st.session_state.pop(WhatIf.SCENARIO_MESSAGE, None)
     if message:
         (st.success if message[0] == "ok" else st.warning)(message[1])
-    sfp = ui.scenarios_fingerprint()
-    saved_list = ui.load_scenarios(sfp)
+    sfp = scenarios.scenarios_fingerprint()
+    saved_list = scenarios.load_scenarios(sfp)
     mine = saved_list[(saved_list["year"] == year) & (saved_list["area_code"] == area)]
     if not mine.empty:
         pick = st.selectbox(
-            "Bandingkan skenario tersimpan dengan nilai sebenarnya", mine["name"].tolist(), key=ui.Keys.SCENARIO_PICK
+            "Bandingkan skenario tersimpan dengan nilai sebenarnya", mine["name"].tolist(), key=WhatIf.SCENARIO_PICK
         )
-        pts = ui.load_scenario_points(sfp, pick, year, area)
+        pts = scenarios.load_scenario_points(sfp, pick, year, area)
         res = whatif.evaluate(pts, rulebook, year=year, area=area)
         st.markdown(
             f"Skenario **{pick}**: {fmt.number(res.total)} poin, **{res.category}** "
@@ -201,20 +179,20 @@ with right:
             width="stretch",
         )
         with st.expander(f"Ubah nama atau hapus skenario '{pick}'"):
-            st.text_input("Nama baru", key=ui.Keys.SCENARIO_NEW_NAME, max_chars=scenarios.SCENARIO_NAME_MAX)
+            st.text_input("Nama baru", key=WhatIf.SCENARIO_NEW_NAME, max_chars=scenarios.NAME_MAX)
             st.button(
                 "Ubah nama",
-                key=ui.Keys.SCENARIO_RENAME,
-                on_click=_manage_scenario,
+                key=WhatIf.SCENARIO_RENAME,
+                on_click=scenarios.manage_scenario,
                 args=("rename", pick, year, area),
             )
-            st.checkbox("Ya, hapus skenario ini (tidak bisa dibatalkan)", key=ui.Keys.SCENARIO_DELETE_CONFIRM)
+            st.checkbox("Ya, hapus skenario ini (tidak bisa dibatalkan)", key=WhatIf.SCENARIO_DELETE_CONFIRM)
             st.button(
                 "Hapus skenario",
-                key=ui.Keys.SCENARIO_DELETE,
-                on_click=_manage_scenario,
+                key=WhatIf.SCENARIO_DELETE,
+                on_click=scenarios.manage_scenario,
                 args=("delete", pick, year, area),
-                disabled=not st.session_state.get(ui.Keys.SCENARIO_DELETE_CONFIRM),
+                disabled=not st.session_state.get(WhatIf.SCENARIO_DELETE_CONFIRM),
             )
 
-ui.sidebar_footer(fp)
+sidebar_footer(fp)

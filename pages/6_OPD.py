@@ -2,37 +2,42 @@
 
 import streamlit as st
 
-from kla import ui
 from kla.core import fmt
 from kla.figures import analysis as analysis_charts
 from kla.figures import charts
+from kla.ui.keys import Opd, ensure_default
+from kla.ui.loaders import (
+    database_fingerprint,
+    load_measure_values,
+    load_meta,
+    load_rulebook_crosswalk,
+    load_score_years,
+    load_scores,
+)
+from kla.ui.page import fail_without_scores, page_setup
+from kla.ui.widgets import plot, sidebar_footer, year_picker
 from kla.views import analysis, overview
 
-ui.page_setup("OPD", "🏛️")
-fp = ui.database_fingerprint()
-meta = ui.load_meta(fp)
-rulebook = ui.load_rulebook_crosswalk(fp)
+page_setup("OPD", "🏛️")
+fp = database_fingerprint()
+meta = load_meta(fp)
+rulebook = load_rulebook_crosswalk(fp)
 city = meta["city_code"]
 
 st.title("Tampilan OPD")
-years = ui.load_score_years(fp, city)["year"].tolist()
+years = load_score_years(fp, city)["year"].tolist()
 if not years:
-    ui.fail(
-        "Belum ada nilai KLA di basis data.", hint="Impor dengan: python -m kla import kla-scores BERKAS --year TAHUN"
-    )
-if st.session_state.get(ui.Keys.YEAR) not in years:
-    st.session_state[ui.Keys.YEAR] = years[-1]
-year = st.sidebar.selectbox("Tahun penilaian", years[::-1], key=ui.Keys.YEAR)
+    fail_without_scores()
+year = year_picker(years)
 opds = analysis.opd_list(rulebook)
-if st.session_state.get(ui.Keys.OPD) not in opds:
-    st.session_state[ui.Keys.OPD] = opds[0]
-opd = st.selectbox("OPD", opds, key=ui.Keys.OPD)
+ensure_default(Opd.OPD, opds, opds[0])
+opd = st.selectbox("OPD", opds, key=Opd.OPD)
 
-frame = ui.load_scores(fp, year, city)
+frame = load_scores(fp, year, city)
 source, sample = overview.score_stamp_source(frame, rulebook)
 table = analysis.indicator_table(frame, rulebook)
 rows = analysis.opd_indicators(table, opd)
-latest = analysis.latest_measures(ui.load_measure_values(fp), level="kecamatan")
+latest = analysis.latest_measures(load_measure_values(fp), level="kecamatan")
 worst = analysis.worst_areas_for(latest, rulebook.crosswalk, rows["Kode"].tolist())
 summary = analysis.opd_summary(opd, rows, worst)
 
@@ -52,7 +57,7 @@ st.download_button(
     "\n".join([*lines, "", note]),
     file_name=f"ringkasan_kla_{year}.txt",
     mime="text/plain",
-    key="opd_unduh",
+    key=Opd.DOWNLOAD,
 )
 
 left, right = st.columns([3, 2])
@@ -61,7 +66,7 @@ with left:
         rows.to_dict("records"),
         stamp=charts.Stamp(f"Indikator KLA {opd}: poin didapat dan hilang, {year}", source, str(year), sample),
     )
-    ui.plot(fig, key="opd_bar")
+    plot(fig, key=Opd.BAR)
     st.dataframe(
         rows[["No", "Indikator", "Klaster", "Poin", "Maks", "Hilang", "Bukti", "Teks indikator"]],
         hide_index=True,
@@ -86,4 +91,4 @@ with right:
         if worst["sample"].any():
             st.caption("Sebagian nilai di atas adalah **DATA CONTOH** gizi anak.")
 
-ui.sidebar_footer(fp)
+sidebar_footer(fp)

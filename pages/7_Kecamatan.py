@@ -2,33 +2,40 @@
 
 import streamlit as st
 
-from kla import ui
 from kla.core import catalog, fmt
 from kla.core.catalog import CROSSWALK
 from kla.figures import analysis as analysis_charts
 from kla.figures import charts
-from kla.views import analysis
+from kla.ui.keys import Kecamatan, ensure_default
+from kla.ui.loaders import (
+    database_fingerprint,
+    load_area_scores,
+    load_areas,
+    load_measure_values,
+    load_meta,
+    load_rulebook_crosswalk,
+    load_score_years,
+)
+from kla.ui.page import fail_without_scores, page_setup
+from kla.ui.widgets import plot, sidebar_footer, year_picker
+from kla.views import analysis, kecamatan
 
-ui.page_setup("Kecamatan", "🏘️")
-fp = ui.database_fingerprint()
-meta = ui.load_meta(fp)
-rulebook = ui.load_rulebook_crosswalk(fp)
+page_setup("Kecamatan", "🏘️")
+fp = database_fingerprint()
+meta = load_meta(fp)
+rulebook = load_rulebook_crosswalk(fp)
 city, city_name = meta["city_code"], meta["city_name"]
-areas = ui.load_areas(fp)
+areas = load_areas(fp)
 names = areas.set_index("code")["name"].to_dict()
 
 st.title("Kecamatan Layak Anak dan data kesehatan")
-years = ui.load_score_years(fp, city)["year"].tolist()
+years = load_score_years(fp, city)["year"].tolist()
 if not years:
-    ui.fail(
-        "Belum ada nilai KLA di basis data.", hint="Impor dengan: python -m kla import kla-scores BERKAS --year TAHUN"
-    )
-kec_years = [y for y in years if (ui.load_area_scores(fp, y)["area_level"] == "kecamatan").any()] or years
-if st.session_state.get(ui.Keys.KEC_YEAR) not in kec_years:
-    st.session_state[ui.Keys.KEC_YEAR] = kec_years[-1]
-year = st.sidebar.selectbox("Tahun penilaian", kec_years[::-1], key=ui.Keys.KEC_YEAR)
+    fail_without_scores()
+kec_years = [y for y in years if (load_area_scores(fp, y)["area_level"] == "kecamatan").any()] or years
+year = year_picker(kec_years, key=Kecamatan.YEAR)
 
-scores = ui.load_area_scores(fp, year)
+scores = load_area_scores(fp, year)
 table = analysis.group_pct_table(scores, rulebook)
 sample = bool((scores["source_kind"] == "sample").any())
 source = f"penilaian mandiri KLA ({scores['source_path'].nunique()} berkas, lihat Sumber Data)" + (
@@ -51,7 +58,7 @@ with left:
         shown[groups].values.tolist(),
         stamp=charts.Stamp(f"Capaian per klaster per wilayah, {year}", source, str(year), sample),
     )
-    ui.plot(heat, key="kecamatan_heatmap")
+    plot(heat, key=Kecamatan.HEATMAP)
 with right:
     st.dataframe(shown[["Wilayah", "Total", "Kategori", *groups]], hide_index=True, width="stretch")
     if not kec.empty:
@@ -66,34 +73,31 @@ st.caption(
 )
 if not rulebook.crosswalk:
     st.info("Rulebook ini belum memuat aturan crosswalk.")
-    ui.sidebar_footer(fp)
+    sidebar_footer(fp)
     st.stop()
 
 xw_areas = [city, *areas.loc[areas["level"] == "kecamatan", "code"].tolist()]
-if st.session_state.get(ui.Keys.XWALK_AREA) not in xw_areas:
-    st.session_state[ui.Keys.XWALK_AREA] = xw_areas[0]
+ensure_default(Kecamatan.XWALK_AREA, xw_areas, xw_areas[0])
 measures = list(dict.fromkeys(r.measure for r in rulebook.crosswalk))
 a, b, c = st.columns(3)
-xw_area = a.selectbox("Wilayah", xw_areas, key=ui.Keys.XWALK_AREA, format_func=lambda x: names.get(x, x))
-measure = b.selectbox("Ukuran", measures, key=ui.Keys.XWALK_MEASURE, format_func=lambda m: CROSSWALK[m].label)
-latest = analysis.latest_measures(ui.load_measure_values(fp))
+xw_area = a.selectbox("Wilayah", xw_areas, key=Kecamatan.XWALK_AREA, format_func=lambda x: names.get(x, x))
+measure = b.selectbox("Ukuran", measures, key=Kecamatan.XWALK_MEASURE, format_func=lambda m: CROSSWALK[m].label)
+latest = analysis.latest_measures(load_measure_values(fp))
 now = analysis.current_value(latest, xw_area, measure)
-if ui.Keys.XWALK_VALUE not in st.session_state:  # start from the measure's published target (kla.core.catalog)
-    st.session_state[ui.Keys.XWALK_VALUE] = catalog.latest_target(measure) or 0.0
+# start from the measure's published target (kla.core.catalog)
+ensure_default(Kecamatan.XWALK_VALUE, None, catalog.latest_target(measure) or 0.0)
 value = c.number_input(
     f"Jika {CROSSWALK[measure].label.lower()} menjadi ({CROSSWALK[measure].unit})",
     min_value=0.0,
     max_value=100.0,
     step=0.5,
     format="%.1f",
-    key=ui.Keys.XWALK_VALUE,
+    key=Kecamatan.XWALK_VALUE,
 )
 
-area_rows = scores[scores["area_code"] == xw_area]
-if area_rows.empty:  # no Kecamatan Layak Anak score: fall back to the city's points, and say so
-    area_rows = scores[scores["area_code"] == city]
+scored, from_city = kecamatan.scored_points(scores, xw_area, city)
+if from_city:
     st.caption(f"{names.get(xw_area, xw_area)} belum punya nilai KLA {year}; poin indikator memakai nilai kota.")
-scored = dict(zip(area_rows["code"], area_rows["points"].astype(float), strict=True))
 scenarios = analysis.crosswalk_scenarios(rulebook, latest, xw_area, measure, value, scored)
 for sc in scenarios:
     st.success(("DATA CONTOH: " if sample else "") + sc.sentence())
@@ -123,27 +127,14 @@ with left:
             bool(now is not None and now["sample"]),
         ),
     )
-    ui.plot(fig, key="crosswalk_aturan")
+    plot(fig, key=Kecamatan.XWALK_RULE)
 with right:
     rows = analysis.crosswalk_rows(rulebook, latest, xw_area, scored)
     st.markdown(f"**Ukuran di balik tiap indikator terkait — {names.get(xw_area, xw_area)}**")
     st.dataframe(
-        [
-            {
-                "Indikator": r.number,
-                "Ukuran": r.label,
-                "Seri": r.series,
-                "Periode": r.period,
-                "Nilai": r.value_text,
-                "Sumber": r.source,
-                "Poin menurut aturan": r.rule_points,
-                "Poin dinilai": r.scored_points,
-                "Catatan mutu": r.flags,
-            }
-            for r in rows
-        ],
+        kecamatan.crosswalk_table(rows),
         hide_index=True,
         width="stretch",
     )
 
-ui.sidebar_footer(fp)
+sidebar_footer(fp)

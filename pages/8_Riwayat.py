@@ -2,23 +2,34 @@
 
 import streamlit as st
 
-from kla import ui
 from kla.core import fmt
 from kla.figures import analysis as analysis_charts
 from kla.figures import charts
+from kla.ui.keys import History
+from kla.ui.loaders import (
+    database_fingerprint,
+    load_area_totals,
+    load_measure_values,
+    load_meta,
+    load_published_all,
+    load_rulebook_crosswalk,
+)
+from kla.ui.page import page_setup
+from kla.ui.peers import peer_section
+from kla.ui.widgets import plot, sidebar_footer
 from kla.views import analysis
 
-ui.page_setup("Riwayat", "📜")
-fp = ui.database_fingerprint()
-meta = ui.load_meta(fp)
-rulebook = ui.load_rulebook_crosswalk(fp)
+page_setup("Riwayat", "📜")
+fp = database_fingerprint()
+meta = load_meta(fp)
+rulebook = load_rulebook_crosswalk(fp)
 city, city_name = meta["city_code"], meta["city_name"]
 
 st.title(f"Riwayat KLA dan gizi anak, {city_name}")
-published = ui.load_published_all(fp, city)
-totals = ui.load_area_totals(fp, city)
+published = load_published_all(fp, city)
+totals = load_area_totals(fp, city)
 points = analysis.history(published, totals, rulebook)
-values = ui.load_measure_values(fp)
+values = load_measure_values(fp)
 routine = values[
     (values["area_code"] == city)
     & (values["measure"] == "stunting_prevalence")
@@ -40,7 +51,7 @@ fig = analysis_charts.history_timeline(
         extra="survei dan rutin = garis terpisah",
     ),
 )
-ui.plot(fig, key="riwayat_timeline")
+plot(fig, key=History.TIMELINE)
 st.caption(
     "Bintang = kategori resmi yang diterbitkan; lingkaran = kategori dari nilai penilaian mandiri "
     "(DATA CONTOH bila ditandai). Survei (SSGI/SKI) dan data rutin (e-PPGBM, laporan Dinkes) adalah "
@@ -65,5 +76,5 @@ st.dataframe(
     column_config={"Sumber": st.column_config.LinkColumn()},
 )
 
-ui.peer_section(fp, category_order=[b.name for b in rulebook.bands], compact=False)
-ui.sidebar_footer(fp)
+peer_section(fp, category_order=[b.name for b in rulebook.bands], compact=False)
+sidebar_footer(fp)

@@ -2,13 +2,22 @@
 
 import streamlit as st
 
-from kla import ui
 from kla.figures import charts
+from kla.ui.keys import Sources
+from kla.ui.loaders import (
+    database_fingerprint,
+    load_meta,
+    load_provenance,
+    load_published_figures,
+    load_rulebook_info,
+)
+from kla.ui.page import page_setup
+from kla.ui.widgets import plot, sidebar_footer
 from kla.views import sources
 
-ui.page_setup("Sumber Data", "🧾")
-fp = ui.database_fingerprint()
-meta = ui.load_meta(fp)
+page_setup("Sumber Data", "🧾")
+fp = database_fingerprint()
+meta = load_meta(fp)
 
 st.title("Sumber data dan asal-usul angka")
 st.caption(
@@ -17,13 +26,13 @@ st.caption(
 )
 
 st.subheader("Rulebook KLA yang aktif")
-st.dataframe(sources.rulebook_frame(ui.load_rulebook_info(fp)), hide_index=True)
+st.dataframe(sources.rulebook_frame(load_rulebook_info(fp)), hide_index=True)
 st.caption(
     "Lembar evaluasi resmi dipasang dengan `python -m kla import rulebook LEMBAR.xlsx` "
     "(disimpan sebagai catatan kota `records/rulebook.toml`)."
 )
 
-published = ui.load_published_figures(fp)
+published = load_published_figures(fp)
 fig = charts.source_status_bar(
     sources.status_counts(published),
     stamp=charts.Stamp(
@@ -32,7 +41,7 @@ fig = charts.source_status_bar(
         meta.get("built_at", "?")[:10],
     ),
 )
-ui.plot(fig, key="status_sumber")
+plot(fig, key=Sources.STATUS)
 
 st.subheader("Angka terbitan")
 st.dataframe(
@@ -42,5 +51,5 @@ st.dataframe(
 )
 
 st.subheader("Buku besar provenans (setiap berkas yang masuk ke basis data)")
-st.dataframe(sources.ledger(ui.load_provenance(fp)), hide_index=True)
-ui.sidebar_footer(fp)
+st.dataframe(sources.ledger(load_provenance(fp)), hide_index=True)
+sidebar_footer(fp)

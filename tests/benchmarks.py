@@ -1,6 +1,6 @@
 """Benchmarks for the issue targets. Measures and prints; asserts nothing (tests check behaviour).
 
-    .venv/bin/python tests/benchmarks.py [build] [pages] [startup] [makerun] [rulebook]
+    .venv/bin/python tests/benchmarks.py [build] [pages] [peta] [startup] [makerun] [rulebook]
 
 Timings are medians of several runs because the machines are shared and noisy.
 """
@@ -68,6 +68,39 @@ def bench_pages(db: Path, runs: int = 5) -> None:
             at.run()
             warm.append(time.perf_counter() - t)
         print(f"warm render {page}: {median_ms(warm)}")
+
+
+def bench_map_page(db: Path, runs: int = 7) -> None:
+    """Peta page warm render (target < 1 s) and a measure switch (< 0.5 s server time), via AppTest.
+
+    Needs boundaries in ``db`` (:func:`bench_build` fetches them when the ``../shared/geo`` mirror exists).
+    """
+    from streamlit.testing.v1 import AppTest
+
+    from kla.ui.keys import Map
+
+    os.environ["KLA_DB"] = str(db)
+    os.environ["KLA_AUTO_BUILD"] = "0"
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/2_Peta.py")
+    t = time.perf_counter()
+    at.run()
+    print(f"Peta page cold (first run, caches empty): {(time.perf_counter() - t) * 1000:.0f} ms")
+    warm = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        at.run()
+        warm.append(time.perf_counter() - t)
+    print(f"Peta page warm render (AppTest rerun): {median_ms(warm)}")
+    switch = []
+    for i in range(runs):
+        at.selectbox(key=Map.MEASURE).set_value("terbitan_stunting" if i % 2 == 0 else "gizi_stunting")
+        t = time.perf_counter()
+        at.run()
+        switch.append(time.perf_counter() - t)
+    print(f"Peta measure switch (AppTest rerun, warm caches after the first two): {median_ms(switch)}")
+    assert not at.exception, [e.value for e in at.exception]
 
 
 def time_to_first_render(command: list[str], *, env: dict[str, str] | None = None, runs: int = 3) -> list[float]:
@@ -166,13 +199,15 @@ def bench_import_rulebook(runs: int = 5) -> None:
 
 
 if __name__ == "__main__":
-    wanted = set(sys.argv[1:]) or {"build", "pages", "startup", "makerun", "rulebook"}
+    wanted = set(sys.argv[1:]) or {"build", "pages", "peta", "startup", "makerun", "rulebook"}
     if wanted == {"rulebook"}:
         bench_import_rulebook()
         sys.exit(0)
     db = bench_build()
     if "pages" in wanted:
         bench_pages(db)
+    if "peta" in wanted:
+        bench_map_page(db)
     if "startup" in wanted:
         bench_startup(db)
     if "makerun" in wanted:

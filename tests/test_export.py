@@ -20,8 +20,8 @@ import plotly.graph_objects as go
 import pytest
 from PIL import Image  # a dependency of streamlit
 
-from kla.figures import export
-from kla.figures.export import ASPECTS, SAMPLE_MARK, SCALE, ImageMeta
+from kla.figures import export, press
+from kla.figures.press import ASPECTS, SAMPLE_MARK, SCALE, ImageMeta
 
 GREY = "#8c8c8c"
 
@@ -187,7 +187,7 @@ def test_long_texts_wrap_and_the_plot_makes_room() -> None:
     long = export.press_figure(bar_figure(), meta(title=long_title, source="Sumber yang panjang sekali " * 6), "1:1")
     title = next(a.text for a in long.layout.annotations if a.name == "kla-title")
     assert title.count("<br>") >= 2
-    estimated_chars = long.layout.width / (export._TITLE_SIZE * export._BOLD_CHAR_EM)
+    estimated_chars = long.layout.width / (press._TITLE_SIZE * press._BOLD_CHAR_EM)
     assert all(len(line) <= estimated_chars for line in title.replace("<b>", "").replace("</b>", "").split("<br>"))
     assert long.layout.margin.t > short.layout.margin.t
     assert long.layout.margin.b > short.layout.margin.b

@@ -125,16 +125,16 @@ def _run(page: str, area: str | None = None, measure: str | None = None) -> AppT
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
     if area is not None:
-        from kla.ui import Keys
+        from kla.ui.keys import Shared
 
-        at.session_state[Keys.AREA] = area
+        at.session_state[Shared.AREA] = area
     if page != "app.py":
         at.switch_page(page)
         at.run()
     if measure is not None:
-        from kla.ui import MapKeys
+        from kla.ui.keys import Map
 
-        at.selectbox(key=MapKeys.MEASURE).set_value(measure)
+        at.selectbox(key=Map.MEASURE).set_value(measure)
         at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

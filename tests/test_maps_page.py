@@ -14,7 +14,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from kla.ingest.boundaries import fetch_into
-from kla.ui import Keys, MapKeys
+from kla.ui.keys import Map, Shared
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/2_Peta.py"
@@ -25,7 +25,7 @@ def _run(area: str | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
     if area is not None:
-        at.session_state[Keys.AREA] = area
+        at.session_state[Shared.AREA] = area
     at.switch_page(PAGE)
     at.run()
     return at
@@ -91,7 +91,7 @@ def test_map_and_ranking_render_with_six_kecamatan(geo_env: Path) -> None:
 @pytest.mark.parametrize("measure", ["terbitan_stunting", "terbitan_stunting_per100", "gizi_buruk", "cakupan", "kla"])
 def test_every_measure_renders(geo_env: Path, measure: str) -> None:
     at = _run()
-    at.selectbox(key=MapKeys.MEASURE).set_value(measure)
+    at.selectbox(key=Map.MEASURE).set_value(measure)
     at.run()
     _ok(at)
     assert len(at.get("plotly_chart")) == 2
@@ -99,7 +99,7 @@ def test_every_measure_renders(geo_env: Path, measure: str) -> None:
 
 def test_kelurahan_level_and_change_mode(geo_env: Path) -> None:
     at = _run()
-    at.radio(key=MapKeys.LEVEL).set_value("kelurahan")
+    at.radio(key=Map.LEVEL).set_value("kelurahan")
     at.run()
     _ok(at)
     located = {
@@ -109,7 +109,7 @@ def test_kelurahan_level_and_change_mode(geo_env: Path) -> None:
         for c in t["locations"]
     }
     assert len(located) == 67
-    at.radio(key=MapKeys.MODE).set_value("perubahan")
+    at.radio(key=Map.MODE).set_value("perubahan")
     at.run()
     _ok(at)
     assert "Perubahan" in _figures(at)[0]["layout"]["title"]["text"]
@@ -117,10 +117,10 @@ def test_kelurahan_level_and_change_mode(geo_env: Path) -> None:
 
 def test_choosing_an_area_opens_the_drill_down_and_is_shared(geo_env: Path) -> None:
     at = _run()
-    at.selectbox(key=MapKeys.AREA_PICK).set_value("36.73.02")
+    at.selectbox(key=Map.AREA_PICK).set_value("36.73.02")
     at.run()
     _ok(at)
-    assert at.session_state[Keys.AREA] == "36.73.02"
+    assert at.session_state[Shared.AREA] == "36.73.02"
     assert [s.value for s in at.subheader] == ["Kecamatan Kasemen"]
     assert len(at.get("plotly_chart")) == 3  # map, ranking, trend
     tables = [d.value for d in at.dataframe]
@@ -131,5 +131,5 @@ def test_choosing_an_area_opens_the_drill_down_and_is_shared(geo_env: Path) -> N
 def test_area_chosen_elsewhere_carries_over(geo_env: Path) -> None:
     at = _run(area="36.73.04.1007")  # Sukawana in Curug, chosen on another page
     _ok(at)
-    assert at.selectbox(key=MapKeys.AREA_PICK).value == "36.73.04"  # shown as its kecamatan here
+    assert at.selectbox(key=Map.AREA_PICK).value == "36.73.04"  # shown as its kecamatan here
     assert [s.value for s in at.subheader] == ["Kecamatan Curug"]

@@ -121,7 +121,7 @@ def test_no_boundary_geometry_is_committed() -> None:
 
 
 def test_sidebar_menu_lists_every_page_exactly_once() -> None:
-    from kla.ui import NAV
+    from kla.ui.page import NAV
 
     listed = [path for path, _, _ in NAV]
     on_disk = ["app.py", *sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))]

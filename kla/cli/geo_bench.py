@@ -4,8 +4,10 @@
 
 * boundary import of the kecamatan files incl. validation and simplification (target < 5 s),
   pure path and the whole ``fetch_into`` (staged copy, provenance, swap);
-* figure JSON size sent to the browser, kecamatan (< 150 KB) and kelurahan (< 400 KB);
-* Peta page warm render (< 1 s) and a measure switch (< 0.5 s server time), via AppTest.
+* figure JSON size sent to the browser, kecamatan (< 150 KB) and kelurahan (< 400 KB).
+
+The Peta page's warm render (< 1 s) and measure switch (< 0.5 s server time) are measured through
+Streamlit's AppTest by ``python tests/benchmarks.py peta`` (commands never import streamlit).
 
 Medians, because the machines are shared and noisy.
 """
@@ -13,7 +15,6 @@ Medians, because the machines are shared and noisy.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -75,7 +76,6 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     _figure_sizes(db)
-    _page_times(db, args.runs)
     shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
@@ -115,35 +115,6 @@ def _figure_sizes(db: Path) -> None:
                 )
     finally:
         con.close()
-
-
-def _page_times(db: Path, runs: int) -> None:
-    os.environ["KLA_DB"] = str(db)
-    os.environ["KLA_AUTO_BUILD"] = "0"
-    from streamlit.testing.v1 import AppTest
-
-    from kla.ui import MapKeys
-
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page("pages/2_Peta.py")
-    t = time.perf_counter()
-    at.run()
-    print(f"Peta page cold (first run, caches empty): {(time.perf_counter() - t) * 1000:.0f} ms")
-    warm = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        at.run()
-        warm.append(time.perf_counter() - t)
-    print(f"Peta page warm render (AppTest rerun): {_ms(warm)}")
-    switch = []
-    for i in range(runs):
-        at.selectbox(key=MapKeys.MEASURE).set_value("terbitan_stunting" if i % 2 == 0 else "gizi_stunting")
-        t = time.perf_counter()
-        at.run()
-        switch.append(time.perf_counter() - t)
-    print(f"Peta measure switch (AppTest rerun, warm caches after the first two): {_ms(switch)}")
-    assert not at.exception, [e.value for e in at.exception]
 
 
 if __name__ == "__main__":

@@ -1,0 +1,220 @@
+"""Every session-state and widget key, in one registry, and the one "default if missing" helper.
+
+Pages and the other :mod:`kla.ui` modules name keys only through these classes (one per page,
+plus :class:`Shared` for the state carried across pages); ``tests/test_ui_keys.py`` checks that no
+page or ui module writes a key as a string literal and that no two keys share a value. The values
+are the Indonesian names Streamlit shows in its URLs and error messages; tests may use them too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import streamlit as st
+
+
+class Shared:
+    """State carried across pages."""
+
+    YEAR = "tahun"  # the scored year (Ringkasan, Klaster, OPD, Jalan, Simulasi)
+    AREA = "wilayah_terpilih"  # chosen area code
+    AREA_PICK = "wilayah_pilih_analisis"  # widget mirroring AREA on the KLA analysis pages
+
+
+class Overview:
+    """Ringkasan (app.py)."""
+
+    RADAR = "radar_ringkasan"
+    LOST_POINTS = "poin_hilang_ringkasan"
+    SURVEY = "survei_stunting"
+
+
+class Clusters:
+    """Klaster."""
+
+    COMPARE = "klaster_banding"  # a :class:`kla.ui.widgets.Comparison` or None
+    RADAR = "klaster_radar"
+    WATERFALL = "klaster_waterfall"
+    GROUP_BARS = "klaster_bar_"  # + group code, see :func:`group_bars`
+
+
+class Map:
+    """Peta (the chosen area itself is ``Shared.AREA``)."""
+
+    MEASURE = "peta_ukuran"
+    LEVEL = "peta_tingkat"
+    MODE = "peta_tampilan"  # "nilai" | "perubahan"
+    PERIOD = "peta_periode"
+    PERIOD_FROM = "peta_periode_awal"
+    AREA_PICK = "peta_wilayah_pilih"  # widget mirroring Shared.AREA on the map page
+    CHART = "peta_choropleth"
+    BAR = "peta_peringkat"
+    TREND = "peta_tren"
+    LAST_CLICK = "peta_klik_terakhir"  # last processed map selection, so a rerun does not re-apply it
+
+
+class Nutrition:
+    """Gizi Anak, with its import panel."""
+
+    SOURCE = "gizi_sumber"
+    MEASURE = "gizi_ukuran"
+    PERIOD = "gizi_bulan"
+    AREA = "gizi_wilayah"
+    RANK_LEVEL = "gizi_tingkat_peringkat"
+    SURVEY = "gizi_survei"
+    TREND = "gizi_tren"
+    COVERAGE = "gizi_cakupan"
+    RANKING = "gizi_peringkat"
+    TABLE = "gizi_tabel"
+    DOWNLOAD = "gizi_unduh"
+    FLAGS = "gizi_mutu"
+    PUBLISHED = "gizi_terbitan"
+    UPLOAD_KIND = "gizi_impor_jenis"
+    UPLOAD = "gizi_impor_berkas_"  # + nonce, see :func:`uploader`
+    UPLOAD_GO = "gizi_impor_mulai"
+    UPLOAD_SHEET = "gizi_impor_lembar"
+    UPLOAD_NONCE = "gizi_impor_ke"  # bumped after an import so the uploader starts empty
+    UPLOAD_RESULT = "gizi_impor_hasil"  # outcome shown once after the rerun
+    UPLOAD_PROBLEMS = "gizi_impor_masalah"
+
+
+class Plan:
+    """Jalan ke kategori berikut."""
+
+    TARGET = "rencana_target"
+    EDITOR = "rencana_kesulitan_editor"
+    BASE = "rencana_kesulitan_dasar"  # the editor's input frame (kept so edits are not re-applied)
+    SETTINGS = "rencana_kesulitan"  # {code: (difficulty, locked)}, persisted for the session
+    UPLOAD = "rencana_unggah_kesulitan"
+    RADAR = "rencana_radar"
+
+
+class WhatIf:
+    """Simulasi, with the saved scenarios."""
+
+    POINTS = "simulasi_poin_"  # + indicator code, see :func:`whatif_points`
+    BASE = "simulasi_dasar"  # (year, area) the inputs were initialised from
+    RESET = "simulasi_reset"
+    USE_MEASURE = "simulasi_pakai_ukuran_"  # + measure key, see :func:`whatif_use_measure`
+    MEASURE = "simulasi_ukuran_"  # + measure key, see :func:`whatif_measure`
+    RADAR = "simulasi_radar"
+    SCENARIO_NAME = "simulasi_nama_skenario"
+    SCENARIO_SAVE = "simulasi_simpan"
+    SCENARIO_PICK = "simulasi_banding_skenario"
+    SCENARIO_NEW_NAME = "simulasi_nama_baru"
+    SCENARIO_RENAME = "simulasi_ubah_nama"
+    SCENARIO_DELETE_CONFIRM = "simulasi_yakin_hapus"
+    SCENARIO_DELETE = "simulasi_hapus"
+    SCENARIO_MESSAGE = "simulasi_pesan"  # (kind, text) shown once after a rename/delete
+
+
+class Opd:
+    """Per OPD."""
+
+    OPD = "opd_terpilih"
+    DOWNLOAD = "opd_unduh"
+    BAR = "opd_bar"
+
+
+class Kecamatan:
+    """Per kecamatan, with the health crosswalk."""
+
+    YEAR = "kecamatan_tahun"
+    HEATMAP = "kecamatan_heatmap"
+    XWALK_AREA = "crosswalk_wilayah"
+    XWALK_MEASURE = "crosswalk_ukuran"
+    XWALK_VALUE = "crosswalk_nilai"
+    XWALK_RULE = "crosswalk_aturan"
+
+
+class History:
+    """Riwayat."""
+
+    TIMELINE = "riwayat_timeline"
+
+
+class Sources:
+    """Sumber Data."""
+
+    STATUS = "status_sumber"
+
+
+@dataclass(frozen=True)
+class PeerKeys:
+    """Element keys of one "among its peers" section (Ringkasan and Riwayat each draw one)."""
+
+    matrix: str
+    matrix_table: str
+    survey: str
+    survey_table: str
+    awards: str
+    awards_table: str
+
+
+PEERS_OVERVIEW = PeerKeys(
+    "ringkasan_sejawat_kategori",
+    "ringkasan_sejawat_kategori_tabel",
+    "ringkasan_sejawat_stunting_survei",
+    "ringkasan_sejawat_stunting_survei_tabel",
+    "ringkasan_sejawat_sebaran_nasional",
+    "ringkasan_sejawat_sebaran_nasional_tabel",
+)
+PEERS_HISTORY = PeerKeys(
+    "sejawat_kategori",
+    "sejawat_kategori_tabel",
+    "sejawat_stunting_survei",
+    "sejawat_stunting_survei_tabel",
+    "sejawat_sebaran_nasional",
+    "sejawat_sebaran_nasional_tabel",
+)
+
+PAGES = (Shared, Overview, Clusters, Map, Nutrition, Plan, WhatIf, Opd, Kecamatan, History, Sources)
+
+# ----------------------------------------------------------------- keys made of a prefix and a code
+
+
+def group_bars(group: str) -> str:
+    return Clusters.GROUP_BARS + group
+
+
+def uploader(nonce: int) -> str:
+    return f"{Nutrition.UPLOAD}{nonce}"
+
+
+def whatif_points(indicator: str) -> str:
+    return WhatIf.POINTS + indicator
+
+
+def whatif_use_measure(measure: str) -> str:
+    return WhatIf.USE_MEASURE + measure
+
+
+def whatif_measure(measure: str) -> str:
+    return WhatIf.MEASURE + measure
+
+
+def every_key() -> Iterator[tuple[str, str]]:
+    """``(name, value)`` of every registered key and prefix (the uniqueness test walks these)."""
+    for page in PAGES:
+        for name, value in vars(page).items():
+            if name.isupper():
+                yield f"{page.__name__}.{name}", value
+    for label, section in (("PEERS_OVERVIEW", PEERS_OVERVIEW), ("PEERS_HISTORY", PEERS_HISTORY)):
+        for field in fields(section):
+            yield f"{label}.{field.name}", getattr(section, field.name)
+
+
+# ----------------------------------------------------------------- the one "default if missing" helper
+
+
+def ensure_default(key: str, options: Sequence[Any] | None, default: Any) -> Any:
+    """Set ``st.session_state[key]`` to ``default`` when missing or no longer among ``options``.
+
+    ``options=None`` accepts any value already there. Call it before the widget with that key is
+    drawn (Streamlit refuses a change to a drawn widget's state). Returns the value now in place.
+    """
+    if key not in st.session_state or (options is not None and st.session_state[key] not in options):
+        st.session_state[key] = default
+    return st.session_state[key]
