@@ -14,7 +14,7 @@ export KLA_CITY := $(CITY)
 endif
 
 
-.PHONY: run test test-fast install install-dev db geo chromium lint clean
+.PHONY: run test test-fast install install-dev db geo chromium lint clean loadtest
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ test: install-dev chromium
 # Everything except the browser tests and the long CLI/build runs (marked `slow`): for the edit-test loop.
 test-fast: install-dev
 	$(BIN)/python -m pytest -m "not slow and not browser"
+
+# Load run (issue 13): 10 Chromium sessions read Ringkasan, Peta and Gizi Anak while imports of a
+# 200,000-row e-PPGBM file swap a private copy of the database (about 6 minutes; not part of `make test`).
+# Report: stdout and tests/artifacts/loadtest.json. Options: make loadtest LOADTEST_ARGS="--sessions 3 --rows 20000"
+loadtest: install-dev chromium
+	$(BIN)/python tests/loadtest.py $(LOADTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check kla geo pages app.py tests

@@ -485,3 +485,33 @@ def test_register_cli() -> None:
     admin_cli.register_cli(sub, {})
     args = parser.parse_args(["admin", "hash", "--stdin"])
     assert args.func is admin_cli.cmd_hash and args.stdin
+
+
+def test_python_m_kla_admin_hash(tmp_path) -> None:
+    """The real entry point: ``python -m kla admin hash --stdin`` prints a hash that verifies."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "kla", "admin", "hash", "--stdin"],
+        input=GOOD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[1],
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    encoded = done.stdout.strip()
+    assert password.verify_password(GOOD, encoded)
+    assert GOOD not in done.stdout + done.stderr
+    weak = subprocess.run(
+        [sys.executable, "-m", "kla", "admin", "hash", "--stdin"],
+        input="zq9!xw\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[1],
+        check=False,
+    )
+    assert weak.returncode == 2 and "terlalu pendek" in weak.stderr and weak.stdout == ""

@@ -335,10 +335,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     # Here, not at the top of this module: kla.cli.plan imports pandas and DuckDB, which a light
     # command must not wait for.
-    from kla.cli import geo, nutrition, plan
+    from kla.cli import admin, geo, nutrition, plan
 
     groups = {"import": imp_sub}
-    for module in (geo, plan, nutrition):  # python -m kla geo …; plan (issue 5); import eppgbm|rekap, zscore, bench
+    # python -m kla geo …; plan (issue 5); import eppgbm|rekap, zscore, bench; admin hash (issue 13)
+    for module in (geo, plan, nutrition, admin):
         module.register_cli(sub, groups)
     return parser
 
