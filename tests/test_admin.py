@@ -21,6 +21,7 @@ from kla.core import password
 from kla.core.errors import KlaError
 from kla.ingest import admin as admin_gate
 from kla.ingest import audit
+from tests.cli import run_kla
 
 GOOD = "kuda-biru-makan-sate-77"
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
@@ -489,29 +490,11 @@ def test_register_cli() -> None:
 
 def test_python_m_kla_admin_hash(tmp_path) -> None:
     """The real entry point: ``python -m kla admin hash --stdin`` prints a hash that verifies."""
-    import subprocess
-    import sys
 
-    done = subprocess.run(
-        [sys.executable, "-m", "kla", "admin", "hash", "--stdin"],
-        input=GOOD + "\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=Path(__file__).resolve().parents[1],
-        check=False,
-    )
+    done = run_kla("admin", "hash", "--stdin", input=GOOD + "\n", timeout=60)
     assert done.returncode == 0, done.stderr
     encoded = done.stdout.strip()
     assert password.verify_password(GOOD, encoded)
     assert GOOD not in done.stdout + done.stderr
-    weak = subprocess.run(
-        [sys.executable, "-m", "kla", "admin", "hash", "--stdin"],
-        input="zq9!xw\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=Path(__file__).resolve().parents[1],
-        check=False,
-    )
+    weak = run_kla("admin", "hash", "--stdin", input="zq9!xw\n", timeout=60)
     assert weak.returncode == 2 and "terlalu pendek" in weak.stderr and weak.stdout == ""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +17,7 @@ from kla.read import analysis as analysis_data
 from kla.read import repository
 from kla.read.db import connect_readonly
 from kla.views import analysis, overview
+from tests.cli import run_kla
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -140,13 +140,7 @@ def test_nutrition_series_are_never_merged() -> None:
 
 
 def _cli(*args: str, db: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "kla", "plan", *args, "--db", str(db)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+    return run_kla("plan", *args, "--db", str(db), timeout=120)
 
 
 def test_plan_cli_json_matches_the_planner(built_db: Path) -> None:

@@ -21,6 +21,7 @@ import pytest
 from kla.core import anthro
 from kla.core.config import PROJECT_ROOT
 from kla.ingest import zscore_file
+from tests.cli import run_kla
 
 
 def who_row(table: str, sex: str, key: float) -> tuple[float, float, float]:
@@ -313,13 +314,7 @@ def test_zscore_cli_plain_table(tmp_path) -> None:
         encoding="utf-8",
     )
     out = tmp_path / "out.csv"
-    res = subprocess.run(
-        [sys.executable, "-m", "kla", "zscore", str(src), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=120,
-    )
+    res = run_kla("zscore", str(src), "--out", str(out), timeout=120)
     assert res.returncode == 0, res.stderr
     df = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert list(df.columns[:6]) == ["sex", "birth_date", "measure_date", "weight_kg", "height_cm", "position"]
@@ -338,13 +333,7 @@ def test_zscore_cli_plain_table(tmp_path) -> None:
 def test_zscore_cli_missing_column_message(tmp_path) -> None:
     src = tmp_path / "in.csv"
     src.write_text("sex,weight_kg\nL,3\n", encoding="utf-8")
-    res = subprocess.run(
-        [sys.executable, "-m", "kla", "zscore", str(src), "--out", str(tmp_path / "o.csv")],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=120,
-    )
+    res = run_kla("zscore", str(src), "--out", str(tmp_path / "o.csv"), timeout=120)
     assert res.returncode == 2
     assert "kolom wajib tidak ada" in res.stderr and "height_cm" in res.stderr
     assert "Traceback" not in res.stderr
@@ -374,13 +363,7 @@ def test_bench_comparison_with_anthro_package() -> None:
 
 
 def zscore_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "kla", "zscore", *args],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=120,
-    )
+    return run_kla("zscore", *args, timeout=120)
 
 
 def test_zscore_cli_age_days_and_sex_m_f(tmp_path) -> None:

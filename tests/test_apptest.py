@@ -10,6 +10,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.cli import run_kla
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["app.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))]
 
@@ -99,8 +101,6 @@ def test_rebuilt_database_is_noticed_without_restart(
     db_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Import new scores while the 'app' holds a connection: the next run shows them."""
-    import subprocess
-    import sys
 
     import pandas as pd
 
@@ -130,13 +130,7 @@ def test_rebuilt_database_is_noticed_without_restart(
     )
     src = tmp_path / "nilai_2026.csv"
     frame.to_csv(src, index=False)
-    proc = subprocess.run(
-        [sys.executable, "-m", "kla", "import", "kla-scores", str(src), "--year", "2026", "--db", str(db_copy)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+    proc = run_kla("import", "kla-scores", str(src), "--year", "2026", "--db", str(db_copy), timeout=120)
     assert proc.returncode == 0, proc.stderr
     at.run()
     assert "2026" in [str(o) for o in at.selectbox[0].options]

@@ -22,6 +22,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.cli import run_kla
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts" / "screenshots"
 CHROMIUM = os.environ.get("KLA_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
@@ -110,14 +112,7 @@ def server(built_db: Path, tmp_path_factory: pytest.TempPathFactory):
     env = {**os.environ, "KLA_DB": str(db), "KLA_AUTO_BUILD": "0"}
     mirror = ROOT.parent / "shared" / "geo"
     if (ROOT / "geo" / "__init__.py").exists() and mirror.exists():
-        proc = subprocess.run(
-            [sys.executable, "-m", "kla", "geo", "fetch", "--from", str(mirror), "--db", str(db)],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env=env,
-            timeout=300,
-        )
+        proc = run_kla("geo", "fetch", "--from", str(mirror), "--db", str(db), env=env, timeout=300)
         assert proc.returncode == 0, proc.stderr
     with streamlit_server(env) as running:
         yield running

@@ -20,6 +20,7 @@ from kla.core.errors import KlaError
 from kla.core.rulebook import load_rulebook
 from kla.ingest import build, store
 from kla.ingest.files import lock_path, write_lock
+from tests.cli import run_kla
 
 # Long CLI and build runs: outside `make test-fast`, inside `make test`.
 pytestmark = pytest.mark.slow
@@ -73,7 +74,7 @@ def score_csv(points: dict[str, float] | None = None) -> str:
 
 
 def run_cli(*args: str, env_db: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([PY, "-m", "kla", *args], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120)
+    return run_kla(*args, timeout=120)
 
 
 def test_build_records_provenance_for_every_source(built_db: Path) -> None:
@@ -313,14 +314,7 @@ def test_writer_gives_up_on_a_held_lock_with_a_clear_message(
     env = {**os.environ, "KLA_DB": str(db_copy), "KLA_WRITE_LOCK_TIMEOUT": "0.5"}
     with write_lock(db_copy):
         start = time.perf_counter()
-        proc = subprocess.run(
-            [PY, "-m", "kla", "import", "eppgbm", str(path)],
-            cwd=PROJECT_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        proc = run_kla("import", "eppgbm", str(path), env=env, timeout=120)
         waited = time.perf_counter() - start
         # in-process writers (the app's upload, build) wait on the same lock
         monkeypatch.setenv("KLA_WRITE_LOCK_TIMEOUT", "0.2")

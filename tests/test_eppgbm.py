@@ -24,6 +24,7 @@ from kla.core.errors import ValidationError
 from kla.ingest import build
 from kla.ingest.nutrition import import_eppgbm
 from kla.read import records
+from tests.cli import run_kla
 from tests.fixtures.nutrition import (
     HEADER,
     address,
@@ -376,26 +377,12 @@ def test_cli_import_json_and_messages(db_copy: Path, tmp_path: Path) -> None:
     rows[2][21] = "0"
     path = write_csv(tmp_path / "cli.csv", rows)
     env = {**os.environ, "KLA_DB": str(db_copy)}
-    res = subprocess.run(
-        [sys.executable, "-m", "kla", "import", "eppgbm", str(path), "--json"],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        env=env,
-        timeout=120,
-    )
+    res = run_kla("import", "eppgbm", str(path), "--json", env=env, timeout=120)
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     assert out["rows_imported"] == 29 and out["problems"][0]["row"] == 4 and out["problems"][0]["column"] == "Berat"
     bad = write_csv(tmp_path / "koma.csv", good_rows(3), sep=",")
-    res = subprocess.run(
-        [sys.executable, "-m", "kla", "import", "eppgbm", str(bad)],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        env=env,
-        timeout=120,
-    )
+    res = run_kla("import", "eppgbm", str(bad), env=env, timeout=120)
     assert res.returncode == 2 and "GAGAL" in res.stderr and "Traceback" not in res.stderr
 
 
@@ -540,13 +527,7 @@ def test_semicolon_in_unquoted_name_is_a_row_problem_and_never_echoed(built_db: 
     # the same through the command line, plain and --json: no fragment on stdout or stderr
     for flag in ([], ["--json"]):
         db = fresh_db(built_db, tmp_path / f"cli{len(flag)}")
-        res = subprocess.run(
-            [sys.executable, "-m", "kla", "import", "eppgbm", str(path), "--db", str(db), *flag],
-            capture_output=True,
-            text=True,
-            cwd=PROJECT_ROOT,
-            timeout=120,
-        )
+        res = run_kla("import", "eppgbm", str(path), "--db", str(db), *flag, timeout=120)
         assert res.returncode == 0, res.stderr
         assert not [f for f in NEW_NAMES if f in res.stdout + res.stderr]
         assert "jumlah kolom tidak sesuai header (32, seharusnya 31)" in res.stdout + res.stderr
@@ -838,14 +819,7 @@ def test_real_export_with_a_keterangan_column_is_not_sample(db_copy: Path, tmp_p
 
 # ----------------------------------------------------------------------------- CLI robustness
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "kla", *args],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **(env or {})},
-        timeout=180,
-    )
+    return run_kla(*args, env={**os.environ, **(env or {})}, timeout=180)
 
 
 def test_cli_folder_instead_of_file_is_refused_in_indonesian(db_copy: Path, tmp_path: Path) -> None:

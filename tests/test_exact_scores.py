@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import random
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 from kla.core import planner, scoring
 from kla.core.config import PROJECT_ROOT, load_city
 from kla.core.rulebook import Rulebook, load_rulebook
+from tests.cli import run_kla
 
 # Long CLI and build runs: outside `make test-fast`, inside `make test`.
 pytestmark = pytest.mark.slow
@@ -107,13 +107,7 @@ def _score_file(path: Path, rb: Rulebook, tenths: dict[str, int]) -> Path:
 
 
 def _cli(*args: str, db: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "kla", *args, "--db", str(db)],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=120,
-    )
+    return run_kla(*args, "--db", str(db), timeout=120)
 
 
 @pytest.mark.slow

@@ -27,7 +27,6 @@ import os
 import random
 import re
 import subprocess
-import sys
 import time
 import zipfile
 from collections import Counter
@@ -44,6 +43,7 @@ from kla.ingest.rekap import parse_rekap
 from kla.ingest.scores_io import parse_scores
 from kla.read import repository
 from kla.read.db import connect_readonly
+from tests.cli import run_kla
 from tests.fixtures.nutrition import HEADER, address, child_name, good_rows, nik, parent_name
 
 # Long CLI and build runs: outside `make test-fast`, inside `make test`.
@@ -387,13 +387,8 @@ def test_the_fast_refusals_are_fast(context, tmp_path: Path) -> None:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(  # noqa: S603 - our interpreter, fixed module
-        [sys.executable, "-m", "kla", *args],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "KLA_SECRET_KEY": KEY.decode(), "PYTHONPATH": str(PROJECT_ROOT)},
-        timeout=60,
+    return run_kla(
+        *args, env={**os.environ, "KLA_SECRET_KEY": KEY.decode(), "PYTHONPATH": str(PROJECT_ROOT)}, timeout=60
     )
 
 

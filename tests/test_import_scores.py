@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -14,6 +13,7 @@ import pytest
 from kla.core.config import PROJECT_ROOT, load_city
 from kla.core.rulebook import load_rulebook
 from kla.ingest.scores_io import write_template
+from tests.cli import run_kla
 
 # Long CLI and build runs: outside `make test-fast`, inside `make test`.
 pytestmark = pytest.mark.slow
@@ -30,13 +30,7 @@ def sha(path: Path) -> str:
 
 
 def run_import(path: Path, db: Path, year: int = 2024) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "kla", "import", "kla-scores", str(path), "--year", str(year), "--db", str(db)],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=120,
-    )
+    return run_kla("import", "kla-scores", str(path), "--year", str(year), "--db", str(db), timeout=120)
 
 
 def good_frame() -> pd.DataFrame:
@@ -220,13 +214,7 @@ def test_missing_database_and_non_duckdb_file(tmp_path: Path) -> None:
 def test_score_cli_json_shape(built_db: Path) -> None:
     import json
 
-    proc = subprocess.run(
-        [sys.executable, "-m", "kla", "score", "--year", "2025", "--json", "--db", str(built_db)],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=60,
-    )
+    proc = run_kla("score", "--year", "2025", "--json", "--db", str(built_db), timeout=60)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["year"] == 2025 and out["area"] == "36.73"
@@ -240,13 +228,7 @@ def test_score_cli_json_shape(built_db: Path) -> None:
 
 
 def test_score_cli_on_missing_database_is_a_clear_message(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "kla", "score", "--year", "2025", "--db", str(tmp_path / "x.duckdb")],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=60,
-    )
+    proc = run_kla("score", "--year", "2025", "--db", str(tmp_path / "x.duckdb"), timeout=60)
     assert proc.returncode == 2 and "belum dibangun" in proc.stderr and "Traceback" not in proc.stderr
 
 

@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from kla.core.config import PROJECT_ROOT
+from tests.cli import run_kla
 
 # Long CLI and build runs: outside `make test-fast`, inside `make test`.
 pytestmark = pytest.mark.slow
@@ -49,14 +49,7 @@ def _env(city: Path) -> dict[str, str]:
 
 
 def _kla(city: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(  # noqa: S603 - fixed interpreter and module
-        [sys.executable, "-m", "kla", *args],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        env=_env(city),
-        timeout=300,
-    )
+    return run_kla(*args, env=_env(city), timeout=300)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ import pytest
 from kla.core import privacy
 from kla.core.config import PROJECT_ROOT
 from kla.core.errors import KlaError
+from tests.cli import run_kla
 from tests.fixtures.nutrition import good_rows, write_csv
 
 EXAMPLE = PROJECT_ROOT / ".streamlit" / "secrets.toml.example"
@@ -186,14 +187,7 @@ def test_cli_import_with_weak_key_fails_cleanly_and_changes_nothing(db_copy: Pat
         env.pop(privacy.ENV_VAR, None)
         env["KLA_SECRETS_FILE"] = str(example_uncommented(tmp_path / ".streamlit" / "secrets.toml"))
     before = digest(db_copy)
-    proc = subprocess.run(
-        [sys.executable, "-m", "kla", "import", "eppgbm", str(path)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_kla("import", "eppgbm", str(path), env=env, timeout=120)
     assert proc.returncode == 2, proc.stderr
     assert "GAGAL: Kunci HMAC NIK" in proc.stderr
     assert "token_urlsafe(48)" in proc.stderr

@@ -27,6 +27,7 @@ from kla.ingest.nutrition import import_eppgbm, import_rekap
 from kla.ingest.scenarios import delete_scenario, rename_scenario, save_scenario
 from kla.read import analysis as analysis_data
 from kla.read import records
+from tests.cli import run_kla
 from tests.fixtures.nutrition import address, child_name, good_rows, nik, parent_name, write_csv
 from tests.test_build import score_csv
 from tests.test_rekap import GOOD as REKAP_ROWS
@@ -224,9 +225,7 @@ def test_an_old_style_database_moves_its_imports_and_scenarios_into_the_records(
     shutil.rmtree(private_records)
 
     monkeypatch.setenv("KLA_DB", str(db_copy))
-    proc = subprocess.run(
-        [sys.executable, "-m", "kla", "build", "--quiet"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300
-    )
+    proc = run_kla("build", "--quiet", timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "3 sumber impor dari kla.duckdb lama dipindahkan ke catatan kota" in proc.stderr
     assert "2 skenario" in proc.stderr
@@ -274,13 +273,7 @@ def test_no_name_or_nik_in_the_records_files(db_copy: Path, tmp_path: Path, priv
 
 def test_backup_copies_the_records_folder(db_copy: Path, tmp_path: Path, private_records: Path) -> None:
     fill(db_copy, tmp_path, boundaries=False)
-    proc = subprocess.run(
-        [sys.executable, "-m", "kla", "records", "backup", str(tmp_path / "cadangan")],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_kla("records", "backup", str(tmp_path / "cadangan"), timeout=120)
     assert proc.returncode == 0, proc.stderr
     (folder,) = (tmp_path / "cadangan").iterdir()
     assert sorted(p.name for p in folder.iterdir()) == ["imports.duckdb", "scenarios.json"]

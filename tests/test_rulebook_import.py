@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from kla.ingest import build, store
 from kla.ingest.files import write_lock
 from kla.ingest.rulebook_import import repoint_crosswalk, to_toml
 from kla.ingest.rulebook_sheet import cluster_code, parse_levels
+from tests.cli import run_kla
 
 # Long CLI and build runs: outside `make test-fast`, inside `make test`.
 pytestmark = pytest.mark.slow
@@ -91,9 +91,7 @@ def records(folder: Path) -> Path:
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "kla", *args], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120
-    )
+    return run_kla(*args, timeout=120)
 
 
 def sheet_rows(rb: Rulebook = BASE, weights: dict | None = None) -> list[list[object]]:

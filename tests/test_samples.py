@@ -11,6 +11,7 @@ import pytest
 
 from kla.core.config import PROJECT_ROOT
 from kla.core.rulebook import load_rulebook
+from tests.cli import run_kla
 
 # Long CLI and build runs: outside `make test-fast`, inside `make test`.
 pytestmark = pytest.mark.slow
@@ -30,13 +31,8 @@ SAMPLE_RULEBOOK = next(
 
 
 def test_kla_sample_scores_are_reproducible_by_the_script(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "kla", "sample", "--out-dir", str(tmp_path), "--rulebook", str(SAMPLE_RULEBOOK)],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        env=SHIPPED_ENV,
-        timeout=120,
+    proc = run_kla(
+        "sample", "--out-dir", str(tmp_path), "--rulebook", str(SAMPLE_RULEBOOK), env=SHIPPED_ENV, timeout=120
     )
     assert proc.returncode == 0, proc.stderr
     written = sorted(p.name for p in tmp_path.iterdir())

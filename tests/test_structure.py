@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import ast
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.cli import run_kla
 
 ROOT = Path(__file__).resolve().parents[1]
 ALLOWED_TOP = {
@@ -106,7 +107,6 @@ def test_no_boundary_geometry_is_committed() -> None:
     each marked ``synthetic`` in its properties.
     """
     import json
-    import subprocess
 
     files = subprocess.run(["git", "ls-files"], capture_output=True, text=True, cwd=ROOT, check=True).stdout.split()
     geometry = [f for f in files if f.endswith((".geojson", ".gpkg", ".shp", ".topojson", ".parquet"))]
@@ -131,9 +131,7 @@ def test_sidebar_menu_lists_every_page_exactly_once() -> None:
 
 @pytest.mark.parametrize("args", [["-h"], ["import", "eppgbm", "-h"], ["plan", "-h"], ["zscore", "-h"]])
 def test_cli_help_is_indonesian(args: list[str]) -> None:
-    res = subprocess.run(
-        [sys.executable, "-m", "kla", *args], capture_output=True, text=True, cwd=ROOT, timeout=120, check=False
-    )
+    res = run_kla(*args, timeout=120)
     assert res.returncode == 0, res.stderr
     assert res.stdout.startswith("penggunaan:")
     for english in ("usage:", "positional arguments", "options:", "show this help message"):
