@@ -488,6 +488,7 @@ def test_register_cli() -> None:
     assert args.func is admin_cli.cmd_hash and args.stdin
 
 
+@pytest.mark.slow
 def test_python_m_kla_admin_hash(tmp_path) -> None:
     """The real entry point: ``python -m kla admin hash --stdin`` prints a hash that verifies."""
 

@@ -258,7 +258,7 @@ def test_true_duplicate_after_a_rejected_row_is_still_a_duplicate(db_copy: Path,
 
 def _file_level(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     cases: dict[str, tuple[Path, str]] = {}
-    cases["wrong delimiter"] = (write_csv(tmp_path / "koma.csv", good_rows(3), sep=","), "pemisah kolom tampaknya koma")
+    cases["wrong delimiter"] = (write_csv(tmp_path / "koma.csv", good_rows(3), sep=","), "pemisah kolomnya koma")
     cases["missing columns"] = (
         write_csv(tmp_path / "kurang.csv", [r[:21] for r in good_rows(3)], header=HEADER[:21]),
         "kolom wajib tidak ditemukan: Berat, Tinggi",

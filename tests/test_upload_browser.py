@@ -153,7 +153,7 @@ def test_upload_imports_a_small_export_without_showing_identifiers(upload_server
 
 
 BAD_FILES = {
-    "wrong delimiter": (dict(sep=","), "pemisah kolom tampaknya koma"),
+    "wrong delimiter": (dict(sep=","), "pemisah kolomnya koma"),
     "missing columns": (dict(header=HEADER[:21]), "kolom wajib tidak ditemukan: Berat, Tinggi"),
 }
 

@@ -45,6 +45,25 @@ class CsvScan:
     open_quotes: np.ndarray  # line numbers (header included) ending inside a quoted cell
 
 
+_SEPARATOR_NAMES = {",": "koma (,)", "\t": "tab", "|": "garis tegak (|)"}
+
+
+def separator_diagnosis(header: str) -> str:
+    """What separates the columns of a header line that has no ``;`` (Indonesian sentence).
+
+    Names the separator only when one is there: a header with no ``,``, tab or ``|`` either is one
+    column, so the file is not a table of the expected shape (or its header line is missing).
+    """
+    counts = {sep: header.count(sep) for sep in _SEPARATOR_NAMES}
+    guess = max(counts, key=counts.__getitem__)
+    if counts[guess] == 0:
+        return (
+            "baris judul kolomnya tidak punya pemisah kolom sama sekali (hanya satu kolom); "
+            "mungkin ini bukan tabel, atau baris judulnya hilang."
+        )
+    return f"pemisah kolomnya {_SEPARATOR_NAMES[guess]}, bukan titik koma (;)."
+
+
 def scan_csv(buf: memoryview, name: str) -> CsvScan:
     """Line structure and UTF-8 validity of a ``;`` CSV, vectorised in chunks of whole lines.
 
@@ -63,12 +82,10 @@ def scan_csv(buf: memoryview, name: str) -> CsvScan:
     if not first.strip():
         raise ValidationError(f"Berkas {name} tidak punya baris judul kolom; tidak ada yang diubah.")
     if ";" not in first:
-        guess = max((",", "\t", "|"), key=first.count)
-        shown = {",": "koma (,)", "\t": "tab", "|": "garis tegak (|)"}[guess]
         raise ValidationError(
-            f"Berkas {name}: pemisah kolom tampaknya {shown}, bukan titik koma (;) seperti ekspor "
-            "e-PPGBM (yang juga memakai koma sebagai desimal). Ekspor ulang dari e-PPGBM, atau simpan "
-            "dari Excel sebagai CSV dengan pemisah ';', atau impor XLSX-nya; tidak ada yang diubah.",
+            f"Berkas {name}: {separator_diagnosis(first)} Ekspor e-PPGBM memakai titik koma (;) sebagai "
+            "pemisah kolom (dan koma sebagai desimal). Ekspor ulang dari e-PPGBM, atau simpan dari Excel "
+            "sebagai CSV dengan pemisah ';', atau impor XLSX-nya; tidak ada yang diubah.",
             [Problem(name, 1, None, "pemisah kolom bukan ';'")],
         )
     if len(first) > filecheck.MAX_CELL_CHARS:

@@ -33,7 +33,7 @@ def xlsx_rows(src: SourceInfo, sheet: str | None) -> tuple[list[str], pd.DataFra
             io.BytesIO(src.data) if src.data is not None else src.path, read_only=True, data_only=True
         )
     except Exception as exc:  # openpyxl raises many types for a broken file
-        raise ValidationError(f"Berkas {name} tidak bisa dibaca sebagai XLSX ({type(exc).__name__}).") from None
+        raise ValidationError(f"{filecheck.xlsx_unreadable(name, exc)}; tidak ada yang diubah.") from None
     try:
         names = wb.sheetnames
         listed = ", ".join(fmt.plain(n, 30) for n in names[:10])
@@ -74,7 +74,7 @@ def xlsx_rows(src: SourceInfo, sheet: str | None) -> tuple[list[str], pd.DataFra
     except (ValidationError, KeyboardInterrupt, MemoryError):
         raise
     except Exception as exc:  # a sheet part that is not what it claims (malformed XML, bad cell types)
-        raise ValidationError(f"Berkas {name} tidak bisa dibaca sebagai XLSX ({type(exc).__name__}).") from None
+        raise ValidationError(f"{filecheck.xlsx_unreadable(name, exc)}; tidak ada yang diubah.") from None
     finally:
         wb.close()
     frame = pd.DataFrame({f"c{i}": pd.array(v, dtype="string") for i, v in cols.items()})

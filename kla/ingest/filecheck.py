@@ -423,3 +423,26 @@ def area_text(value: object, known: Iterable[str]) -> str:
     (:func:`area_echo`), otherwise a note that it is hidden."""
     shown = area_echo(value, known)
     return f"'{shown}'" if shown else "(isinya tidak ditampilkan: tidak mirip nama wilayah mana pun)"
+
+
+def xlsx_unreadable(name: str, exc: BaseException) -> str:
+    """Indonesian reason a spreadsheet could not be read, from the library's exception.
+
+    The exception's own text is never shown: openpyxl's messages are English and may quote a cell
+    (which could hold a name or NIK). Only its kind decides the sentence.
+    """
+    import zipfile
+    from xml.etree.ElementTree import ParseError
+
+    if isinstance(exc, zipfile.BadZipFile):
+        why = (
+            "isinya bukan XLSX yang utuh (XLSX adalah arsip zip; berkas ini bukan zip, terpotong saat "
+            "diunduh, atau sebenarnya CSV/XLS lama yang diberi akhiran .xlsx)"
+        )
+    elif isinstance(exc, KeyError):
+        why = "salah satu bagian berkas (lembar kerja atau daftar teksnya) hilang; berkas rusak atau tidak lengkap"
+    elif isinstance(exc, ParseError) or type(exc).__name__ in {"XMLSyntaxError", "DefusedXmlException"}:
+        why = "isi lembar kerjanya (XML) rusak atau tidak aman"
+    else:
+        why = "formatnya tidak dikenali sebagai buku kerja Excel"
+    return f"Berkas {name} tidak bisa dibaca sebagai XLSX: {why}. Simpan ulang dari Excel sebagai .xlsx"

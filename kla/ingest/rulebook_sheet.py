@@ -42,6 +42,7 @@ from pathlib import Path
 
 from kla.core.errors import Problem, ValidationError
 from kla.core.rulebook import Rulebook
+from kla.ingest import filecheck
 from kla.ingest.tabular import decode_text, norm_col, parse_number
 
 #: The header row is looked for on the first this-many rows.
@@ -146,9 +147,7 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> Sheet:
     try:
         wb = openpyxl.load_workbook(path, data_only=False)  # not read_only: merged ranges need the full model
     except Exception as exc:  # openpyxl raises many types for a broken file
-        raise ValidationError(
-            f"Berkas {path.name} tidak bisa dibaca sebagai XLSX ({type(exc).__name__}); tidak ada yang diubah."
-        ) from exc
+        raise ValidationError(f"{filecheck.xlsx_unreadable(path.name, exc)}; tidak ada yang diubah.") from exc
     names = wb.sheetnames
     if sheet is not None and sheet not in names:
         raise ValidationError(

@@ -308,7 +308,7 @@ def _xlsx_grid(path: Path, name: str, max_bytes: int, known: set[str]) -> list[l
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken file
-        raise ValidationError(f"Berkas {name} tidak bisa dibaca sebagai XLSX ({type(exc).__name__}).") from None
+        raise ValidationError(f"{filecheck.xlsx_unreadable(name, exc)}; tidak ada yang diubah.") from None
     rows: list[list[str]] = []
     trailing = 0
     try:
@@ -342,7 +342,7 @@ def _xlsx_grid(path: Path, name: str, max_bytes: int, known: set[str]) -> list[l
     except ValidationError:
         raise
     except Exception as exc:  # a sheet part that is not what it claims
-        raise ValidationError(f"Berkas {name} tidak bisa dibaca sebagai XLSX ({type(exc).__name__}).") from None
+        raise ValidationError(f"{filecheck.xlsx_unreadable(name, exc)}; tidak ada yang diubah.") from None
     finally:
         wb.close()
     return rows[: len(rows) - trailing] if trailing else rows
