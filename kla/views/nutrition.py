@@ -44,9 +44,16 @@ from kla.core.suppression import (
     fmt_pct,
     fmt_rate,
     is_small,
-    small_mask,
 )
 from kla.core.suppression import is_missing as _missing
+from kla.views.nutrition_privacy import (
+    WITHHELD_TEXT,
+    count_text,
+    coverage_hidden,
+    month_suppression,
+    rate_hidden,
+    row_masks,
+)
 
 
 # ----------------------------------------------------------------------------- flags
@@ -235,7 +242,14 @@ def rank_areas(
     twice = d["display_name"].duplicated(keep=False) & d["kecamatan_name"].fillna("").astype(bool)
     d.loc[twice, "display_name"] = d.loc[twice, "display_name"] + " (" + d.loc[twice, "kecamatan_name"] + ")"
     d["no_data"] = d["measured"].isna() if "measured" in d.columns else True
-    d["suppressed"] = small_mask(d[num]) if num in d.columns else False
+    # one set of masks for the whole month (kelurahan, kecamatan, kota): a hidden 1-4 cannot be
+    # worked out from the other level's table by subtraction (kla.views.nutrition_privacy)
+    masks = month_suppression(agg, source_type=source_type, period=period, measure=measure)
+    d = d.reset_index(drop=True)
+    matched = masks.reindex(d["area_code"]).fillna(False).astype(bool).reset_index(drop=True)
+    for col in matched.columns:
+        d[col] = matched[col].to_numpy()
+    d["suppressed"] = rate_hidden(d) & ~d["no_data"].astype(bool)
     pct = pd.to_numeric(d.get(f"{measure}_pct"), errors="coerce")
     rankable = ~d["no_data"] & ~d["suppressed"] & pct.notna()
     d["rank"] = pct.where(rankable).rank(ascending=False, method="min").astype("Int64")
@@ -320,29 +334,42 @@ def ranking_table(rows: pd.DataFrame, *, measure: str) -> pd.DataFrame:
     if "display_name" not in d.columns:
         d = d.assign(display_name=d["area_name"])
     no_data = d["no_data"].astype(bool) if "no_data" in d.columns else pd.Series(False, index=d.index)
-    small = small_mask(d[num]) & ~no_data
+    m = row_masks(d, measure)
+    small = rate_hidden(m) & ~no_data  # the rate goes with its count or its denominator
+    cov_hidden = coverage_hidden(m)
+
+    def counts(col: str, key: str) -> list[str]:
+        return [
+            count_text(v, hide=h, small=sm)
+            for v, h, sm in zip(d[col], m[f"hide_{key}"], m[f"small_{key}"], strict=True)
+        ]
+
     rank = d["rank"] if "rank" in d.columns else pd.Series(pd.NA, index=d.index)
     out = {"Peringkat": ["–" if _missing(r) else str(int(r)) for r in rank], "Wilayah": d["display_name"].tolist()}
     if "kecamatan_name" in d.columns and d["kecamatan_name"].fillna("").astype(str).str.len().gt(0).any():
         out["Kecamatan"] = d["kecamatan_name"].fillna("").tolist()
     out["Prevalensi"] = [
-        "–" if nd else fmt_rate(c, p) for nd, c, p in zip(no_data, d[num], d[f"{measure}_pct"], strict=True)
+        "–" if nd else (HIDDEN_RATE_TEXT if h else fmt_rate(c, p))
+        for nd, h, c, p in zip(no_data, small, d[num], d[f"{measure}_pct"], strict=True)
     ]
     out["IK 95%"] = [
         "–" if (nd or h) else fmt_ci(lo, hi).removeprefix("IK 95%: ") or "–"
         for nd, h, lo, hi in zip(no_data, small, d[f"{measure}_lo"], d[f"{measure}_hi"], strict=True)
     ]
-    out["Kasus"] = [fmt_count(v) for v in d[num]]
-    out["Anak dengan z-score sah"] = [fmt_count(v) for v in d[den]]
-    out["Diukur"] = [fmt_count(v) for v in d["measured"]]
+    out["Kasus"] = counts(num, "cases")
+    out["Anak dengan z-score sah"] = counts(den, "valid")
+    out["Diukur"] = counts("measured", "measured")
     if has_sasaran(d):
-        out["Sasaran"] = [fmt_count(v) for v in d["sasaran"]]
+        out["Sasaran"] = counts("sasaran", "sasaran")
         out["Cakupan"] = [
-            "–" if nd else (fmt_pct(c, 0) if not _missing(c) else "tanpa sasaran")
-            for nd, c in zip(no_data, d["coverage_pct"], strict=True)
+            "–" if nd else (WITHHELD_TEXT if ch else (fmt_pct(c, 0) if not _missing(c) else "tanpa sasaran"))
+            for nd, ch, c in zip(no_data, cov_hidden, d["coverage_pct"], strict=True)
         ]
     implausible = d[["implausible_haz", "implausible_whz", "implausible_waz"]].sum(axis=1, min_count=1)
-    out["Dikeluarkan (tak masuk akal)"] = [fmt_count(v) for v in implausible]
+    out["Dikeluarkan (tak masuk akal)"] = [
+        count_text(v, hide=h, small=sm)
+        for v, h, sm in zip(implausible, m["hide_excluded"], m["small_excluded"], strict=True)
+    ]
     notes = flag_text(d, measure)
     out["Catatan mutu data"] = [
         NO_DATA_TEXT if nd else (f"{HIDDEN_RATE_TEXT}; {n}" if h and n else (HIDDEN_RATE_TEXT if h else n))
