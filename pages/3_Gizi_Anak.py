@@ -92,7 +92,10 @@ with right:
 
 now = rows[rows["period"] == period]
 if not now.empty:
-    for col, m in zip(st.columns(4), nu.headline(now.iloc[0], measure=measure, period=period), strict=True):
+    hidden = nu.area_masks(agg, source_type=source, period=period, measure=measure, area=area)
+    for col, m in zip(
+        st.columns(4), nu.headline(now.iloc[0], measure=measure, period=period, masks=hidden), strict=True
+    ):
         col.metric(m.label, m.value, help=m.help or None)
 
 level_choices = nu.rank_levels(agg, source, period)

@@ -142,3 +142,56 @@ def test_small_counts_show_as_under_five_and_zero_stays_zero(data: tuple) -> Non
                 elif not small:
                     assert shown(cell) == value
     assert seen_small and seen_zero and seen_withheld
+
+
+def small_city(stunted: dict[str, int]) -> pd.DataFrame:
+    """One month of agg rows: kecamatan K1 (kelurahan A, B), K2 (C, D) and the kota, 100 children each."""
+    parents = {"A": "K1", "B": "K1", "C": "K2", "D": "K2"}
+    rows = [dict(level="kelurahan", area_code=k, parent_code=p, stunted=stunted[k], n=100) for k, p in parents.items()]
+    for kec in ("K1", "K2"):
+        kids = [k for k, p in parents.items() if p == kec]
+        rows.append(
+            dict(
+                level="kecamatan",
+                area_code=kec,
+                parent_code="KOTA",
+                stunted=sum(stunted[k] for k in kids),
+                n=100 * len(kids),
+            )
+        )
+    rows.append(dict(level="kota", area_code="KOTA", parent_code=None, stunted=sum(stunted.values()), n=400))
+    d = pd.DataFrame(rows)
+    return d.assign(
+        source_type="eppgbm",
+        period=pd.Timestamp("2025-01-01"),
+        area_name=d["area_code"],
+        source_kind="sample",
+        measured=d["n"],
+        n_haz=d["n"],
+        sasaran=float("nan"),
+        implausible_haz=0,
+        implausible_whz=0,
+        implausible_waz=0,
+        stunting_pct=100 * d["stunted"] / d["n"],
+        stunting_lo=0.0,
+        stunting_hi=50.0,
+        coverage_pct=float("nan"),
+    )
+
+
+def test_a_kecamatan_total_hidden_in_the_tables_is_hidden_in_the_headline() -> None:
+    # A and B hold 4 each: with K1's total of 8 shown, both would be pinned to 4, so K1's total is hidden
+    agg = small_city({"A": 4, "B": 4, "C": 20, "D": 30})
+    period = pd.Timestamp("2025-01-01")
+    ranked = nu.rank_areas(agg, source_type="eppgbm", period=period, measure="stunting", level="kecamatan")
+    k1 = ranked.set_index("area_code").loc["K1"]
+    assert k1["hide_cases"] and not k1["small_cases"]
+    csv = downloaded(ranked, "stunting", period).set_index("Wilayah")
+    assert csv.loc["K1", "Kasus"] == WITHHELD_TEXT and csv.loc["K1", "Prevalensi"] == nu.HIDDEN_RATE_TEXT
+    row = agg.set_index("area_code").loc["K1"]
+    masks = nu.area_masks(agg, source_type="eppgbm", period=period, measure="stunting", area="K1")
+    rate = nu.headline(row, measure="stunting", period=period, masks=masks)[0]
+    assert rate.value == nu.HIDDEN_RATE_TEXT
+    assert "8 kasus" not in (rate.help or "")
+    # without the month's masks the headline would show the total that gives both 4s away
+    assert nu.headline(row, measure="stunting", period=period)[0].value != nu.HIDDEN_RATE_TEXT

@@ -43,7 +43,6 @@ from kla.core.suppression import (
     fmt_count,
     fmt_pct,
     fmt_rate,
-    is_small,
 )
 from kla.core.suppression import is_missing as _missing
 from kla.views.nutrition_privacy import (
@@ -54,6 +53,7 @@ from kla.views.nutrition_privacy import (
     rate_hidden,
     row_masks,
 )
+from kla.views.nutrition_privacy import area_masks as area_masks  # the page's headline uses it
 
 
 # ----------------------------------------------------------------------------- flags
@@ -138,14 +138,21 @@ def short_label(measure: str) -> str:
     return catalog.rate(measure).rate_label.split(" (")[0].split(":")[0]
 
 
-def headline(row: pd.Series, *, measure: str, period: pd.Timestamp) -> list[Metric]:
-    """The four metrics above the ranking, through the one suppression rule."""
+def headline(row: pd.Series, *, measure: str, period: pd.Timestamp, masks: pd.Series | None = None) -> list[Metric]:
+    """The four metrics above the ranking, through the one suppression rule.
+
+    ``masks`` (:func:`kla.views.nutrition_privacy.area_masks`): the cells the month's shared tables
+    hide for this area (a kecamatan total hidden to protect a kelurahan stays hidden here too);
+    without it, the primary rule of this row alone.
+    """
     num, den = catalog.rate(measure).nutrition
+    m = masks if masks is not None else row_masks(row.to_frame().T, measure).iloc[0]
     cases = row[num]
-    if is_small(cases):
+    if bool(m["hide_cases"] or m["hide_valid"]):
         rate, helptext = (
             HIDDEN_RATE_TEXT,
-            f"1–{SUPPRESS_BELOW - 1} kasus: angka dan IK 95% tidak ditampilkan agar anak tidak dapat dikenali.",
+            f"1–{SUPPRESS_BELOW - 1} kasus, atau angka yang bisa membukanya: angka dan IK 95% tidak ditampilkan "
+            "agar anak tidak dapat dikenali.",
         )
     else:
         rate = fmt_pct(row[f"{measure}_pct"])
@@ -153,15 +160,22 @@ def headline(row: pd.Series, *, measure: str, period: pd.Timestamp) -> list[Metr
         helptext = f"{ci}; {fmt_count(cases)} kasus dari {fmt_count(row[den])} anak dengan z-score sah" if ci else ""
     excluded = sum(int(row[c]) for c in ("implausible_haz", "implausible_whz", "implausible_waz"))
     cov = row.get("coverage_pct")
+    cov_text = fmt_pct(cov, 0) if not _missing(cov) else "tanpa sasaran"
+    if bool(m["hide_measured"] or m["hide_sasaran"]) and not _missing(cov):
+        cov_text = WITHHELD_TEXT
     return [
         Metric(f"{short_label(measure)}, {month_label(period)}", rate, helptext),
-        Metric("Anak diukur", fmt_count(row["measured"])),
+        Metric("Anak diukur", count_text(row["measured"], hide=m["hide_measured"], small=m["small_measured"])),
         Metric(
             "Cakupan",
-            fmt_pct(cov, 0) if not _missing(cov) else "tanpa sasaran",
+            cov_text,
             "anak diukur / sasaran balita" if not _missing(cov) else "sumber ini tidak memuat sasaran balita",
         ),
-        Metric("Dikeluarkan (tak masuk akal)", fmt_count(excluded), "nilai z di luar batas WHO, tidak dihitung"),
+        Metric(
+            "Dikeluarkan (tak masuk akal)",
+            count_text(excluded, hide=m["hide_excluded"], small=m["small_excluded"]),
+            "nilai z di luar batas WHO, tidak dihitung",
+        ),
     ]
 
 

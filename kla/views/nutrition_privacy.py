@@ -123,3 +123,12 @@ def row_masks(rows: pd.DataFrame, measure: str) -> pd.DataFrame:
     return pd.DataFrame(
         {f"{k}_{c}": primary[c].to_numpy() for c in COUNTS for k in ("hide", "small")}, index=rows.index
     ).astype(bool)
+
+
+def area_masks(agg: pd.DataFrame, *, source_type: str, period: pd.Timestamp, measure: str, area: str) -> pd.Series:
+    """The masks of one area for one month (e.g. the kecamatan in the page's headline): the same
+    cells the month's ranking tables hide. An area outside the month gets the primary rule of its row."""
+    masks = month_suppression(agg, source_type=source_type, period=period, measure=measure)
+    if area in masks.index:
+        return masks.loc[area]
+    return pd.Series(False, index=masks.columns, dtype=bool)
