@@ -14,6 +14,7 @@ from kla.ui.loaders import (
     load_score_years,
     load_scores,
 )
+from kla.ui.media import media_pack_section
 from kla.ui.page import fail_without_scores, page_setup
 from kla.ui.peers import peer_section
 from kla.ui.widgets import plot, sidebar_footer, year_picker
@@ -86,3 +87,4 @@ with st.expander("Angka stunting terbitan terbaru (survei dan rutin dipisah)"):
 peer_section(fp, category_order=[b.name for b in rulebook.bands], compact=True)
 
 sidebar_footer(fp)
+media_pack_section()  # "Paket media": every sourced chart of this page as one zip

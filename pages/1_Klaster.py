@@ -7,6 +7,7 @@ from kla.figures import analysis as analysis_charts
 from kla.figures import charts
 from kla.ui.keys import Clusters, group_bars
 from kla.ui.loaders import database_fingerprint, load_rulebook_crosswalk, load_scores
+from kla.ui.media import media_pack_section
 from kla.ui.page import page_setup
 from kla.ui.widgets import choose_scored_area_and_year, comparison_picker, plot, sidebar_footer
 from kla.views import analysis, overview
@@ -87,3 +88,4 @@ for tab, group in zip(tabs, rulebook.groups, strict=True):
         )
 
 sidebar_footer(fp)
+media_pack_section()  # "Paket media": every sourced chart of this page as one zip

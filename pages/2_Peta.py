@@ -14,6 +14,7 @@ from kla.ui.loaders import (
     load_meta,
     load_rulebook,
 )
+from kla.ui.media import media_pack_section
 from kla.ui.page import fail, page_setup
 from kla.ui.widgets import map_area_picker, plot, plot_selectable, sidebar_footer
 from kla.views import maps
@@ -151,3 +152,4 @@ if picked:
     st.caption("Wilayah ini juga terpilih di halaman lain (Klaster, Kecamatan, …).")
 
 sidebar_footer(fp)
+media_pack_section()  # "Paket media": every sourced chart of this page as one zip

@@ -10,6 +10,7 @@ from kla.core import catalog, fmt
 from kla.figures import nutrition as nu_figures
 from kla.ui.keys import Nutrition, ensure_default
 from kla.ui.loaders import database_fingerprint, load_areas, load_meta, load_nutrition_agg, load_nutrition_published
+from kla.ui.media import media_pack_section
 from kla.ui.page import page_setup
 from kla.ui.upload import nutrition_import_panel
 from kla.ui.widgets import plot, sidebar_footer
@@ -91,7 +92,10 @@ with right:
 
 now = rows[rows["period"] == period]
 if not now.empty:
-    for col, m in zip(st.columns(4), nu.headline(now.iloc[0], measure=measure, period=period), strict=True):
+    hidden = nu.area_masks(agg, source_type=source, period=period, measure=measure, area=area)
+    for col, m in zip(
+        st.columns(4), nu.headline(now.iloc[0], measure=measure, period=period, masks=hidden), strict=True
+    ):
         col.metric(m.label, m.value, help=m.help or None)
 
 level_choices = nu.rank_levels(agg, source, period)
@@ -163,3 +167,4 @@ st.dataframe(
     key=Nutrition.PUBLISHED,
     column_config={"Tautan": st.column_config.LinkColumn("Tautan", display_text="buka sumber")},
 )
+media_pack_section()  # "Paket media": every sourced chart of this page as one zip

@@ -13,6 +13,7 @@ from kla.core.errors import KlaError
 from kla.figures import charts
 from kla.ui.keys import Plan, ensure_default
 from kla.ui.loaders import database_fingerprint, load_points, load_rulebook_crosswalk, load_scores
+from kla.ui.media import media_pack_section
 from kla.ui.page import page_setup
 from kla.ui.widgets import choose_scored_area_and_year, difficulty_settings, plot, sidebar_footer
 from kla.views import analysis, overview
@@ -90,3 +91,4 @@ with middle:
     plot(radar, key=Plan.RADAR)
 
 sidebar_footer(fp)
+media_pack_section()  # "Paket media": every sourced chart of this page as one zip

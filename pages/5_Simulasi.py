@@ -9,6 +9,7 @@ from kla.figures import charts
 from kla.ui import scenarios
 from kla.ui.keys import WhatIf, whatif_measure, whatif_points, whatif_use_measure
 from kla.ui.loaders import database_fingerprint, load_measure_values, load_points, load_rulebook_crosswalk, load_scores
+from kla.ui.media import media_pack_section
 from kla.ui.page import page_setup
 from kla.ui.widgets import choose_scored_area_and_year, plot, sidebar_footer
 from kla.views import analysis, overview
@@ -196,3 +197,4 @@ with right:
             )
 
 sidebar_footer(fp)
+media_pack_section()  # "Paket media": every sourced chart of this page as one zip

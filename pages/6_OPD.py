@@ -14,6 +14,7 @@ from kla.ui.loaders import (
     load_score_years,
     load_scores,
 )
+from kla.ui.media import media_pack_section
 from kla.ui.page import fail_without_scores, page_setup
 from kla.ui.widgets import plot, sidebar_footer, year_picker
 from kla.views import analysis, overview
@@ -92,3 +93,4 @@ with right:
             st.caption("Sebagian nilai di atas adalah **DATA CONTOH** gizi anak.")
 
 sidebar_footer(fp)
+media_pack_section()  # "Paket media": every sourced chart of this page as one zip

@@ -16,6 +16,7 @@ from kla.ui.loaders import (
     load_rulebook_crosswalk,
     load_score_years,
 )
+from kla.ui.media import media_pack_section
 from kla.ui.page import fail_without_scores, page_setup
 from kla.ui.widgets import plot, sidebar_footer, year_picker
 from kla.views import analysis, kecamatan
@@ -138,3 +139,4 @@ with right:
     )
 
 sidebar_footer(fp)
+media_pack_section()  # "Paket media": every sourced chart of this page as one zip

@@ -14,6 +14,7 @@ from kla.ui.loaders import (
     load_published_all,
     load_rulebook_crosswalk,
 )
+from kla.ui.media import media_pack_section
 from kla.ui.page import page_setup
 from kla.ui.peers import peer_section
 from kla.ui.widgets import plot, sidebar_footer
@@ -78,3 +79,4 @@ st.dataframe(
 
 peer_section(fp, category_order=[b.name for b in rulebook.bands], compact=False)
 sidebar_footer(fp)
+media_pack_section()  # "Paket media": every sourced chart of this page as one zip

@@ -11,6 +11,7 @@ from kla.ui.loaders import (
     load_published_figures,
     load_rulebook_info,
 )
+from kla.ui.media import media_pack_section
 from kla.ui.page import page_setup
 from kla.ui.widgets import plot, sidebar_footer
 from kla.views import sources
@@ -53,3 +54,4 @@ st.dataframe(
 st.subheader("Buku besar provenans (setiap berkas yang masuk ke basis data)")
 st.dataframe(sources.ledger(load_provenance(fp)), hide_index=True)
 sidebar_footer(fp)
+media_pack_section()  # "Paket media": every sourced chart of this page as one zip

@@ -265,7 +265,8 @@ def ranking_figure(
     d = d[pd.to_numeric(d[den_col], errors="coerce").fillna(0) > 0]
     if "display_name" not in d.columns:
         d = d.assign(display_name=d["area_name"])
-    small = small_mask(d[num_col])
+    # rank_areas marks what the shared tables hide (1-4 cases, and counts hidden to protect them)
+    small = d["suppressed"].astype(bool) if "suppressed" in d.columns else small_mask(d[num_col])
     hidden = d[small]
     # plotly draws the first category at the bottom: rates ascending, so the highest is on top
     shown = d[~small].sort_values([f"{measure}_pct", "display_name"], ascending=[True, False], kind="stable")

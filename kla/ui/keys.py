@@ -218,3 +218,41 @@ def ensure_default(key: str, options: Sequence[Any] | None, default: Any) -> Any
     if key not in st.session_state or (options is not None and st.session_state[key] not in options):
         st.session_state[key] = default
     return st.session_state[key]
+
+
+# ----------------------------------------------------------------- PNG export and media pack (kla.ui.media)
+
+
+class Export:
+    """Per-chart "Unduh gambar" and the page's "Paket media" (:mod:`kla.ui.media`)."""
+
+    REGISTRY = "ekspor_grafik_halaman"  # {chart key: (figure, ImageMeta)} of this page run
+    PAGE = "ekspor_judul_halaman"  # the page title, for the media pack's file name
+    PNG_CACHE = "ekspor_png_tersimpan"  # rendered PNG bytes by (chart key, aspect), with the figure's digest
+    PACK_CACHE = "ekspor_paket_tersimpan"  # the last media pack by aspect, with the figures' digest
+    PACK_ASPECT = "ekspor_paket_rasio"
+    PACK_MAKE = "ekspor_paket_buat"
+    PACK_DOWNLOAD = "ekspor_paket_unduh"
+    PNG_ASPECT = "ekspor_png_rasio_"  # + chart key
+    PNG_MAKE = "ekspor_png_buat_"  # + chart key
+    PNG_DOWNLOAD = "ekspor_png_unduh_"  # + chart key
+    PNG_MENU = "ekspor_png_menu_"  # + chart key
+
+    @staticmethod
+    def png_aspect(chart: str) -> str:
+        return Export.PNG_ASPECT + chart
+
+    @staticmethod
+    def png_make(chart: str) -> str:
+        return Export.PNG_MAKE + chart
+
+    @staticmethod
+    def png_download(chart: str) -> str:
+        return Export.PNG_DOWNLOAD + chart
+
+    @staticmethod
+    def png_menu(chart: str) -> str:
+        return Export.PNG_MENU + chart
+
+
+PAGES = (*PAGES, Export)

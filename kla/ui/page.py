@@ -8,6 +8,7 @@ import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
 from kla.ui.keys import Shared, ensure_default
+from kla.ui.media import start_page
 
 log = logging.getLogger("kla.ui")
 
@@ -33,6 +34,7 @@ def page_setup(title: str, icon: str = "📊") -> None:
     """First call of every page: config and the sidebar menu."""
     st.set_page_config(page_title=f"{title} · Dasbor KLA", page_icon=icon, layout="wide")
     ensure_default(Shared.AREA, None, None)
+    start_page(title)  # the page's media pack lists the charts this run plots
     with st.sidebar:
         try:
             for path, label, nav_icon in NAV:

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import duckdb
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-from kla.core import planner
+from kla.core import config, planner
 from kla.core.errors import KlaError
 from kla.core.rulebook import Rulebook
+from kla.figures.charts import Stamp
+from kla.figures.imagemeta import figure_meta, rulebook_label
+from kla.read.db import fingerprint
 from kla.ui.keys import Clusters, Map, Plan, Shared, ensure_default
 from kla.ui.loaders import Fingerprint, load_areas, load_meta, load_provenance, load_rulebook, load_score_years
+from kla.ui.media import png_control
 from kla.ui.page import fail_without_scores
 from kla.views import analysis, maps
 
@@ -21,16 +27,39 @@ def _config(key: str) -> dict:
     return {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2, "filename": key}}
 
 
-def plot(fig: object, key: str) -> None:
-    """Render a figure with a high-resolution PNG download button in the modebar."""
+def _rulebook_text() -> str:
+    """The active rulebook as the image footers name it (read from the database the page shows)."""
+    try:
+        return rulebook_label(load_rulebook(fingerprint(config.db_path())))
+    except (OSError, KlaError, duckdb.Error) as error:  # the page itself says what is wrong
+        return f"aturan aktif tidak terbaca ({type(error).__name__})"
+
+
+def _press_control(fig: go.Figure, key: str, stamp: Stamp | None, caption: str | None) -> None:
+    """Under the chart: "Unduh gambar" (server PNG) when the chart has a source; see :mod:`kla.ui.media`."""
+    png_control(fig, key, figure_meta(fig, rulebook=_rulebook_text(), stamp=stamp, caption=caption))
+
+
+def plot(fig: go.Figure, key: str, *, stamp: Stamp | None = None, caption: str | None = None) -> None:
+    """Render a figure with its modebar PNG download and, under it, the press-ready PNG ("Unduh gambar").
+
+    ``stamp`` is the figure's :class:`~kla.figures.charts.Stamp` when the page has it (else it is
+    read back from the figure); ``caption`` a better alt text than the one made from the title.
+    A figure with no source gets no press PNG (and is left out of the page's media pack).
+    """
     st.plotly_chart(fig, key=key, width="stretch", config=_config(key))
+    _press_control(fig, key, stamp, caption)
 
 
-def plot_selectable(fig: object, key: str) -> list[dict]:
-    """Render a figure whose areas can be clicked; returns the selected points (may be empty)."""
+def plot_selectable(fig: go.Figure, key: str, *, stamp: Stamp | None = None, caption: str | None = None) -> list[dict]:
+    """Render a figure whose areas can be clicked; returns the selected points (may be empty).
+
+    Gets the same "Unduh gambar" control as :func:`plot`.
+    """
     event = st.plotly_chart(
         fig, key=key, width="stretch", on_select="rerun", selection_mode="points", config=_config(key)
     )
+    _press_control(fig, key, stamp, caption)
     return list(getattr(getattr(event, "selection", None), "points", None) or [])
 
 

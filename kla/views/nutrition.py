@@ -43,10 +43,17 @@ from kla.core.suppression import (
     fmt_count,
     fmt_pct,
     fmt_rate,
-    is_small,
-    small_mask,
 )
 from kla.core.suppression import is_missing as _missing
+from kla.views.nutrition_privacy import (
+    WITHHELD_TEXT,
+    count_text,
+    coverage_hidden,
+    month_suppression,
+    rate_hidden,
+    row_masks,
+)
+from kla.views.nutrition_privacy import area_masks as area_masks  # the page's headline uses it
 
 
 # ----------------------------------------------------------------------------- flags
@@ -131,14 +138,21 @@ def short_label(measure: str) -> str:
     return catalog.rate(measure).rate_label.split(" (")[0].split(":")[0]
 
 
-def headline(row: pd.Series, *, measure: str, period: pd.Timestamp) -> list[Metric]:
-    """The four metrics above the ranking, through the one suppression rule."""
+def headline(row: pd.Series, *, measure: str, period: pd.Timestamp, masks: pd.Series | None = None) -> list[Metric]:
+    """The four metrics above the ranking, through the one suppression rule.
+
+    ``masks`` (:func:`kla.views.nutrition_privacy.area_masks`): the cells the month's shared tables
+    hide for this area (a kecamatan total hidden to protect a kelurahan stays hidden here too);
+    without it, the primary rule of this row alone.
+    """
     num, den = catalog.rate(measure).nutrition
+    m = masks if masks is not None else row_masks(row.to_frame().T, measure).iloc[0]
     cases = row[num]
-    if is_small(cases):
+    if bool(m["hide_cases"] or m["hide_valid"]):
         rate, helptext = (
             HIDDEN_RATE_TEXT,
-            f"1–{SUPPRESS_BELOW - 1} kasus: angka dan IK 95% tidak ditampilkan agar anak tidak dapat dikenali.",
+            f"1–{SUPPRESS_BELOW - 1} kasus, atau angka yang bisa membukanya: angka dan IK 95% tidak ditampilkan "
+            "agar anak tidak dapat dikenali.",
         )
     else:
         rate = fmt_pct(row[f"{measure}_pct"])
@@ -146,15 +160,22 @@ def headline(row: pd.Series, *, measure: str, period: pd.Timestamp) -> list[Metr
         helptext = f"{ci}; {fmt_count(cases)} kasus dari {fmt_count(row[den])} anak dengan z-score sah" if ci else ""
     excluded = sum(int(row[c]) for c in ("implausible_haz", "implausible_whz", "implausible_waz"))
     cov = row.get("coverage_pct")
+    cov_text = fmt_pct(cov, 0) if not _missing(cov) else "tanpa sasaran"
+    if bool(m["hide_measured"] or m["hide_sasaran"]) and not _missing(cov):
+        cov_text = WITHHELD_TEXT
     return [
         Metric(f"{short_label(measure)}, {month_label(period)}", rate, helptext),
-        Metric("Anak diukur", fmt_count(row["measured"])),
+        Metric("Anak diukur", count_text(row["measured"], hide=m["hide_measured"], small=m["small_measured"])),
         Metric(
             "Cakupan",
-            fmt_pct(cov, 0) if not _missing(cov) else "tanpa sasaran",
+            cov_text,
             "anak diukur / sasaran balita" if not _missing(cov) else "sumber ini tidak memuat sasaran balita",
         ),
-        Metric("Dikeluarkan (tak masuk akal)", fmt_count(excluded), "nilai z di luar batas WHO, tidak dihitung"),
+        Metric(
+            "Dikeluarkan (tak masuk akal)",
+            count_text(excluded, hide=m["hide_excluded"], small=m["small_excluded"]),
+            "nilai z di luar batas WHO, tidak dihitung",
+        ),
     ]
 
 
@@ -235,7 +256,14 @@ def rank_areas(
     twice = d["display_name"].duplicated(keep=False) & d["kecamatan_name"].fillna("").astype(bool)
     d.loc[twice, "display_name"] = d.loc[twice, "display_name"] + " (" + d.loc[twice, "kecamatan_name"] + ")"
     d["no_data"] = d["measured"].isna() if "measured" in d.columns else True
-    d["suppressed"] = small_mask(d[num]) if num in d.columns else False
+    # one set of masks for the whole month (kelurahan, kecamatan, kota): a hidden 1-4 cannot be
+    # worked out from the other level's table by subtraction (kla.views.nutrition_privacy)
+    masks = month_suppression(agg, source_type=source_type, period=period, measure=measure)
+    d = d.reset_index(drop=True)
+    matched = masks.reindex(d["area_code"]).fillna(False).astype(bool).reset_index(drop=True)
+    for col in matched.columns:
+        d[col] = matched[col].to_numpy()
+    d["suppressed"] = rate_hidden(d) & ~d["no_data"].astype(bool)
     pct = pd.to_numeric(d.get(f"{measure}_pct"), errors="coerce")
     rankable = ~d["no_data"] & ~d["suppressed"] & pct.notna()
     d["rank"] = pct.where(rankable).rank(ascending=False, method="min").astype("Int64")
@@ -320,29 +348,42 @@ def ranking_table(rows: pd.DataFrame, *, measure: str) -> pd.DataFrame:
     if "display_name" not in d.columns:
         d = d.assign(display_name=d["area_name"])
     no_data = d["no_data"].astype(bool) if "no_data" in d.columns else pd.Series(False, index=d.index)
-    small = small_mask(d[num]) & ~no_data
+    m = row_masks(d, measure)
+    small = rate_hidden(m) & ~no_data  # the rate goes with its count or its denominator
+    cov_hidden = coverage_hidden(m)
+
+    def counts(col: str, key: str) -> list[str]:
+        return [
+            count_text(v, hide=h, small=sm)
+            for v, h, sm in zip(d[col], m[f"hide_{key}"], m[f"small_{key}"], strict=True)
+        ]
+
     rank = d["rank"] if "rank" in d.columns else pd.Series(pd.NA, index=d.index)
     out = {"Peringkat": ["–" if _missing(r) else str(int(r)) for r in rank], "Wilayah": d["display_name"].tolist()}
     if "kecamatan_name" in d.columns and d["kecamatan_name"].fillna("").astype(str).str.len().gt(0).any():
         out["Kecamatan"] = d["kecamatan_name"].fillna("").tolist()
     out["Prevalensi"] = [
-        "–" if nd else fmt_rate(c, p) for nd, c, p in zip(no_data, d[num], d[f"{measure}_pct"], strict=True)
+        "–" if nd else (HIDDEN_RATE_TEXT if h else fmt_rate(c, p))
+        for nd, h, c, p in zip(no_data, small, d[num], d[f"{measure}_pct"], strict=True)
     ]
     out["IK 95%"] = [
         "–" if (nd or h) else fmt_ci(lo, hi).removeprefix("IK 95%: ") or "–"
         for nd, h, lo, hi in zip(no_data, small, d[f"{measure}_lo"], d[f"{measure}_hi"], strict=True)
     ]
-    out["Kasus"] = [fmt_count(v) for v in d[num]]
-    out["Anak dengan z-score sah"] = [fmt_count(v) for v in d[den]]
-    out["Diukur"] = [fmt_count(v) for v in d["measured"]]
+    out["Kasus"] = counts(num, "cases")
+    out["Anak dengan z-score sah"] = counts(den, "valid")
+    out["Diukur"] = counts("measured", "measured")
     if has_sasaran(d):
-        out["Sasaran"] = [fmt_count(v) for v in d["sasaran"]]
+        out["Sasaran"] = counts("sasaran", "sasaran")
         out["Cakupan"] = [
-            "–" if nd else (fmt_pct(c, 0) if not _missing(c) else "tanpa sasaran")
-            for nd, c in zip(no_data, d["coverage_pct"], strict=True)
+            "–" if nd else (WITHHELD_TEXT if ch else (fmt_pct(c, 0) if not _missing(c) else "tanpa sasaran"))
+            for nd, ch, c in zip(no_data, cov_hidden, d["coverage_pct"], strict=True)
         ]
     implausible = d[["implausible_haz", "implausible_whz", "implausible_waz"]].sum(axis=1, min_count=1)
-    out["Dikeluarkan (tak masuk akal)"] = [fmt_count(v) for v in implausible]
+    out["Dikeluarkan (tak masuk akal)"] = [
+        count_text(v, hide=h, small=sm)
+        for v, h, sm in zip(implausible, m["hide_excluded"], m["small_excluded"], strict=True)
+    ]
     notes = flag_text(d, measure)
     out["Catatan mutu data"] = [
         NO_DATA_TEXT if nd else (f"{HIDDEN_RATE_TEXT}; {n}" if h and n else (HIDDEN_RATE_TEXT if h else n))
