@@ -79,6 +79,7 @@ if not rulebook.crosswalk:
 xw_areas = [city, *areas.loc[areas["level"] == "kecamatan", "code"].tolist()]
 ensure_default(Kecamatan.XWALK_AREA, xw_areas, xw_areas[0])
 measures = list(dict.fromkeys(r.measure for r in rulebook.crosswalk))
+ensure_default(Kecamatan.XWALK_MEASURE, measures, measures[0])
 a, b, c = st.columns(3)
 xw_area = a.selectbox("Wilayah", xw_areas, key=Kecamatan.XWALK_AREA, format_func=lambda x: names.get(x, x))
 measure = b.selectbox("Ukuran", measures, key=Kecamatan.XWALK_MEASURE, format_func=lambda m: CROSSWALK[m].label)
