@@ -9,6 +9,7 @@ Pure: no Streamlit, no database. :mod:`kla.ui.links` and :func:`kla.ui.keys.ensu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -28,6 +29,7 @@ SOURCE: Final = "sumber"
 TARGET: Final = "target"
 OPD: Final = "opd"
 SCENARIO: Final = "skenario"
+VALUE: Final = "nilai"
 LANG: Final = "lang"  # reserved for the language switch once it exists: accepted silently, not used yet
 
 #: what each parameter sets, for the README and for notices
@@ -44,6 +46,7 @@ PARAMS: Final[Mapping[str, str]] = {
     TARGET: "kategori target KLA",
     OPD: "nama OPD",
     SCENARIO: "nama skenario tersimpan",
+    VALUE: "nilai 'jika …' pada crosswalk kecamatan (angka desimal dengan titik, mis. 14.2)",
 }
 #: names that are not ours but must not be reported as unknown (Streamlit's own, and reserved ones)
 QUIET: Final = frozenset({LANG, "embed", "embed_options"})
@@ -70,6 +73,34 @@ def month_token(option: Any) -> str | None:
     """A month (a date or timestamp) as ``YYYY-MM``; other values as :func:`default_token`."""
     strftime = getattr(option, "strftime", None)
     return strftime("%Y-%m") if strftime is not None else default_token(option)
+
+
+@dataclass(frozen=True)
+class NumberRange:
+    """The options of a number input: every number from ``low`` to ``high`` with at most ``decimals``.
+
+    The one kind of option that cannot be listed. A linked value must be a plain decimal
+    (``14.2``: digits, one optional point; no sign, exponent, ``nan`` or spaces) inside the range.
+    """
+
+    low: float
+    high: float
+    decimals: int = 2
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, int | float) and not isinstance(value, bool) and self.low <= value <= self.high
+
+    def parse(self, text: str) -> float | None:
+        if not re.fullmatch(rf"\d{{1,6}}(\.\d{{1,{self.decimals}}})?", text):
+            return None
+        number = float(text)
+        return number if number in self else None
+
+    def token(self, value: Any) -> str | None:
+        """``14.2``, ``15`` (not ``15.0``): the shortest plain decimal of ``value``."""
+        if value is None:
+            return None
+        return f"{float(value):.{self.decimals}f}".rstrip("0").rstrip(".")
 
 
 # ----------------------------------------------------------------- reading a query string
@@ -148,21 +179,27 @@ class Resolved:
     notice: str | None = None
 
 
-def resolve(param: str, value: str, options: Sequence[Any], default: Any, token: Token = default_token) -> Resolved:
+def resolve(
+    param: str, value: str, options: Sequence[Any] | NumberRange, default: Any, token: Token = default_token
+) -> Resolved:
     """The option of ``options`` whose token is exactly ``value``; else a refusal naming the default.
 
-    Only an equality lookup among the page's own options: the value itself is never parsed, so no
-    text in a link can reach a query, a file name or the page as markup.
+    Only an equality lookup among the page's own options: the value itself is never parsed (except a
+    :class:`NumberRange`, by a strict pattern), so no text in a link can reach a query, a file name
+    or the page as markup.
     """
-    by_token = {t: option for option in options if (t := token(option)) is not None}
-    if value in by_token:
-        return Resolved(True, by_token[value])
+    if isinstance(options, NumberRange):
+        number = options.parse(value)
+        if number is not None:
+            return Resolved(True, number)
+    else:
+        by_token = {t: option for option in options if (t := token(option)) is not None}
+        if value in by_token:
+            return Resolved(True, by_token[value])
     fallback = token(default)
     what = f"`{shown(fallback)}`" if fallback is not None else "tanpa pilihan"
-    return Resolved(
-        False,
-        notice=f"Nilai `{shown(value)}` untuk `{param}` di tautan tidak tersedia di data ini; dipakai {what}.",
-    )
+    given = f"Nilai `{shown(value)}`" if value else "Nilai kosong"
+    return Resolved(False, notice=f"{given} untuk `{param}` di tautan tidak tersedia di data ini; dipakai {what}.")
 
 
 def link(base: str | None, params: Mapping[str, str]) -> str:

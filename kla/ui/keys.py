@@ -204,6 +204,7 @@ URL_PARAMS: dict[str, str] = {
     Kecamatan.YEAR: url.YEAR,
     Kecamatan.XWALK_AREA: url.AREA,
     Kecamatan.XWALK_MEASURE: url.MEASURE,
+    Kecamatan.XWALK_VALUE: url.VALUE,
     WhatIf.SCENARIO_PICK: url.SCENARIO,
 }
 
@@ -247,11 +248,15 @@ def every_key() -> Iterator[tuple[str, str]]:
 #: set by :mod:`kla.ui.links` when imported (it imports this module, so it cannot be imported here):
 #: ``hook(key, param, options, default, token, before)`` reads a newly opened link's value for
 #: ``key`` (``before=True``) or notes the value in place for the URL (``before=False``)
-LINK_HOOK: list[Callable[[str, str, Sequence[Any], Any, url.Token, bool], None]] = []
+LINK_HOOK: list[Callable[[str, str, Sequence[Any] | url.NumberRange, Any, url.Token, bool], None]] = []
 
 
 def ensure_default(
-    key: str, options: Sequence[Any] | None, default: Any, *, token: url.Token = url.default_token
+    key: str,
+    options: Sequence[Any] | url.NumberRange | None,
+    default: Any,
+    *,
+    token: url.Token = url.default_token,
 ) -> Any:
     """Set ``st.session_state[key]`` to ``default`` when missing or no longer among ``options``.
 

@@ -54,7 +54,9 @@ def start() -> None:
     st.session_state[Links.PENDING] = pending
 
 
-def _hook(key: str, param: str, options: Sequence[Any], default: Any, token: url.Token, before: bool) -> None:
+def _hook(
+    key: str, param: str, options: Sequence[Any] | url.NumberRange, default: Any, token: url.Token, before: bool
+) -> None:
     """:data:`kla.ui.keys.LINK_HOOK`: take a pending value before a selection settles, note it after."""
     if before:
         pending: dict[str, str] = st.session_state.get(Links.PENDING) or {}
