@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 from kla.core.catalog import RATES
 from kla.core.config import load_city
 from kla.core.rulebook import load_rulebook
-from kla.ui.keys import Clusters, Kecamatan, Map, Nutrition, Opd, Plan, Shared
+from kla.ui.keys import Clusters, Kecamatan, Map, Nutrition, Opd, Plan, Shared, WhatIf
 from kla.ui.widgets import Comparison
 from tests.test_golden_pages import geo_db, snapshot  # noqa: F401 - fixture
 
@@ -245,3 +245,35 @@ def test_the_map_link_restores_measure_period_and_area(geo_db: Path, monkeypatch
     finally:
         st.cache_data.clear()
         st.cache_resource.clear()
+
+
+def test_a_saved_scenario_is_named_in_the_link(app_env: Path) -> None:
+    page = "pages/5_Simulasi.py"
+    names = ["Rencana A", "Rencana B & C / 2026"]  # spaces, & and / must survive the URL
+
+    def save(name: str) -> Step:
+        def step(at: AppTest) -> None:
+            at.text_input(key=WhatIf.SCENARIO_NAME).input(name)
+            at.button(key=WhatIf.SCENARIO_SAVE).click()
+
+        return step
+
+    clicked = by_widgets(
+        page,
+        [
+            lambda at: at.selectbox(key=Shared.AREA_PICK).set_value(KASEMEN),
+            save(names[0]),
+            save(names[1]),
+            lambda at: at.selectbox(key=WhatIf.SCENARIO_PICK).set_value(names[1]),
+        ],
+    )
+    query = dict(clicked.query_params)
+    assert query.get("skenario") == names[1]
+    opened = by_link(page, query)
+    assert opened.session_state[WhatIf.SCENARIO_PICK] == names[1]
+    assert snapshot(opened) == snapshot(clicked)
+    refused = by_link(page, {**query, "skenario": "Tidak ada"})
+    without = by_link(page, {k: v for k, v in query.items() if k != "skenario"})
+    assert refused.session_state[WhatIf.SCENARIO_PICK] == without.session_state[WhatIf.SCENARIO_PICK]
+    assert snapshot(refused) == snapshot(without)
+    assert any("`Tidak-ada`" in n or "`Tidak?ada`" in n for n in _link_notices(refused))
