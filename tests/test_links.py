@@ -166,3 +166,10 @@ def test_a_number_range_takes_plain_decimals_inside_it_only() -> None:
         _notice_is_plain(got.notice or "")
     assert rng.token(15.0) == "15" and rng.token(14.2) == "14.2" and rng.token(None) is None
     assert 14.2 in rng and 101 not in rng and True not in rng and "14.2" not in rng
+
+
+def test_the_address_bar_leaves_defaults_out_unless_it_already_names_them() -> None:
+    chosen = {"wilayah": ("36.73.02", False), "tahun": ("2025", True), "banding": ("2023", True)}
+    assert url.address_bar(chosen, []) == {"wilayah": "36.73.02"}
+    assert url.address_bar(chosen, ["tahun", "x"]) == {"wilayah": "36.73.02", "tahun": "2025"}
+    assert url.address_bar({}, ["tahun"]) == {}

@@ -202,6 +202,17 @@ def resolve(
     return Resolved(False, notice=f"{given} untuk `{param}` di tautan tidak tersedia di data ini; dipakai {what}.")
 
 
+def address_bar(chosen: Mapping[str, tuple[str, bool]], present: Iterable[str]) -> dict[str, str]:
+    """What the address bar holds: ``chosen`` is ``{param: (token, is_default)}`` for this run.
+
+    A value at its default is left out unless the bar already names that parameter (a shared link,
+    an earlier choice), so a plain visit adds no history entry and an opened link is not rewritten;
+    the "Salin tautan" box always shows every value (see :func:`link`), pinned for whoever opens it.
+    """
+    keep = set(present)
+    return {param: tok for param, (tok, is_default) in chosen.items() if not is_default or param in keep}
+
+
 def link(base: str | None, params: Mapping[str, str]) -> str:
     """The shareable link: ``base`` (the page's URL, without a query) and ``params``; relative
     (``?a=b``) without a base. Values are percent-encoded (spaces as ``%20``, as browsers show them)."""

@@ -178,7 +178,7 @@ class Links:
 
     SEEN = "tautan_terakhir"  # the query the URL holds after this session's last write
     PENDING = "tautan_masuk"  # values of a newly opened link, waiting for their selection this run
-    WANT = "tautan_isi"  # {parameter: token} of the selections resolved this run, written at its end
+    WANT = "tautan_isi"  # {parameter: (token, is_default)} of this run's selections, written at its end
     NOTICES = "tautan_pesan"  # where this run's notices about refused link values go
 
 

@@ -67,12 +67,12 @@ def _hook(
         if result.notice:
             notice(result.notice)
         return
-    want: dict[str, str] = st.session_state.setdefault(Links.WANT, {})
+    want: dict[str, tuple[str, bool]] = st.session_state.setdefault(Links.WANT, {})
     written = token(st.session_state[key])
     if written is None:
         want.pop(param, None)
     else:
-        want[param] = written
+        want[param] = (written, written == token(default))
 
 
 keys.LINK_HOOK[:] = [_hook]
@@ -89,14 +89,18 @@ def _base_url() -> str | None:
 def commit() -> str:
     """Write this run's selections to the URL (one change, only when it differs) and draw the link.
 
-    Parameters no selection of this page took (unknown, refused, or another page's) leave the URL.
-    Returns the link shown.
+    The address bar holds the choices that differ from the defaults, and any parameter it already
+    named (:func:`kla.core.links.address_bar`); parameters no selection of this page took (unknown,
+    refused, or another page's) leave it. The "Salin tautan" box shows every selection, so the
+    shared view stays the same when new data changes a default. Returns the link shown.
     """
-    want: dict[str, str] = dict(st.session_state.get(Links.WANT) or {})
+    chosen: dict[str, tuple[str, bool]] = dict(st.session_state.get(Links.WANT) or {})
     now = {k: v for k, v in _query_now().items() if k not in url.QUIET}
-    if now != {k: [v] for k, v in want.items()}:
-        st.query_params.from_dict(want)  # Streamlit keeps its own embed parameters
+    bar = url.address_bar(chosen, now)
+    if now != {k: [v] for k, v in bar.items()}:
+        st.query_params.from_dict(bar)  # one history entry; Streamlit keeps its own embed parameters
     st.session_state[Links.SEEN] = _query_now()
+    want = {param: tok for param, (tok, _) in chosen.items()}
     base = _base_url()
     shared = url.link(base, want)
     with st.sidebar.expander("Salin tautan", icon=":material/link:"):
