@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from kla.core import catalog, fmt
+from kla.core import links as url
 from kla.figures import nutrition as nu_figures
 from kla.ui.keys import Nutrition, ensure_default
 from kla.ui.loaders import database_fingerprint, load_areas, load_meta, load_nutrition_agg, load_nutrition_published
@@ -24,7 +25,6 @@ st.caption(
     "(e-PPGBM atau rekap puskesmas, per kelurahan, bergantung pada cakupan pengukuran)."
 )
 fp = database_fingerprint()
-sidebar_footer(fp)
 meta = load_meta(fp)
 agg = load_nutrition_agg(fp)
 pub = load_nutrition_published(fp)
@@ -42,21 +42,25 @@ if agg.empty:
         "atau rekap bulanan dengan `python -m kla import rekap BERKAS`, atau lewat panel di bawah."
     )
     nutrition_import_panel(fp)
+    sidebar_footer(fp)
     st.stop()
 
 sources = [s for s in nu.SOURCE_LABELS if s in set(agg["source_type"])]
 c1, c2, c3, c4 = st.columns([1, 2, 1, 2])
+ensure_default(Nutrition.SOURCE, sources, sources[0])
 source = c1.radio("Sumber rutin", sources, format_func=nu.SOURCE_LABELS.get, key=Nutrition.SOURCE)
+ensure_default(Nutrition.MEASURE, list(catalog.RATES), next(iter(catalog.RATES)))
 measure = c2.selectbox(
     "Ukuran", list(catalog.RATES), format_func=lambda m: catalog.rate(m).rate_label, key=Nutrition.MEASURE
 )
 month_opts = nu.period_options(agg, source)
 month_labels = dict(month_opts)
 periods = [p for p, _ in month_opts]
-ensure_default(Nutrition.PERIOD, periods, nu.default_period(agg, source))
+ensure_default(Nutrition.PERIOD, periods, nu.default_period(agg, source), token=url.month_token)
 period = c3.selectbox("Bulan", periods, format_func=month_labels.get, key=Nutrition.PERIOD)
 options = nu.area_options(agg, source)
 labels = dict(options)
+ensure_default(Nutrition.AREA, [c for c, _ in options], options[0][0])
 area = c4.selectbox("Wilayah", [c for c, _ in options], format_func=lambda c: labels[c].strip(" ·"), key=Nutrition.AREA)
 
 rows = nu.series(agg, source, area)
@@ -103,6 +107,7 @@ st.subheader(f"Peringkat wilayah, {month}")
 if not level_choices:
     st.info("Tidak ada data wilayah untuk bulan ini.")
 else:
+    ensure_default(Nutrition.RANK_LEVEL, level_choices, level_choices[0])
     level = st.radio(
         "Peringkat menurut",
         level_choices,
@@ -167,4 +172,5 @@ st.dataframe(
     key=Nutrition.PUBLISHED,
     column_config={"Tautan": st.column_config.LinkColumn("Tautan", display_text="buka sumber")},
 )
+sidebar_footer(fp)
 media_pack_section()  # "Paket media": every sourced chart of this page as one zip

@@ -7,7 +7,7 @@ from kla.core.catalog import CROSSWALK
 from kla.core.errors import KlaError
 from kla.figures import charts
 from kla.ui import scenarios
-from kla.ui.keys import WhatIf, whatif_measure, whatif_points, whatif_use_measure
+from kla.ui.keys import WhatIf, ensure_default, whatif_measure, whatif_points, whatif_use_measure
 from kla.ui.loaders import database_fingerprint, load_measure_values, load_points, load_rulebook_crosswalk, load_scores
 from kla.ui.media import media_pack_section
 from kla.ui.page import page_setup
@@ -165,6 +165,7 @@ with right:
     saved_list = scenarios.load_scenarios(sfp)
     mine = saved_list[(saved_list["year"] == year) & (saved_list["area_code"] == area)]
     if not mine.empty:
+        ensure_default(WhatIf.SCENARIO_PICK, mine["name"].tolist(), mine["name"].iloc[0])
         pick = st.selectbox(
             "Bandingkan skenario tersimpan dengan nilai sebenarnya", mine["name"].tolist(), key=WhatIf.SCENARIO_PICK
         )

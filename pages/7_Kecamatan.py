@@ -3,6 +3,7 @@
 import streamlit as st
 
 from kla.core import catalog, fmt
+from kla.core import links as url
 from kla.core.catalog import CROSSWALK
 from kla.figures import analysis as analysis_charts
 from kla.figures import charts
@@ -80,13 +81,15 @@ if not rulebook.crosswalk:
 xw_areas = [city, *areas.loc[areas["level"] == "kecamatan", "code"].tolist()]
 ensure_default(Kecamatan.XWALK_AREA, xw_areas, xw_areas[0])
 measures = list(dict.fromkeys(r.measure for r in rulebook.crosswalk))
+ensure_default(Kecamatan.XWALK_MEASURE, measures, measures[0])
 a, b, c = st.columns(3)
 xw_area = a.selectbox("Wilayah", xw_areas, key=Kecamatan.XWALK_AREA, format_func=lambda x: names.get(x, x))
 measure = b.selectbox("Ukuran", measures, key=Kecamatan.XWALK_MEASURE, format_func=lambda m: CROSSWALK[m].label)
 latest = analysis.latest_measures(load_measure_values(fp))
 now = analysis.current_value(latest, xw_area, measure)
 # start from the measure's published target (kla.core.catalog)
-ensure_default(Kecamatan.XWALK_VALUE, None, catalog.latest_target(measure) or 0.0)
+value_range = url.NumberRange(0.0, 100.0, decimals=2)
+ensure_default(Kecamatan.XWALK_VALUE, value_range, catalog.latest_target(measure) or 0.0, token=value_range.token)
 value = c.number_input(
     f"Jika {CROSSWALK[measure].label.lower()} menjadi ({CROSSWALK[measure].unit})",
     min_value=0.0,

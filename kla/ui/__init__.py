@@ -3,7 +3,9 @@
 Pages draw widgets, ask :mod:`kla.views` for frames and texts and :mod:`kla.figures` for figures;
 they hold no SQL and no logic of their own. This package gives them the rest, one role a module:
 
-* :mod:`kla.ui.keys`: every session-state and widget key, and ``ensure_default`` for selections;
+* :mod:`kla.ui.keys`: every session-state and widget key, and ``ensure_default`` for selections
+  (which also takes a selection from a shared link and notes it for the URL);
+* :mod:`kla.ui.links`: the link that restores the view (URL query string, notices, "Salin tautan");
 * :mod:`kla.ui.page`: page config, the sidebar menu (``NAV``) and the clear stop (``fail``);
 * :mod:`kla.ui.loaders`: the read-only connection (keyed on the database fingerprint, so a rebuilt
   file is picked up without a restart) and the cached loaders over it;

@@ -8,11 +8,13 @@ are the Indonesian names Streamlit shows in its URLs and error messages; tests m
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
 import streamlit as st
+
+from kla.core import links as url
 
 
 class Shared:
@@ -170,7 +172,41 @@ PEERS_HISTORY = PeerKeys(
     "sejawat_sebaran_nasional_tabel",
 )
 
-PAGES = (Shared, Overview, Clusters, Map, Nutrition, Plan, WhatIf, Opd, Kecamatan, History, Sources)
+
+class Links:
+    """The link that restores the view (:mod:`kla.ui.links`)."""
+
+    SEEN = "tautan_terakhir"  # the query the URL holds after this session's last write
+    PENDING = "tautan_masuk"  # values of a newly opened link, waiting for their selection this run
+    WANT = "tautan_isi"  # {parameter: (token, is_default)} of this run's selections, written at its end
+    NOTICES = "tautan_pesan"  # where this run's notices about refused link values go
+
+
+PAGES = (Shared, Overview, Clusters, Map, Nutrition, Plan, WhatIf, Opd, Kecamatan, History, Sources, Links)
+
+#: the URL parameter each selection is kept in (several keys share a name: one per page uses it)
+URL_PARAMS: dict[str, str] = {
+    Shared.YEAR: url.YEAR,
+    Shared.AREA: url.AREA,
+    Clusters.COMPARE: url.COMPARE,
+    Map.MEASURE: url.MEASURE,
+    Map.LEVEL: url.LEVEL,
+    Map.MODE: url.MODE,
+    Map.PERIOD: url.PERIOD,
+    Map.PERIOD_FROM: url.PERIOD_FROM,
+    Nutrition.SOURCE: url.SOURCE,
+    Nutrition.MEASURE: url.MEASURE,
+    Nutrition.PERIOD: url.PERIOD,
+    Nutrition.AREA: url.AREA,
+    Nutrition.RANK_LEVEL: url.LEVEL,
+    Plan.TARGET: url.TARGET,
+    Opd.OPD: url.OPD,
+    Kecamatan.YEAR: url.YEAR,
+    Kecamatan.XWALK_AREA: url.AREA,
+    Kecamatan.XWALK_MEASURE: url.MEASURE,
+    Kecamatan.XWALK_VALUE: url.VALUE,
+    WhatIf.SCENARIO_PICK: url.SCENARIO,
+}
 
 # ----------------------------------------------------------------- keys made of a prefix and a code
 
@@ -209,14 +245,36 @@ def every_key() -> Iterator[tuple[str, str]]:
 # ----------------------------------------------------------------- the one "default if missing" helper
 
 
-def ensure_default(key: str, options: Sequence[Any] | None, default: Any) -> Any:
+#: set by :mod:`kla.ui.links` when imported (it imports this module, so it cannot be imported here):
+#: ``hook(key, param, options, default, token, before)`` reads a newly opened link's value for
+#: ``key`` (``before=True``) or notes the value in place for the URL (``before=False``)
+LINK_HOOK: list[Callable[[str, str, Sequence[Any] | url.NumberRange, Any, url.Token, bool], None]] = []
+
+
+def ensure_default(
+    key: str,
+    options: Sequence[Any] | url.NumberRange | None,
+    default: Any,
+    *,
+    token: url.Token = url.default_token,
+) -> Any:
     """Set ``st.session_state[key]`` to ``default`` when missing or no longer among ``options``.
 
     ``options=None`` accepts any value already there. Call it before the widget with that key is
     drawn (Streamlit refuses a change to a drawn widget's state). Returns the value now in place.
+
+    A key with a URL parameter (:data:`URL_PARAMS`) and a list of ``options`` also takes its value
+    from a newly opened link when that value is one of ``options`` (else the default, with a notice),
+    and notes the value in place for the URL (written once per run by :func:`kla.ui.links.commit`);
+    ``token`` is how an option is written there.
     """
+    linked = key in URL_PARAMS and options is not None and bool(LINK_HOOK)
+    if linked:
+        LINK_HOOK[0](key, URL_PARAMS[key], options, default, token, True)
     if key not in st.session_state or (options is not None and st.session_state[key] not in options):
         st.session_state[key] = default
+    if linked:
+        LINK_HOOK[0](key, URL_PARAMS[key], options, default, token, False)
     return st.session_state[key]
 
 

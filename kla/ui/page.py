@@ -7,6 +7,7 @@ import logging
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
+from kla.ui import links
 from kla.ui.keys import Shared, ensure_default
 from kla.ui.media import start_page
 
@@ -31,10 +32,11 @@ NAV: tuple[tuple[str, str, str], ...] = (
 
 
 def page_setup(title: str, icon: str = "📊") -> None:
-    """First call of every page: config and the sidebar menu."""
+    """First call of every page: config, the values of a newly opened link, and the sidebar menu."""
     st.set_page_config(page_title=f"{title} · Dasbor KLA", page_icon=icon, layout="wide")
     ensure_default(Shared.AREA, None, None)
     start_page(title)  # the page's media pack lists the charts this run plots
+    links.start()  # its notices go at the top of the page; the link is written by sidebar_footer
     with st.sidebar:
         try:
             for path, label, nav_icon in NAV:

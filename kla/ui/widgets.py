@@ -10,11 +10,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from kla.core import config, planner
+from kla.core import links as url
 from kla.core.errors import KlaError
 from kla.core.rulebook import Rulebook
 from kla.figures.charts import Stamp
 from kla.figures.imagemeta import figure_meta, rulebook_label
 from kla.read.db import fingerprint
+from kla.ui import links
 from kla.ui.keys import Clusters, Map, Plan, Shared, ensure_default
 from kla.ui.loaders import Fingerprint, load_areas, load_meta, load_provenance, load_rulebook, load_score_years
 from kla.ui.media import png_control
@@ -64,7 +66,8 @@ def plot_selectable(fig: go.Figure, key: str, *, stamp: Stamp | None = None, cap
 
 
 def sidebar_footer(fp: Fingerprint) -> None:
-    """Data date and the sample-data warning, on every page."""
+    """Data date, the sample-data warning and the link to this view, on every page (call it last:
+    the link holds the selections made before it)."""
     meta = load_meta(fp)
     prov = load_provenance(fp)
     with st.sidebar:
@@ -74,6 +77,7 @@ def sidebar_footer(fp: Fingerprint) -> None:
         rb = load_rulebook(fp)
         if not rb.weights_official:
             st.caption(f"Bobot indikator: **{rb.weights_label}** (bobot resmi belum publik).")
+    links.commit()
 
 
 def year_picker(years: list[int], *, key: str = Shared.YEAR, label: str = "Tahun penilaian") -> int:
@@ -111,6 +115,7 @@ def map_area_picker(fp: Fingerprint, areas: pd.DataFrame, clicked: list[dict]) -
         st.session_state[Shared.AREA] = click
     st.session_state[Map.LAST_CLICK] = click
     parents = load_areas(fp).set_index("code")["parent_code"].to_dict()
+    ensure_default(Shared.AREA, [None, *parents], None)  # any area of the city; a link may name one
     st.session_state[Map.AREA_PICK] = maps.area_for_level(st.session_state.get(Shared.AREA), codes, parents)
 
     def _pick() -> None:
@@ -177,7 +182,14 @@ def comparison_picker(fp: Fingerprint, choice: ScoreChoice) -> Comparison | None
         if c != choice.area and choice.year in load_score_years(fp, c)["year"].tolist()
     ]
     options = [None, *other_years, *other_areas]
-    ensure_default(Clusters.COMPARE, options, other_years[-1] if other_years else None)
+
+    def token(option: Comparison | None) -> str:
+        """In the link: the year (same area), the area code (same year), or "tanpa"."""
+        if option is None:
+            return url.NO_COMPARISON
+        return str(option.year) if option.area == choice.area else option.area
+
+    ensure_default(Clusters.COMPARE, options, other_years[-1] if other_years else None, token=token)
 
     def label(option: Comparison | None) -> str:
         if option is None:
