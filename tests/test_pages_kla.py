@@ -10,10 +10,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from kla.core.password import ENV_VAR, hash_password
 from kla.ingest import build
 from kla.read import analysis as analysis_data
 from kla.read.db import connect_readonly
-from kla.core.password import ENV_VAR, hash_password
 from kla.ui.keys import Admin, Kecamatan, Plan, WhatIf, whatif_measure, whatif_points, whatif_use_measure
 
 ROOT = Path(__file__).resolve().parents[1]
