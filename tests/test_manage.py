@@ -248,3 +248,45 @@ def test_problem_report_is_plain_text_with_formulas_defused() -> None:
     assert "kutip" in frame.loc[2, "Cara memperbaiki"]
     text = view.problems_csv(frame).decode("utf-8-sig")
     assert ";'=HYPERLINK(1) bukan angka;" in text
+
+
+def test_admin_uploads_a_kla_score_sheet_with_the_clis_importer(
+    app_db: Path, admin_hash: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pandas as pd
+
+    from kla.core.config import load_city
+    from kla.core.rulebook import load_rulebook
+
+    monkeypatch.setenv(ENV_VAR, admin_hash)
+    rb = load_rulebook(load_city().rulebook)
+    frame = pd.DataFrame(
+        {
+            "rulebook": rb.key,
+            "kode_indikator": [i.code for i in rb.indicators],
+            "nama_indikator": [i.name for i in rb.indicators],
+            "poin_maks": [str(float(i.max_points)) for i in rb.indicators],
+            "poin": [str(float(i.max_points)) for i in rb.indicators],
+            "status_bukti": "lengkap",
+            "catatan": "",
+            "kode_wilayah": "",
+        }
+    )
+    data = frame.to_csv(index=False).encode("utf-8")
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    _login(at, PASSWORD)
+    at.radio(key=Manage.UPLOAD_KIND).set_value("kla-scores").run()
+    at.number_input(key=Manage.YEAR).set_value(2026).run()
+    at.file_uploader[0].set_value(("nilai_2026.csv", data, "text/csv")).run()
+    at.button(key=Manage.UPLOAD_GO).click().run()
+    _ok(at)
+    assert not at.error, [e.value for e in at.error]
+    assert f"Diimpor {len(rb.indicators)} nilai indikator dari nilai_2026.csv untuk tahun 2026" in _texts(at, "success")
+    with connect_readonly(app_db) as con:
+        points = con.execute("SELECT sum(points) FROM kla_score WHERE year = 2026").fetchone()[0]
+    assert points == pytest.approx(sum(i.max_points for i in rb.indicators))
+    # the same file again: nothing changes, and the page says so
+    at.file_uploader[0].set_value(("nilai_2026.csv", data, "text/csv")).run()
+    at.button(key=Manage.UPLOAD_GO).click().run()
+    assert "sudah pernah diimpor untuk tahun 2026" in _texts(at, "success")

@@ -228,8 +228,9 @@ def show_outcome(done: Outcome) -> None:
     )
 
 
-def _options(kind: str, name: str, data: bytes) -> dict:
-    """The kind's own choices (year, level, sheet, …), drawn under the uploader."""
+def _options(kind: str) -> dict:
+    """The kind's own choices (year, weights, level, field names), drawn above the uploader so they
+    keep their values while no file is chosen."""
     out: dict = {}
     if kind == "kla-scores":
         ensure_default(Manage.YEAR, None, date.today().year - 1)
@@ -249,6 +250,12 @@ def _options(kind: str, name: str, data: bytes) -> dict:
                 "Kelurahan: kolom kecamatan induk", key=Manage.PARENT_FIELD, max_chars=80
             )
             out["layer"] = st.text_input("GeoPackage: nama lapisan", key=Manage.LAYER, max_chars=80)
+    return out
+
+
+def _sheet(kind: str, name: str, data: bytes) -> dict:
+    """The sheet of a workbook with several, for the kinds whose importer takes one."""
+    out: dict = {}
     if kind in ("eppgbm", "rulebook") and name.lower().endswith((".xlsx", ".xlsm")):
         sheets = xlsx_sheets(data, name)
         if len(sheets) > 1:
@@ -275,12 +282,13 @@ def import_panel(fp: Fingerprint, *, admin: bool) -> None:
     spec = view.KIND_BY_KEY[kind]
     limit = int(st.get_option("server.maxUploadSize"))
     st.caption(f"{spec.help} Maks. {limit} MB lewat halaman ini; berkas lebih besar: `{spec.command}` di server.")
+    options = _options(kind)
     nonce = ensure_default(Manage.UPLOAD_NONCE, None, 0)
     up = st.file_uploader("Berkas", type=list(spec.types), key=uploader(nonce), disabled=not admin)
     if up is None:
         return
     data = up.getvalue()
-    options = _options(kind, up.name, data)
+    options |= _sheet(kind, up.name, data)
     if not st.button("Impor sekarang", key=Manage.UPLOAD_GO, disabled=not admin, type="primary"):
         return
     if not is_admin():  # the session may have ended since the page was drawn
