@@ -109,7 +109,8 @@ def refuse_personal_columns(data: bytes, name: str, kind: str) -> None:
 
 def _private_copy(folder: str, name: str, data: bytes) -> Path:
     """The upload as ``folder/<its own name>`` (0600 in a 0700 folder), so provenance shows the name."""
-    path = Path(folder) / (Path(name).name or "unggahan")
+    base = Path(name.replace("\\", "/")).name  # a browser sends a bare name; never a path out of the folder
+    path = Path(folder) / (base if base not in ("", ".", "..") else "unggahan")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
