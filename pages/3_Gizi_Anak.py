@@ -13,7 +13,6 @@ from kla.ui.keys import Nutrition, ensure_default
 from kla.ui.loaders import database_fingerprint, load_areas, load_meta, load_nutrition_agg, load_nutrition_published
 from kla.ui.media import media_pack_section
 from kla.ui.page import page_setup
-from kla.ui.upload import nutrition_import_panel
 from kla.ui.widgets import plot, sidebar_footer
 from kla.views import nutrition as nu
 from kla.views import published
@@ -39,9 +38,8 @@ st.subheader("Data rutin per bulan")
 if agg.empty:
     st.info(
         "Belum ada data rutin gizi anak. Impor ekspor e-PPGBM dengan `python -m kla import eppgbm BERKAS` "
-        "atau rekap bulanan dengan `python -m kla import rekap BERKAS`, atau lewat panel di bawah."
+        "atau rekap bulanan dengan `python -m kla import rekap BERKAS`, atau lewat halaman Kelola Data."
     )
-    nutrition_import_panel(fp)
     sidebar_footer(fp)
     st.stop()
 
@@ -162,7 +160,7 @@ else:
     st.markdown("**Catatan mutu data bulan ini** (ditampilkan, tidak disembunyikan)")
     st.dataframe(nu.flag_summary(scope.rows, measure), hide_index=True, key=Nutrition.FLAGS)
 
-nutrition_import_panel(fp)
+st.caption("Impor data ada di halaman Kelola Data.")
 
 st.subheader("Angka terbitan dan sumbernya")
 st.dataframe(

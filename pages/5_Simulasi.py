@@ -7,6 +7,7 @@ from kla.core.catalog import CROSSWALK
 from kla.core.errors import KlaError
 from kla.figures import charts
 from kla.ui import scenarios
+from kla.ui.admin import admin_login
 from kla.ui.keys import WhatIf, ensure_default, whatif_measure, whatif_points, whatif_use_measure
 from kla.ui.loaders import database_fingerprint, load_measure_values, load_points, load_rulebook_crosswalk, load_scores
 from kla.ui.media import media_pack_section
@@ -142,8 +143,9 @@ with right:
         )
 
     st.markdown("**Simpan skenario** (disimpan terpisah; nilai sebenarnya tidak pernah ditimpa)")
-    name = st.text_input("Nama skenario", key=WhatIf.SCENARIO_NAME, max_chars=scenarios.NAME_MAX)
-    if st.button("Simpan", key=WhatIf.SCENARIO_SAVE):
+    admin = admin_login(compact=True)  # saving, renaming and deleting need the admin password
+    name = st.text_input("Nama skenario", key=WhatIf.SCENARIO_NAME, max_chars=scenarios.NAME_MAX, disabled=not admin)
+    if st.button("Simpan", key=WhatIf.SCENARIO_SAVE, disabled=not admin):
         try:
             saved = scenarios.save_scenario(
                 name,
@@ -156,7 +158,7 @@ with right:
         except KlaError as exc:
             st.warning(str(exc))
         else:
-            st.success(f"Skenario '{saved}' disimpan.")
+            st.success(f"Skenario '{fmt.plain(saved)}' disimpan.")
 
     message = st.session_state.pop(WhatIf.SCENARIO_MESSAGE, None)
     if message:
@@ -172,7 +174,7 @@ with right:
         pts = scenarios.load_scenario_points(sfp, pick, year, area)
         res = whatif.evaluate(pts, rulebook, year=year, area=area)
         st.markdown(
-            f"Skenario **{pick}**: {fmt.number(res.total)} poin, **{res.category}** "
+            f"Skenario **{fmt.plain(pick)}**: {fmt.number(res.total)} poin, **{res.category}** "
             f"(sebenarnya {fmt.number(actual.total)}, {actual.category})."
         )
         st.dataframe(
@@ -180,21 +182,26 @@ with right:
             hide_index=True,
             width="stretch",
         )
-        with st.expander(f"Ubah nama atau hapus skenario '{pick}'"):
-            st.text_input("Nama baru", key=WhatIf.SCENARIO_NEW_NAME, max_chars=scenarios.NAME_MAX)
+        with st.expander(f"Ubah nama atau hapus skenario '{fmt.plain(pick)}'"):
+            if not admin:
+                st.caption(scenarios.NOT_ADMIN)
+            st.text_input("Nama baru", key=WhatIf.SCENARIO_NEW_NAME, max_chars=scenarios.NAME_MAX, disabled=not admin)
             st.button(
                 "Ubah nama",
                 key=WhatIf.SCENARIO_RENAME,
                 on_click=scenarios.manage_scenario,
                 args=("rename", pick, year, area),
+                disabled=not admin,
             )
-            st.checkbox("Ya, hapus skenario ini (tidak bisa dibatalkan)", key=WhatIf.SCENARIO_DELETE_CONFIRM)
+            st.checkbox(
+                "Ya, hapus skenario ini (tidak bisa dibatalkan)", key=WhatIf.SCENARIO_DELETE_CONFIRM, disabled=not admin
+            )
             st.button(
                 "Hapus skenario",
                 key=WhatIf.SCENARIO_DELETE,
                 on_click=scenarios.manage_scenario,
                 args=("delete", pick, year, area),
-                disabled=not st.session_state.get(WhatIf.SCENARIO_DELETE_CONFIRM),
+                disabled=not (admin and st.session_state.get(WhatIf.SCENARIO_DELETE_CONFIRM)),
             )
 
 sidebar_footer(fp)

@@ -10,10 +10,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from kla.core.password import ENV_VAR, hash_password
 from kla.ingest import build
 from kla.read import analysis as analysis_data
 from kla.read.db import connect_readonly
-from kla.ui.keys import Kecamatan, Plan, WhatIf, whatif_measure, whatif_points, whatif_use_measure
+from kla.ui.keys import Admin, Kecamatan, Plan, WhatIf, whatif_measure, whatif_points, whatif_use_measure
 
 ROOT = Path(__file__).resolve().parents[1]
 KLA_PAGES = [
@@ -24,6 +25,21 @@ KLA_PAGES = [
     "pages/7_Kecamatan.py",
     "pages/8_Riwayat.py",
 ]
+
+
+ADMIN_PASSWORD = "kuda-lumping-hujan-sore-42"  # noqa: S105 - the suite's own admin password
+
+
+@pytest.fixture(scope="module")
+def admin_hash() -> str:
+    return hash_password(ADMIN_PASSWORD)
+
+
+def _as_admin(at: AppTest) -> None:
+    """Log in on the page: saving, renaming and deleting scenarios need the admin session."""
+    at.text_input(key=Admin.PASSWORD).input(ADMIN_PASSWORD)
+    at.button(key=Admin.LOGIN).click().run()
+    assert not at.button(key=WhatIf.SCENARIO_SAVE).disabled
 
 
 def _points(text: str) -> float:
@@ -123,8 +139,9 @@ def test_bad_target_gets_a_clear_message(app_env: Path) -> None:
 
 
 def test_save_scenario_never_touches_scores_and_survives_rebuild(
-    db_copy: Path, monkeypatch: pytest.MonkeyPatch
+    db_copy: Path, monkeypatch: pytest.MonkeyPatch, admin_hash: str
 ) -> None:
+    monkeypatch.setenv(ENV_VAR, admin_hash)
     monkeypatch.setenv("KLA_DB", str(db_copy))
     monkeypatch.setenv("KLA_AUTO_BUILD", "0")
     st.cache_data.clear()
@@ -134,6 +151,7 @@ def test_save_scenario_never_touches_scores_and_survives_rebuild(
     db_before = db_copy.read_bytes()
     at = AppTest.from_file(str(ROOT / "pages/5_Simulasi.py"), default_timeout=60)
     at.run()
+    _as_admin(at)
     full = at.number_input(key=whatif_points("I11")).max  # #11 infrastruktur ramah anak (RBRA) at its maximum
     at.number_input(key=whatif_points("I11")).set_value(full).run()
     at.text_input(key=WhatIf.SCENARIO_NAME).input("RBRA penuh").run()
@@ -154,13 +172,17 @@ def test_save_scenario_never_touches_scores_and_survives_rebuild(
     st.cache_resource.clear()
 
 
-def test_rename_and_delete_a_saved_scenario_on_the_page(db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rename_and_delete_a_saved_scenario_on_the_page(
+    db_copy: Path, monkeypatch: pytest.MonkeyPatch, admin_hash: str
+) -> None:
+    monkeypatch.setenv(ENV_VAR, admin_hash)
     monkeypatch.setenv("KLA_DB", str(db_copy))
     monkeypatch.setenv("KLA_AUTO_BUILD", "0")
     st.cache_data.clear()
     st.cache_resource.clear()
     at = AppTest.from_file(str(ROOT / "pages/5_Simulasi.py"), default_timeout=60)
     at.run()
+    _as_admin(at)
     for name in ("Skenario A", "Skenario B"):
         at.text_input(key=WhatIf.SCENARIO_NAME).input(name).run()
         at.button(key=WhatIf.SCENARIO_SAVE).click().run()

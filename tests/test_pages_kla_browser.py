@@ -45,3 +45,21 @@ def test_whatif_number_input_changes_category(server, browser) -> None:  # noqa:
         page.screenshot(path=str(ARTIFACTS / "simulasi_madya.png"), full_page=False)
     finally:
         context.close()
+
+
+def test_scenario_save_is_off_without_the_admin_password(server, browser) -> None:  # noqa: F811
+    """Simulasi in a real browser: without an admin session the save button cannot be used, and says why."""
+    url, _ = server
+    context, page, external = open_page(browser, f"{url}/Simulasi", "simulasi_tanpa_admin")
+    try:
+        save = page.get_by_role("button", name="Simpan", exact=True)
+        save.scroll_into_view_if_needed()
+        assert save.is_disabled()
+        assert page.get_by_label("Nama skenario").is_disabled()
+        body = page.inner_text("body")
+        # no hash on the test server: the page says how to enable; with one, it asks for the password
+        assert "python -m kla admin hash" in body or "Kata sandi admin" in body
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert external == [], f"requests outside localhost: {external}"
+    finally:
+        context.close()

@@ -1,14 +1,16 @@
-"""Real browser: the e-PPGBM upload panel on the Gizi Anak page, end to end in headless Chromium.
+"""Real browser: the e-PPGBM upload on the Kelola Data page (behind the admin password), end to end in
+headless Chromium.
 
 An import writes to the database, so this module starts its OWN `streamlit run` (via
 :func:`tests.test_browser.streamlit_server`) on a private copy of the session database instead of
 sharing the module-scoped ``server`` the other browser tests read from.
 
-Covers: a small e-PPGBM export (one bad row among good ones) uploaded, imported and reported in
-Indonesian with the rejected row listed, recorded in ``provenance``, shown by the page after a reload,
-and no name or NIK of the file on screen or sent to the browser; a file with a wrong delimiter or missing columns
-gets an Indonesian error and leaves the database file byte-for-byte unchanged; and no request
-leaves localhost.
+Covers: the upload is off until the admin password is given; a small e-PPGBM export (one bad row
+among good ones) uploaded, imported and reported in Indonesian with the rejected row listed,
+recorded in ``provenance``, shown by the Gizi Anak page afterwards, and no name or NIK of the
+file on screen or sent to the browser; a file with a wrong delimiter or missing columns gets an
+Indonesian error and leaves the database file byte-for-byte unchanged; and no request leaves
+localhost.
 """
 
 from __future__ import annotations
@@ -18,17 +20,20 @@ import os
 import re
 import shutil
 from pathlib import Path
+from urllib.parse import urlparse
 
 import duckdb
 import pytest
 from playwright.sync_api import expect
 
+from kla.core.password import ENV_VAR, hash_password
 from tests.fixtures.nutrition import HEADER, child_name, good_rows, nik, parent_name, row, write_csv
-from tests.test_browser import ARTIFACTS, browser, open_page, streamlit_server  # noqa: F401 - fixture
+from tests.test_browser import ARTIFACTS, LOCAL_HOSTS, browser, streamlit_server  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
 
-PANEL = "Impor ekspor e-PPGBM atau rekap bulanan"
+PANEL = "Impor berkas"  # the Kelola Data section that holds the upload (was the Gizi Anak expander)
+ADMIN_PASSWORD = "kuda-lumping-hujan-sore-42"  # noqa: S105 - the test server's own admin password
 GOOD = 30  # good rows in the happy-path file, plus one bad row
 TIMEOUT = 60_000
 IMPORTED_MONTH = re.compile(r"^Jun 2024")  # the fixture rows are measured on 2024-06-10
@@ -45,28 +50,55 @@ def upload_server(built_db: Path, tmp_path_factory: pytest.TempPathFactory):
     db = tmp_path_factory.mktemp("upload_browser") / "kla.duckdb"
     shutil.copyfile(built_db, db)
     # No file watcher: other work saving files under kla/ mid-test must not hot-reload the app.
-    env = {**os.environ, "KLA_DB": str(db), "KLA_AUTO_BUILD": "0", "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none"}
+    env = {
+        **os.environ,
+        "KLA_DB": str(db),
+        "KLA_AUTO_BUILD": "0",
+        "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none",
+        ENV_VAR: hash_password(ADMIN_PASSWORD),
+    }
     with streamlit_server(env) as (url, _):
         yield url, db
 
 
 def open_panel(browser, url: str, frames: list[bytes] | None = None):  # noqa: F811
-    """Gizi Anak page with the import expander open: (context, page, external request URLs).
+    """Kelola Data logged in as admin, upload ready: (context, page, external request URLs).
 
-    With ``frames``, the page is reloaded with every websocket message from the server recorded
-    there: everything the app sends, including the data of canvas-drawn tables no DOM text shows.
+    With ``frames``, every websocket message from the server is recorded there: everything the
+    app sends, including the data of canvas-drawn tables no DOM text shows.
     """
-    context, page, external = open_page(browser, f"{url}/Gizi_Anak", "gizi_anak")
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID")
+    page = context.new_page()
+    external: list[str] = []
+
+    def note(request) -> None:
+        parsed = urlparse(request.url)
+        if parsed.scheme not in ("data", "blob", "about") and parsed.hostname not in LOCAL_HOSTS:
+            external.append(request.url)
+
+    page.on("request", note)
     if frames is not None:
         page.on(
             "websocket",
             lambda ws: ws.on("framereceived", lambda p: frames.append(p if isinstance(p, bytes) else p.encode())),
         )
-        page.reload(wait_until="domcontentloaded")
-        page.wait_for_selector(".js-plotly-plot", timeout=TIMEOUT)
-    page.locator('[data-testid="stExpander"] summary', has_text=PANEL).click(timeout=TIMEOUT)
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').wait_for(state="attached", timeout=TIMEOUT)
+    page.goto(f"{url}/Kelola_Data", wait_until="domcontentloaded")
+    page.wait_for_selector("h1", timeout=TIMEOUT)
+    dropzone = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    dropzone.wait_for(state="attached", timeout=TIMEOUT)
+    assert dropzone.is_disabled()  # viewing needs no login; uploading does
+    page.get_by_label("Kata sandi admin").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Masuk sebagai admin").click()
+    page.get_by_role("button", name="Keluar dari mode admin").wait_for(timeout=TIMEOUT)
+    expect(dropzone).to_be_enabled(timeout=TIMEOUT)
     return context, page, external
+
+
+def open_gizi(page) -> None:
+    """The Gizi Anak page through the sidebar menu (same Streamlit session, so still admin), drawn."""
+    page.get_by_role("link", name="Gizi anak").click()
+    page.wait_for_url("**/Gizi_Anak", timeout=TIMEOUT)
+    page.wait_for_selector(".js-plotly-plot", timeout=TIMEOUT)
 
 
 def upload_and_import(page, path: Path) -> None:
@@ -80,8 +112,9 @@ def upload_and_import(page, path: Path) -> None:
 
 
 def alert(page, kind: str):
-    """The Streamlit alert of ``kind`` ("Success", "Error", "Info") in the import panel."""
-    return page.locator('[data-testid="stExpander"]', has_text=PANEL).locator(f'[data-testid="stAlertContent{kind}"]')
+    """The Streamlit alert of ``kind`` ("Success", "Error", "Info") of an import (not of the login)."""
+    found = page.locator(f'[data-testid="stAlertContent{kind}"]')
+    return found.filter(has_text="Diimpor") if kind == "Success" else found
 
 
 def test_upload_imports_a_small_export_without_showing_identifiers(upload_server, browser, tmp_path: Path) -> None:  # noqa: F811
@@ -95,8 +128,12 @@ def test_upload_imports_a_small_export_without_showing_identifiers(upload_server
     context, page, external = open_panel(browser, url, frames)
     try:
         # before: the routine figures are the sample, which has later months than the file
+        open_gizi(page)
         assert SAMPLE_NOTE in page.inner_text("body")
         assert not IMPORTED_MONTH.match(page.get_by_role("combobox", name="Bulan").input_value())
+        assert "Impor data ada di halaman Kelola Data" in page.inner_text("body")
+        page.get_by_role("link", name="Kelola data").click()
+        page.get_by_role("button", name="Keluar dari mode admin").wait_for(timeout=TIMEOUT)  # still admin
         upload_and_import(page, export)
         success = alert(page, "Success")
         success.wait_for(timeout=TIMEOUT)
@@ -107,9 +144,11 @@ def test_upload_imports_a_small_export_without_showing_identifiers(upload_server
         assert page.locator('[data-testid="stProgress"]').count() == 0
         assert alert(page, "Error").count() == 0
         assert page.locator('[data-testid="stException"]').count() == 0
-        problems = page.locator('[data-testid="stExpander"]', has_text=PANEL).locator('[data-testid="stDataFrame"]')
-        problems.wait_for(timeout=TIMEOUT)  # the rejected row is listed (sent just after the message)
-        assert problems.count() == 1
+        report = page.get_by_text("Laporan validasi", exact=True)
+        report.wait_for(timeout=TIMEOUT)  # the rejected row is listed (sent just after the message)
+        problems = page.locator('[data-testid="stDataFrame"]')
+        assert problems.count() == 3  # the validation report, the sources and the audit log
+        problems = problems.first
         problems.scroll_into_view_if_needed()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "gizi_impor_berhasil.png"), full_page=False)
@@ -138,10 +177,9 @@ def test_upload_imports_a_small_export_without_showing_identifiers(upload_server
         assert prov == [(GOOD, "imported", "measurement", digest(export))]
         assert stored == GOOD
 
-        # A reload reads the new database: real data replace the sample, so the routine figures
+        # Gizi Anak reads the new database: real data replace the sample, so the routine figures
         # are the imported month alone and no longer carry the sample warning.
-        page.reload(wait_until="domcontentloaded")
-        page.wait_for_selector(".js-plotly-plot", timeout=TIMEOUT)
+        open_gizi(page)
         expect(page.get_by_role("combobox", name="Bulan")).to_have_value(IMPORTED_MONTH, timeout=TIMEOUT)
         assert page.locator('[data-testid="stException"]').count() == 0
         body = page.inner_text("body")

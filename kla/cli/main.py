@@ -129,99 +129,39 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_import_scores(args: argparse.Namespace) -> int:
-    from kla.ingest import store
-    from kla.ingest.files import file_sha256
-    from kla.ingest.load_reference import insert_scores
-    from kla.ingest.scores_io import parse_scores
-    from kla.ingest.tabular import readable_file
-    from kla.read import repository
+    from kla.ingest.sheet_imports import import_scores
 
-    db = Path(args.db) if args.db else config.db_path()
-    path = Path(args.file)
-    readable_file(path, expect="berkas nilai .csv atau .xlsx")  # a folder: a message, not a traceback
-    sha = file_sha256(path)
-    with store.staged(db) as con:
-        rb = repository.rulebook(con)
-        city = repository.meta(con)["city_code"]
-        areas = {r[0] for r in con.execute(repository.sql("store_area_codes")).fetchall()}
-        rows = parse_scores(path, rb, year=args.year, city_code=city, known_areas=areas)
-        dup = con.execute(repository.sql("cli_score_file_imported"), [sha, f"tahun {args.year}"]).fetchone()[0]
-        if dup:
-            print(f"{path.name} sudah pernah diimpor untuk tahun {args.year}; tidak ada perubahan.", file=sys.stderr)
-            return 0
-        sid = store.add_provenance(
-            con,
-            path=path.name,
-            sha256=sha,
-            rows=len(rows),
-            kind="imported",
-            table_name="kla_score",
-            note=f"tahun {args.year}",
-        )
-        insert_scores(con, rows, sid)
-    print(f"Diimpor {len(rows)} nilai indikator dari {path.name} untuk tahun {args.year}.", file=sys.stderr)
+    result = import_scores(Path(args.file), Path(args.db) if args.db else None, year=args.year)
+    if result.status == "already-imported":
+        print(f"{result.file} sudah pernah diimpor untuk tahun {args.year}; tidak ada perubahan.", file=sys.stderr)
+        return 0
+    print(f"Diimpor {result.rows} nilai indikator dari {result.file} untuk tahun {args.year}.", file=sys.stderr)
     return 0
 
 
 def cmd_import_rulebook(args: argparse.Namespace) -> int:
     """Make the city's official evaluation sheet the active rulebook (records file + atomic rebuild)."""
-    from datetime import UTC, datetime
-
     from kla.core import fmt
-    from kla.core.errors import ValidationError
-    from kla.core.rulebook import load_rulebook
     from kla.ingest import build
-    from kla.ingest import rulebook_import as ri
-    from kla.ingest.files import file_sha256
+    from kla.ingest.sheet_imports import install_rulebook
 
-    db = Path(args.db) if args.db else config.db_path()
-    path = Path(args.file)
-
-    city = config.load_city()
-    try:
-        active = load_rulebook(city.rulebook)
-    except ValidationError as exc:
-        if city.rulebook == city.shipped_rulebook:
-            raise
-        # a broken records file must not block the import that replaces it
-        print(
-            f"Catatan: {city.rulebook} tidak valid ({exc.summary}); klaster, kategori dan crosswalk diambil dari "
-            f"{city.shipped_rulebook.name}.",
-            file=sys.stderr,
-        )
-        active = load_rulebook(city.shipped_rulebook)
-    sha = file_sha256(path) if path.is_file() else ""
-    meta = ri.ImportMeta(
-        source_name=path.name,
-        sha256=sha,
-        imported_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0),
-        id=args.id or ri.default_id(city.code),
-        version=args.version or ri.default_version(sha),
-        title=args.title or f"Lembar evaluasi KLA {city.name} ({path.name})",
-        weights_official=not args.bobot_ilustratif,
-    )
-    result = ri.import_rulebook_file(
-        path,
-        active=active,
-        meta=meta,
+    result = install_rulebook(
+        Path(args.file),
+        Path(args.db) if args.db else None,
         sheet=args.sheet,
-        id_given=bool(args.id),
-        version_given=bool(args.version),
+        rulebook_id=args.id,
+        version=args.version,
+        title=args.title,
+        weights_official=not args.bobot_ilustratif,
+        progress=_progress if not args.quiet else build.quiet,
     )
-    rb = result.rulebook
-    same = (
-        city.rulebook == city.records_rulebook
-        and active.key == rb.key
-        and active.raw.get("rulebook", {}).get("imported_sha256") == sha
-        and active.weights_official == rb.weights_official
-        and db.exists()
-    )
-    if same:
-        print(f"{path.name} sudah menjadi rulebook aktif ({rb.key}); tidak ada perubahan.", file=sys.stderr)
+    rb, sha = result.rulebook, result.sha256
+    if result.status == "unchanged":
+        for note in result.notes:
+            print(f"Catatan: {note}", file=sys.stderr)
+        print(f"{result.file} sudah menjadi rulebook aktif ({rb.key}); tidak ada perubahan.", file=sys.stderr)
         return 0
-    pending = build.PendingRulebook(rb, result.text, city.records_rulebook)
-    report = build.build(db, progress=_progress if not args.quiet else build.quiet, rulebook=pending)
-    for note in [*result.notes, *report.notes]:
+    for note in result.notes:
         print(f"Catatan: {note}", file=sys.stderr)
     groups = ", ".join(
         f"{g.label} {fmt.number(sum(i.max_points for i in rb.indicators if i.group == g.code))}" for g in rb.groups
@@ -229,8 +169,8 @@ def cmd_import_rulebook(args: argparse.Namespace) -> int:
     print(
         f"Rulebook aktif sekarang {rb.key}: {len(rb.indicators)} indikator, "
         f"{'bobot resmi' if rb.weights_official else rb.weights_label} ({groups}); "
-        f"dari {path.name} (sha256 {sha[:12]}…), disimpan di {city.records_rulebook}. "
-        f"Basis data dibangun ulang: {db} (sumber impor dibawa: {report.carried_sources}).",
+        f"dari {result.file} (sha256 {sha[:12]}…), disimpan di {result.records_file}. "
+        f"Basis data dibangun ulang: {result.db} (sumber impor dibawa: {result.carried_sources}).",
         file=sys.stderr,
     )
     return 0

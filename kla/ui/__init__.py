@@ -11,6 +11,7 @@ they hold no SQL and no logic of their own. This package gives them the rest, on
   file is picked up without a restart) and the cached loaders over it;
 * :mod:`kla.ui.widgets`: figures with a PNG download, the sidebar pickers and footer;
 * :mod:`kla.ui.scenarios`: the saved what-if scenarios (their own store, not the database);
-* :mod:`kla.ui.upload`: the e-PPGBM / recap import panel of the Gizi Anak page;
+* :mod:`kla.ui.admin`: the admin gate (password box, admin session, audit records);
+* :mod:`kla.ui.manage`: the import panel of the Kelola Data page (every kind of file, the CLI's importers);
 * :mod:`kla.ui.peers`: the city among the kabupaten/kota of its province.
 """

@@ -58,7 +58,7 @@ class Map:
 
 
 class Nutrition:
-    """Gizi Anak, with its import panel."""
+    """Gizi Anak (its import panel moved to Kelola Data: :class:`Manage`)."""
 
     SOURCE = "gizi_sumber"
     MEASURE = "gizi_ukuran"
@@ -73,13 +73,6 @@ class Nutrition:
     DOWNLOAD = "gizi_unduh"
     FLAGS = "gizi_mutu"
     PUBLISHED = "gizi_terbitan"
-    UPLOAD_KIND = "gizi_impor_jenis"
-    UPLOAD = "gizi_impor_berkas_"  # + nonce, see :func:`uploader`
-    UPLOAD_GO = "gizi_impor_mulai"
-    UPLOAD_SHEET = "gizi_impor_lembar"
-    UPLOAD_NONCE = "gizi_impor_ke"  # bumped after an import so the uploader starts empty
-    UPLOAD_RESULT = "gizi_impor_hasil"  # outcome shown once after the rerun
-    UPLOAD_PROBLEMS = "gizi_impor_masalah"
 
 
 class Plan:
@@ -143,6 +136,38 @@ class Sources:
     STATUS = "status_sumber"
 
 
+class Manage:
+    """Kelola Data: the import panel, the sources and the audit log."""
+
+    UPLOAD_KIND = "kelola_impor_jenis"
+    UPLOAD = "kelola_impor_berkas_"  # + nonce, see :func:`uploader`
+    UPLOAD_GO = "kelola_impor_mulai"
+    UPLOAD_SHEET = "kelola_impor_lembar"
+    UPLOAD_NONCE = "kelola_impor_ke"  # bumped after an import so the uploader starts empty
+    UPLOAD_RESULT = "kelola_impor_hasil"  # outcome shown once after the rerun
+    UPLOAD_PROBLEMS = "kelola_impor_masalah"
+    PROBLEMS_CSV = "kelola_impor_masalah_unduh"
+    YEAR = "kelola_impor_tahun"  # KLA score sheet: the assessed year
+    ILLUSTRATIVE = "kelola_impor_bobot_ilustratif"  # rulebook: weights not yet official
+    LEVEL = "kelola_impor_tingkat"  # boundary file: kecamatan | kelurahan
+    CODE_FIELD = "kelola_impor_kolom_kode"
+    NAME_FIELD = "kelola_impor_kolom_nama"
+    PARENT_FIELD = "kelola_impor_kolom_induk"
+    LAYER = "kelola_impor_lapisan"
+    SOURCES = "kelola_sumber"
+    AUDIT = "kelola_audit"
+
+
+class Admin:
+    """The admin gate, shared by Kelola Data and Simulasi."""
+
+    PASSWORD = "admin_kata_sandi"  # noqa: S105 - a widget key, not a password; emptied by the login callback right after the check
+    LOGIN = "admin_masuk"
+    LOGOUT = "admin_keluar"
+    UNTIL = "admin_sampai"  # UTC datetime the admin session ends (server-side only)
+    MESSAGE = "admin_pesan"  # (kind, text) shown once after a login attempt
+
+
 @dataclass(frozen=True)
 class PeerKeys:
     """Element keys of one "among its peers" section (Ringkasan and Riwayat each draw one)."""
@@ -182,7 +207,22 @@ class Links:
     NOTICES = "tautan_pesan"  # where this run's notices about refused link values go
 
 
-PAGES = (Shared, Overview, Clusters, Map, Nutrition, Plan, WhatIf, Opd, Kecamatan, History, Sources, Links)
+PAGES = (
+    Shared,
+    Overview,
+    Clusters,
+    Map,
+    Nutrition,
+    Plan,
+    WhatIf,
+    Opd,
+    Kecamatan,
+    History,
+    Sources,
+    Links,
+    Manage,
+    Admin,
+)
 
 #: the URL parameter each selection is kept in (several keys share a name: one per page uses it)
 URL_PARAMS: dict[str, str] = {
@@ -216,7 +256,7 @@ def group_bars(group: str) -> str:
 
 
 def uploader(nonce: int) -> str:
-    return f"{Nutrition.UPLOAD}{nonce}"
+    return f"{Manage.UPLOAD}{nonce}"
 
 
 def whatif_points(indicator: str) -> str:

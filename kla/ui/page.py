@@ -28,6 +28,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("pages/7_Kecamatan.py", "Per kecamatan", ":material/holiday_village:"),
     ("pages/8_Riwayat.py", "Riwayat", ":material/timeline:"),
     ("pages/9_Sumber_Data.py", "Sumber data", ":material/receipt_long:"),
+    ("pages/10_Kelola_Data.py", "Kelola data", ":material/upload_file:"),
 )
 
 
