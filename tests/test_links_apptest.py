@@ -257,8 +257,17 @@ def test_the_map_link_restores_measure_period_and_area(geo_db: Path, monkeypatch
         st.cache_resource.clear()
 
 
-def test_a_saved_scenario_is_named_in_the_link(app_env: Path) -> None:
+def test_a_saved_scenario_is_named_in_the_link(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kla.core.password import ENV_VAR, hash_password
+    from kla.ui.keys import Admin
+
+    password = "kuda-lumping-hujan-sore-42"  # noqa: S105 - the test's own admin password
+    monkeypatch.setenv(ENV_VAR, hash_password(password))  # saving a scenario needs the admin session
     page = "pages/5_Simulasi.py"
+
+    def log_in(at: AppTest) -> None:
+        at.text_input(key=Admin.PASSWORD).input(password)
+        at.button(key=Admin.LOGIN).click()
     names = ["Rencana A", "Rencana B & C / 2026"]  # spaces, & and / must survive the URL
 
     def save(name: str) -> Step:
@@ -272,6 +281,7 @@ def test_a_saved_scenario_is_named_in_the_link(app_env: Path) -> None:
         page,
         [
             lambda at: at.selectbox(key=Shared.AREA_PICK).set_value(KASEMEN),
+            log_in,
             save(names[0]),
             save(names[1]),
             # the one not shown first (the store decides the order)
