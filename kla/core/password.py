@@ -93,7 +93,7 @@ WINDOW = timedelta(minutes=15)
 
 #: Shown instead of every data-changing action while no admin hash is set.
 DISABLED_MESSAGE = (
-    "Tindakan yang mengubah data (impor, rollback, simpan/ganti nama/hapus skenario, rulebook) "
+    "Tindakan yang mengubah data (impor, simpan/ganti nama/hapus skenario, rulebook) "
     "dinonaktifkan karena kata sandi admin belum disetel. Untuk mengaktifkannya, jalankan "
     f"`{HASH_COMMAND}` di server, lalu simpan hash yang dicetaknya di `.streamlit/secrets.toml` "
     f'sebagai `{SECRETS_KEY} = "scrypt$…"` atau di variabel lingkungan `{ENV_VAR}`, '
