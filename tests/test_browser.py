@@ -50,6 +50,8 @@ def page_slug(path: Path) -> str:
 
 
 PAGES = [("", "ringkasan")] + [(page_slug(p), p.stem) for p in sorted((ROOT / "pages").glob("*.py"))]
+#: pages that draw no chart by design (forms and tables only): their test waits for the page, not a chart
+WITHOUT_CHARTS = {"10_Kelola_Data"}
 
 
 def free_port() -> int:
@@ -130,7 +132,7 @@ def browser():
         b.close()
 
 
-def open_page(browser, url: str, name: str):
+def open_page(browser, url: str, name: str, *, charts: bool = True):
     """Open a page at 1366x768, wait for it to settle, return (page, external request hosts)."""
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="id-ID")
     page = context.new_page()
@@ -146,7 +148,10 @@ def open_page(browser, url: str, name: str):
     page.on("request", note)
     page.goto(url, wait_until="domcontentloaded")
     page.wait_for_selector("h1", timeout=60_000)
-    page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+    if charts:
+        page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+    else:  # wait for the script run to finish instead
+        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)
     page.wait_for_timeout(1500)  # let plotly finish drawing and any stray request fire
     return context, page, external
 
@@ -154,10 +159,11 @@ def open_page(browser, url: str, name: str):
 @pytest.mark.parametrize(("slug", "name"), PAGES, ids=[p[1] for p in PAGES])
 def test_page_renders_offline_in_chromium(server, browser, slug: str, name: str) -> None:
     url, _ = server
-    context, page, external = open_page(browser, f"{url}/{slug}", name)
+    charts = name not in WITHOUT_CHARTS
+    context, page, external = open_page(browser, f"{url}/{slug}", name, charts=charts)
     try:
         assert page.locator("h1").first.inner_text().strip()
-        assert page.locator(".js-plotly-plot").count() >= 1
+        assert page.locator(".js-plotly-plot").count() >= (1 if charts else 0)
         assert page.locator('[data-testid="stException"]').count() == 0
         assert external == [], f"requests outside localhost: {external}"
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
