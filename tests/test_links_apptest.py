@@ -268,6 +268,7 @@ def test_a_saved_scenario_is_named_in_the_link(app_env: Path, monkeypatch: pytes
     def log_in(at: AppTest) -> None:
         at.text_input(key=Admin.PASSWORD).input(password)
         at.button(key=Admin.LOGIN).click()
+
     names = ["Rencana A", "Rencana B & C / 2026"]  # spaces, & and / must survive the URL
 
     def save(name: str) -> Step:
