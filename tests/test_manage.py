@@ -253,25 +253,15 @@ def test_problem_report_is_plain_text_with_formulas_defused() -> None:
 def test_admin_uploads_a_kla_score_sheet_with_the_clis_importer(
     app_db: Path, admin_hash: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import pandas as pd
-
     from kla.core.config import load_city
     from kla.core.rulebook import load_rulebook
+    from kla.ingest.scores_io import template_frame
 
     monkeypatch.setenv(ENV_VAR, admin_hash)
     rb = load_rulebook(load_city().rulebook)
-    frame = pd.DataFrame(
-        {
-            "rulebook": rb.key,
-            "kode_indikator": [i.code for i in rb.indicators],
-            "nama_indikator": [i.name for i in rb.indicators],
-            "poin_maks": [str(float(i.max_points)) for i in rb.indicators],
-            "poin": [str(float(i.max_points)) for i in rb.indicators],
-            "status_bukti": "lengkap",
-            "catatan": "",
-            "kode_wilayah": "",
-        }
-    )
+    # the importer's own template, every indicator at its maximum
+    maxima = template_frame(rb)["poin_maks"].astype(float).astype(str)
+    frame = template_frame(rb).assign(poin_maks=maxima, poin=maxima, status_bukti="lengkap")
     data = frame.to_csv(index=False).encode("utf-8")
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.run()

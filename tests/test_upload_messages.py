@@ -7,7 +7,6 @@ is not in the file.
 
 from __future__ import annotations
 
-import io
 import zipfile
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from kla.core.wilayah import WilayahMatcher
 from kla.ingest.eppgbm import parse_export
 from kla.ingest.eppgbm_csv import separator_diagnosis
 from kla.ingest.tabular import read_table
+from tests.test_hostile_files import xlsx
 
 KEY = b"k" * 48
 MATCHER = WilayahMatcher(pd.DataFrame(columns=["code", "level", "name", "parent_code"]))
@@ -68,31 +68,6 @@ def test_eppgbm_xlsx_that_is_not_a_zip(tmp_path: Path) -> None:
     assert "tidak bisa dibaca sebagai XLSX" in message or "bukan" in message
 
 
-def _xlsx_without_sheet() -> bytes:
-    """A zip that claims to be a workbook but lacks its sheet part."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as z:
-        z.writestr(
-            "[Content_Types].xml",
-            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-            'spreadsheetml.sheet.main+xml"/></Types>',
-        )
-        z.writestr(
-            "_rels/.rels",
-            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-            'officeDocument" Target="xl/workbook.xml"/></Relationships>',
-        )
-        z.writestr(
-            "xl/workbook.xml",
-            '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
-            '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>',
-        )
-    return out.getvalue()
-
-
 @pytest.mark.parametrize("data", [b"PK\x03\x04 terpotong", b"bukan zip sama sekali"], ids=["truncated", "text"])
 def test_table_xlsx_broken_is_explained_in_indonesian(tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "nilai.xlsx"
@@ -106,7 +81,7 @@ def test_table_xlsx_broken_is_explained_in_indonesian(tmp_path: Path, data: byte
 
 def test_table_xlsx_missing_sheet_part(tmp_path: Path) -> None:
     path = tmp_path / "rusak.xlsx"
-    path.write_bytes(_xlsx_without_sheet())
+    path.write_bytes(xlsx({"A1": "x"}, sheet_part=False))  # the hostile-file suite's builder
     with pytest.raises(ValidationError) as caught:
         read_table(path)
     message = str(caught.value)
