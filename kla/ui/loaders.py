@@ -20,6 +20,9 @@ from kla.core import config
 from kla.core.errors import KlaError
 from kla.core.rulebook import Rulebook
 from kla.ingest import build
+from kla.read import analysis as analysis_data
+from kla.read import boundaries as geostore
+from kla.read import nutrition as nutrition_read
 from kla.read import repository
 from kla.read.db import connect_readonly, fingerprint
 from kla.ui.page import fail
@@ -134,36 +137,26 @@ def load_areas(fp: Fingerprint) -> pd.DataFrame:
 @st.cache_data(max_entries=4, show_spinner=False)
 def load_rulebook_crosswalk(fp: Fingerprint) -> Rulebook:
     """The rulebook with its health crosswalk rules (planner, what-if and crosswalk page share it)."""
-    from kla.read import analysis as analysis_data
-
     return analysis_data.rulebook_with_crosswalk(_connection(fp))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def load_area_scores(fp: Fingerprint, year: int) -> pd.DataFrame:
-    from kla.read import analysis as analysis_data
-
     return analysis_data.area_scores(_connection(fp), year=year)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def load_area_totals(fp: Fingerprint, area: str) -> pd.DataFrame:
-    from kla.read import analysis as analysis_data
-
     return analysis_data.area_totals(_connection(fp), area=area)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def load_published_all(fp: Fingerprint, area: str) -> pd.DataFrame:
-    from kla.read import analysis as analysis_data
-
     return analysis_data.published(_connection(fp), area=area)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def load_measure_values(fp: Fingerprint) -> pd.DataFrame:
-    from kla.read import analysis as analysis_data
-
     return analysis_data.measure_values(_connection(fp))
 
 
@@ -176,8 +169,6 @@ def load_published_figures(fp: Fingerprint) -> pd.DataFrame:
 @st.cache_data(max_entries=4, show_spinner=False)
 def load_boundary_levels(fp: Fingerprint) -> dict[str, int]:
     """``{level: count}`` of stored boundaries (empty: the page explains how to fetch them)."""
-    from kla.read import boundaries as geostore
-
     return geostore.boundary_levels(_connection(fp))
 
 
@@ -188,8 +179,6 @@ def load_boundaries(fp: Fingerprint, level: str) -> tuple[dict, pd.DataFrame]:
     ``cache_resource`` because the parsed GeoJSON is large and only ever read (never mutated);
     the fingerprint argument drops it when the database is rebuilt.
     """
-    from kla.read import boundaries as geostore
-
     frame = geostore.load_boundaries(_connection(fp), level)
     return geostore.feature_collection(frame), frame[["code", "name", "parent_code"]].reset_index(drop=True)
 
@@ -207,16 +196,12 @@ def load_map_inputs(fp: Fingerprint) -> object:
 @st.cache_data(max_entries=4, show_spinner=False)
 def load_nutrition_agg(fp: Fingerprint) -> pd.DataFrame:
     """Routine nutrition figures per month and area with rates and Wilson CIs (small table)."""
-    from kla.read import nutrition as nutrition_read
-
     return nutrition_read.agg_frame(_connection(fp))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def load_nutrition_published(fp: Fingerprint) -> pd.DataFrame:
     """Published child-nutrition figures (survey and routine, labelled) with source URLs."""
-    from kla.read import nutrition as nutrition_read
-
     return nutrition_read.published_frame(_connection(fp))
 
 
