@@ -1,6 +1,6 @@
 """The architecture, enforced: layers import only downwards, no cycles, small modules, SQL in ``kla/read``.
 
-Layers (README "Arsitektur"): ``kla.core`` (pure domain) ← ``kla.read`` (queries) and ``geo``
+Layers (README "Tata letak"): ``kla.core`` (pure domain) ← ``kla.read`` (queries) and ``geo``
 (boundary acquisition) ← ``kla.ingest`` (every writer) ; ``kla.views`` (frames per page) ←
 ``kla.figures`` (plotly) ; ``kla.ui`` (streamlit) and ``kla.cli`` (commands) on top; the pages use
 ``kla.ui``, ``kla.views``, ``kla.figures`` and ``kla.core`` only.
